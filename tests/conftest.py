@@ -1,0 +1,50 @@
+"""Shared fixtures: private user directories for every test, and tiny real GPT-2 models."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+
+from tinymodel import make_checkpoint
+
+
+@pytest.fixture(autouse=True)
+def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
+    """Point every platformdirs location at a fresh temp folder; never touch the real home."""
+    dirs = {}
+    for kind in ("CACHE", "CONFIG", "DATA", "STATE"):
+        path = tmp_path / f"xdg-{kind.lower()}"
+        monkeypatch.setenv(f"XDG_{kind}_HOME", str(path))
+        dirs[kind.lower()] = path
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.delenv("HF_TOKEN", raising=False)
+    yield dirs
+
+
+@pytest.fixture(scope="session")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 2-layer, 64-wide GPT-2 with random weights and the real tokenizer, in the Hub's layout."""
+    return make_checkpoint(tmp_path_factory.mktemp("ckpt") / "tiny-gpt2")
+
+
+@pytest.fixture(scope="session")
+def tiny_gguf(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The tiny model converted to a Q8_0 GGUF."""
+    from models.convert import convert
+
+    return convert(tiny_checkpoint, tmp_path_factory.mktemp("gguf") / "tiny.Q8_0.gguf", "q8_0")
+
+
+@pytest.fixture(scope="session")
+def tiny_engine(tiny_gguf: Path):  # type: ignore[no-untyped-def]
+    """One loaded engine shared by the tests that only generate."""
+    from models.engine import Engine
+
+    engine = Engine.load(tiny_gguf)
+    yield engine
+    engine.close()

@@ -1,0 +1,103 @@
+"""The `quillpen` command line, run as a user runs it (subprocess)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def quillpen(
+    *args: str, input: str | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run(
+        [sys.executable, "-m", "tui.cli", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        input=input,
+        env=full_env,
+        timeout=120,
+    )
+
+
+def assert_clean_error(result: subprocess.CompletedProcess[str], *words: str) -> None:
+    assert result.returncode != 0
+    assert "Traceback" not in result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    for word in words:
+        assert word in lines[0]
+
+
+def test_convert_then_generate(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tiny.gguf"
+    conv = quillpen("models", "convert", str(tiny_checkpoint), "--out", str(out), "--type", "q8_0")
+    assert conv.returncode == 0, conv.stderr
+    assert conv.stdout.strip().splitlines()[-1] == str(out)
+    gen = quillpen(
+        "generate", "--model", str(out), "--max-tokens", "12", "--seed", "4", "Once upon a time"
+    )
+    assert gen.returncode == 0, gen.stderr
+    assert len(gen.stdout.strip()) > 0
+    again = quillpen(
+        "generate", "--model", str(out), "--max-tokens", "12", "--seed", "4", "Once upon a time"
+    )
+    assert again.stdout == gen.stdout
+    assert "Traceback" not in gen.stderr and "llama_" not in gen.stderr
+
+
+def test_convert_to_k_quant_reports_fallback(tiny_checkpoint: Path, tmp_path: Path) -> None:
+    out = tmp_path / "tiny.q4.gguf"
+    res = quillpen("models", "convert", str(tiny_checkpoint), "--out", str(out), "--type", "q4_k_m")
+    assert res.returncode == 0, res.stderr
+    assert "Q5_0" in res.stderr
+    assert out.exists() and not list(tmp_path.glob("*.tmp"))
+
+
+def test_generate_reads_stdin_and_prompt_over_window(tiny_gguf: Path) -> None:
+    res = quillpen("generate", "--model", str(tiny_gguf), "--max-tokens", "5", input="word " * 3000)
+    assert res.returncode == 0, res.stderr
+    assert "window" in res.stderr
+
+
+@pytest.mark.parametrize(
+    "args,words",
+    [
+        (("generate", "--model", "gpt5", "hi"), ("unknown model", "gpt2")),
+        (("generate", "--model", "gpt2", "hi"), ("not downloaded", "models pull gpt2")),
+        (("generate", "--model", "/nonexistent/m.gguf", "hi"), ("no such model file",)),
+        (("models", "rm", "gpt2"), ("no local model",)),
+        (("models", "pull", "gpt2", "--quant", "Q3"), ("unknown quantization",)),
+        (("models", "convert", "/nonexistent", "--out", "x.gguf"), ("not a directory",)),
+    ],
+)
+def test_user_errors_are_one_clear_line(args: tuple[str, ...], words: tuple[str, ...]) -> None:
+    assert_clean_error(quillpen(*args), *words)
+
+
+def test_random_bytes_named_gguf(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.gguf"
+    bad.write_bytes(os.urandom(4096))
+    assert_clean_error(quillpen("generate", "--model", str(bad), "hi"), "not a GGUF")
+
+
+def test_list_empty_then_doctor() -> None:
+    res = quillpen("models", "list")
+    assert res.returncode == 0 and "no models yet" in res.stdout
+    doc = quillpen("doctor")
+    assert doc.returncode == 0, doc.stderr
+    for word in ("llama-cpp-python", "cache:", "GPU offload:", "threads:"):
+        assert word in doc.stdout
+    assert os.environ["XDG_CACHE_HOME"] in doc.stdout
+
+
+def test_offline_pull_without_cache_fails_clearly() -> None:
+    res = quillpen("models", "pull", "gpt2", "--offline", env={"HF_ENDPOINT": "http://127.0.0.1:9"})
+    assert_clean_error(res, "offline")

@@ -1,0 +1,3 @@
+"""quillpen's terminal app and command line."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,248 @@
+"""The `quillpen` command: the app, and `models`, `generate`, `doctor` for scripts."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from models import catalog
+from models.errors import QuillpenError
+from tui import __version__
+
+SUBCOMMANDS = ("models", "generate", "doctor")
+
+
+def _gpu_layers(value: str) -> int | str:
+    if value == "auto":
+        return value
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("takes a number of layers or 'auto'") from None
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--offline",
+        action="store_true",
+        help="make no network connections (also HF_HUB_OFFLINE=1)",
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+
+
+def app_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="quillpen",
+        description="A terminal writing assistant that runs GPT-2 on your machine. "
+        "Other commands: quillpen models|generate|doctor --help",
+    )
+    p.add_argument("file", nargs="?", type=Path, help="the document to open (created on save)")
+    p.add_argument("--model", help="catalog name, owner/repo, or a .gguf path")
+    p.add_argument(
+        "--gpu-layers", type=_gpu_layers, default=None, help="layers on the GPU, or auto"
+    )
+    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all available)")
+    p.add_argument("--version", action="version", version=f"quillpen {__version__}")
+    _common(p)
+    return p
+
+
+def tool_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="quillpen")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    models = sub.add_parser("models", help="download, convert, list and remove models")
+    msub = models.add_subparsers(dest="action", required=True)
+    pull = msub.add_parser("pull", help="download a model and make it ready (prints its path)")
+    pull.add_argument("name", nargs="?", default=catalog.DEFAULT_MODEL)
+    pull.add_argument("--quant", default=catalog.DEFAULT_QUANT, help="Q4_K_M, Q5_K_M, Q8_0 or F16")
+    pull.add_argument("--source", default="official", choices=("official", "gguf"))
+    _common(pull)
+    lst = msub.add_parser("list", help="models ready to use")
+    _common(lst)
+    rm = msub.add_parser("rm", help="delete a downloaded model")
+    rm.add_argument("name")
+    _common(rm)
+    conv = msub.add_parser("convert", help="convert a local GPT-2 checkpoint to GGUF")
+    conv.add_argument("src", type=Path)
+    conv.add_argument("--out", type=Path, required=True)
+    conv.add_argument("--type", default="f16", choices=("f32", "f16", "q8_0", "q4_k_m", "q5_k_m"))
+    _common(conv)
+
+    gen = sub.add_parser("generate", help="continue PROMPT and stream it to stdout")
+    gen.add_argument("prompt", nargs="?", help="the text to continue (default: read stdin)")
+    gen.add_argument("--model", default=catalog.DEFAULT_MODEL)
+    gen.add_argument("--max-tokens", type=int, default=80)
+    gen.add_argument("--temperature", type=float)
+    gen.add_argument("--top-p", type=float)
+    gen.add_argument("--top-k", type=int)
+    gen.add_argument("--min-p", type=float)
+    gen.add_argument("--repeat-penalty", type=float)
+    gen.add_argument("--seed", type=int)
+    gen.add_argument("--stop", action="append", default=[], help="stop before this text")
+    gen.add_argument("--gpu-layers", type=_gpu_layers, default=None)
+    gen.add_argument("--threads", type=int, default=None)
+    _common(gen)
+
+    doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
+    _common(doctor)
+    return p
+
+
+def _err(msg: str) -> None:
+    print(f"quillpen: {msg}", file=sys.stderr)
+
+
+def _setup(args: argparse.Namespace) -> None:
+    from models.hub import set_offline
+
+    set_offline(args.offline)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("llama_cpp").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
+
+
+def cmd_models(args: argparse.Namespace) -> int:
+    from models import hub, store
+
+    if args.action == "pull":
+        path = hub.pull(
+            args.name,
+            quant=args.quant,
+            source=args.source,
+            notify=lambda m: print(m, file=sys.stderr),
+        )
+        print(path)
+    elif args.action == "list":
+        models = store.list_local()
+        if not models:
+            print("no models yet: run `quillpen models pull` (default: gpt2, Q4_K_M)")
+        for m in models:
+            print(f"{m.name:<24} {m.quant:<8} {m.size_text:>9}  {m.path}")
+    elif args.action == "rm":
+        for path in store.remove(args.name):
+            print(f"removed {path}")
+    elif args.action == "convert":
+        return _convert(args)
+    return 0
+
+
+def _convert(args: argparse.Namespace) -> int:
+    from models import convert, quantize
+
+    kind = args.type.lower()
+    out: Path = args.out
+    if kind in ("f32", "f16", "q8_0"):
+        convert.convert(args.src, out, kind)
+    else:
+        config = convert.GPT2Config.read(args.src / "config.json")
+        quant, notice = quantize.effective_quant(kind, config.n_embd)
+        if notice:
+            print(notice, file=sys.stderr)
+        f16 = out.with_name(out.name + ".f16.tmp")
+        try:
+            convert.convert(args.src, f16, "f16")
+            quantize.quantize(f16, out, quant)
+        finally:
+            f16.unlink(missing_ok=True)
+    print(out)
+    return 0
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from models import store
+    from models.engine import Engine
+    from models.sampling import SamplerSettings
+    from models.text import printable
+
+    prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+    engine = Engine.load(
+        store.resolve(args.model), gpu_layers=args.gpu_layers, threads=args.threads
+    )
+    for notice in engine.notices:
+        _err(notice)
+    settings = SamplerSettings().with_(
+        temperature=args.temperature,
+        top_p=args.top_p,
+        top_k=args.top_k,
+        min_p=args.min_p,
+        repeat_penalty=args.repeat_penalty,
+        seed=args.seed,
+    )
+    if engine.tokenize(prompt) and len(engine.tokenize(prompt)) > engine.n_ctx_train:
+        _err(
+            f"the prompt is longer than the model's {engine.n_ctx_train}-token window: "
+            "using its end"
+        )
+    out = sys.stdout
+    for piece in engine.stream(prompt, settings, max_tokens=args.max_tokens, stop=args.stop):
+        out.write(printable(piece))
+        out.flush()
+    out.write("\n")
+    engine.close()
+    return 0
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    import platform
+    from importlib.metadata import PackageNotFoundError, version
+
+    from models import locations, store
+    from models.engine import available_threads, gpu_offload_supported
+    from models.hub import is_offline
+
+    print(f"quillpen {__version__} on Python {platform.python_version()} ({platform.platform()})")
+    for pkg in ("llama-cpp-python", "textual", "huggingface-hub", "gguf", "numpy", "platformdirs"):
+        try:
+            print(f"  {pkg:<18} {version(pkg)}")
+        except PackageNotFoundError:
+            print(f"  {pkg:<18} missing")
+    for key, value in locations.describe().items():
+        print(f"{key + ':':<12} {value}")
+    print(f"offline:     {'yes' if is_offline() else 'no'}")
+    print(f"threads:     {available_threads()} available to this process")
+    gpu = gpu_offload_supported()
+    where = "supported by this llama.cpp build" if gpu else "not in this build (CPU only)"
+    print(f"GPU offload: {where}")
+    models = store.list_local()
+    print(f"models:      {len(models)} ready")
+    for m in models:
+        print(f"  {m.name:<22} {m.quant:<8} {m.size_text:>9}  {m.path}")
+    return 0
+
+
+def run_app(args: argparse.Namespace) -> int:
+    from tui.app import launch
+
+    return launch(args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    tool = bool(argv) and argv[0] in SUBCOMMANDS
+    args = (tool_parser() if tool else app_parser()).parse_args(argv)
+    _setup(args)
+    try:
+        if not tool:
+            return run_app(args)
+        handler = {"models": cmd_models, "generate": cmd_generate, "doctor": cmd_doctor}
+        return handler[args.command](args)
+    except QuillpenError as exc:
+        _err(str(exc))
+        return 1
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except BrokenPipeError:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
