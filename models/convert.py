@@ -199,8 +199,12 @@ def convert(
     *,
     name: str | None = None,
     progress: Callable[[int, int], None] | None = None,
+    chat_template: str | None = None,
 ) -> Path:
-    """Convert the checkpoint in ``src`` to ``out``; the file appears only when complete."""
+    """Convert the checkpoint in ``src`` to ``out``; the file appears only when complete.
+
+    ``chat_template``: a Jinja chat template to store as ``tokenizer.chat_template``.
+    """
     out_type = out_type.lower()
     if out_type not in CONVERT_TYPES:
         raise QuillpenError(
@@ -238,6 +242,8 @@ def convert(
             writer.add_bos_token_id(EOT_ID)
             writer.add_eos_token_id(EOT_ID)
             writer.add_add_bos_token(False)
+            if chat_template:
+                writer.add_chat_template(chat_template)
             for _, gguf_name, shape in plan:
                 qtype = _out_dtype(gguf_name, shape, out_type)
                 dtype: np.dtype[Any] = np.dtype(_NP_TYPES.get(qtype, np.uint8))

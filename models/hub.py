@@ -1,9 +1,9 @@
 """Fetch models from the Hugging Face Hub (or ``HF_ENDPOINT``) into quillpen's cache.
 
-huggingface_hub does the HTTP: pinned revisions, resumable ``.incomplete`` files, progress
-bars, ``HF_TOKEN``. We add what it leaves out: only the files we need, a sha256 check of every
-LFS file (the Hub's ETag for LFS files *is* the sha256), conversion and quantization, and one
-clear message per failure.
+huggingface_hub does the HTTP: pinned revisions, temp files that never pass as complete,
+Range retries, progress bars, ``HF_TOKEN``. We add what it leaves out: only the files we need,
+a sha256 check of every LFS file (the Hub's ETag for LFS files *is* the sha256), conversion
+and quantization, and one clear message per failure.
 """
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ def _explain(exc: BaseException, what: str) -> QuillpenError:
 
     if isinstance(exc, QuillpenError):
         return exc
+    if (
+        isinstance(exc, hf.LocalEntryNotFoundError)
+        and not is_offline()
+        and isinstance(exc.__cause__, hf.HfHubHTTPError)
+    ):
+        exc = exc.__cause__  # the Hub answered (e.g. 500): say that, not "cannot reach"
     if isinstance(exc, (hf.LocalEntryNotFoundError, hf.OfflineModeIsEnabled)):
         if is_offline():
             return QuillpenError(
@@ -89,7 +95,7 @@ def _explain(exc: BaseException, what: str) -> QuillpenError:
         return QuillpenError(f"{what}: cannot write to the cache ({exc.strerror})")
     name = exc.__class__.__name__
     return QuillpenError(
-        f"{what}: download interrupted ({name}); run the same pull again to resume"
+        f"{what}: download interrupted ({name}); nothing was kept; run the same pull again"
     )
 
 
@@ -219,8 +225,11 @@ def pull(
         spec = catalog.get(name)
         return _pull_catalog(spec, quant, source, notify, tqdm_class)
 
-    if model_path(name, quant).exists():
-        return model_path(name, quant)
+    from models.quantize import K_QUANT_FALLBACK
+
+    for ready in (quant, K_QUANT_FALLBACK.get(quant)):  # narrow models fall back from K-quants
+        if ready and model_path(name, ready).exists():
+            return model_path(name, ready)
     files = _repo_files(name, None)
     if "model.safetensors" in files and "config.json" in files:
         folder = _download_official(name, None, None, tqdm_class)
@@ -254,6 +263,8 @@ def _pull_catalog(
     actual, _ = _effective(spec, quant)
     if model_path(spec.name, actual).exists():
         return model_path(spec.name, actual)
+    if not is_offline():
+        notify(f"fetching {spec.repo_id} at {spec.revision[:10]} from {_endpoint()}…")
     folder = _download_official(spec.repo_id, spec.revision, spec.safetensors_sha256, tqdm_class)
     return _finish_official(spec.name, folder, quant, spec.n_embd, notify)
 
@@ -262,6 +273,10 @@ def _effective(spec: ModelSpec, quant: str) -> tuple[str, str | None]:
     from models.quantize import effective_quant
 
     return effective_quant(quant, spec.n_embd)
+
+
+def _endpoint() -> str:
+    return os.environ.get("HF_ENDPOINT", "https://huggingface.co")
 
 
 def _download_official(

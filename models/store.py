@@ -57,6 +57,15 @@ def find_local(name: str, quant: str | None = None) -> Path | None:
 def resolve(reference: str, quant: str | None = None) -> Path:
     """A loadable file for ``--model``: a .gguf path, or a model already pulled."""
     path = Path(reference).expanduser()
+    repo_id, colon, filename = reference.partition(":")
+    hub_file = colon and repo_id.count("/") == 1 and not repo_id.startswith((".", "/", "~"))
+    if hub_file and not path.exists():  # owner/name:file.gguf, as `models pull` stored it
+        pulled = model_path(repo_id, Path(filename).stem)
+        if not pulled.exists():
+            raise QuillpenError(
+                f"model {reference!r} is not downloaded yet: run `quillpen models pull {reference}`"
+            )
+        return pulled
     if reference.endswith(".gguf") or path.exists():
         if not path.exists():
             raise QuillpenError(f"{path}: no such model file")

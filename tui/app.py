@@ -1,27 +1,501 @@
-"""The quillpen Textual app (minimal until the writing studio lands)."""
+"""The quillpen App: owns the document, the settings and the generation worker."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
+import logging
+import signal
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, TextArea
+from textual import on
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
+from textual.widgets import TextArea
+from textual.worker import Worker, WorkerState
+
+from models import store
+from models.catalog import DEFAULT_MODEL
+from models.context import fit_story
+from models.engine import Engine
+from models.errors import QuillpenError
+from models.sampling import SamplerSettings
+from tui import config as config_mod
+from tui import document as docs
+from tui.document import Document, NotUtf8
+from tui.generation import Generator, Request
+from tui.messages import (
+    GenerationChunk,
+    GenerationFinished,
+    GenerationStarted,
+    ModelFailed,
+    ModelLoading,
+    ModelReady,
+)
+from tui.screens.dialogs import AskPath, Choice
+from tui.screens.help import HelpScreen, binding_rows
+from tui.screens.main import MainScreen
+from tui.widgets.chat import ChatPane
+from tui.widgets.editor import WriterEditor
+from tui.widgets.status import StatusBar
+from tui.widgets.templates import TemplatePane
+
+log = logging.getLogger("quillpen.app")
+JOURNAL_DELAY = 0.5
 
 
 class QuillpenApp(App[None]):
+    """A terminal writing studio around a local GPT-2."""
+
     TITLE = "quillpen"
+    CSS_PATH = ["app.tcss", "widgets/chat.tcss", "widgets/templates.tcss"]
+    BINDINGS = [
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f5", "models", "Models", id="app.models"),
+        Binding("ctrl+s", "save", "Save", id="app.save", priority=True),
+        Binding("ctrl+o", "open", "Open", id="app.open", priority=True),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("escape", "stop", "Stop", id="app.stop", show=False),
+    ]
 
-    def __init__(self, text: str = "") -> None:
+    def __init__(
+        self,
+        file: Path | None = None,
+        *,
+        model: str | None = None,
+        gpu_layers: int | str | None = None,
+        threads: int | None = None,
+        settings: config_mod.Settings | None = None,
+    ) -> None:
+        self.settings = settings or config_mod.load()
         super().__init__()
-        self._text = text
+        self.theme = (
+            self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
+        )
+        self.file = file
+        self.model_ref = model or self.settings.model
+        self.gpu_layers = gpu_layers if gpu_layers is not None else self.settings.gpu_layers
+        self.threads = threads or self.settings.threads
+        self.generator = Generator()
+        self.document = Document()
+        self.dirty = False
+        self.model_name: str | None = None
+        self._journal_timer: Any = None
+        self.editor = WriterEditor(id="editor")
+        self.chat = ChatPane(self.document.key, self.editor.prompt_text, id="chat")
+        self.templates = TemplatePane(id="templates")
+        self.status = StatusBar(id="status")
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield TextArea(self._text, soft_wrap=True, id="editor")
-        yield Footer()
+    # Start-up --------------------------------------------------------------------------------
+    @property
+    def sampler(self) -> SamplerSettings:
+        return self.settings.sampler
+
+    def get_default_screen(self) -> Screen[Any]:
+        return MainScreen(self.editor, self.chat, self.templates, self.status)
+
+    def on_mount(self) -> None:
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        for warning in self.settings.warnings:
+            self.notify(warning, title="Settings", severity="warning", timeout=8)
+        self.run_worker(self.generator.serve, thread=True, name="engine", group="engine")
+        self._open_initial()
+        self.load_model(self.model_ref)
+        self._install_sighup()
+
+    def _install_sighup(self) -> None:
+        """A dropped SSH session sends SIGHUP: write the journal before going."""
+        try:
+            loop = self._loop  # type: ignore[attr-defined]
+        except AttributeError:
+            return
+        if loop is None:
+            return
+        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
+            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+
+    def _on_hangup(self) -> None:
+        self.flush_journal()
+        self.exit()
+
+    def _open_initial(self) -> None:
+        if self.file is None:
+            self._set_document(Document(), "")
+            return
+        self._open_path(self.file)
+
+    def load_model(self, reference: str | None) -> None:
+        """Find the model (no download) and load it in the worker; say what is missing."""
+        status = self.status
+        try:
+            path = store.resolve(reference or DEFAULT_MODEL)
+        except QuillpenError as exc:
+            status.state = "no model"
+            if reference:
+                self.notify(str(exc), title="Model", severity="error", timeout=10)
+            else:
+                self.notify(
+                    "No model downloaded yet. Press F5 to get GPT-2 "
+                    "(or run `quillpen models pull`). Editing and saving work meanwhile.",
+                    title="Model",
+                    timeout=10,
+                )
+            return
+        self.generator.load(path, reply_to=self, gpu_layers=self.gpu_layers, threads=self.threads)
+
+    # Model messages --------------------------------------------------------------------------
+    def on_model_loading(self, message: ModelLoading) -> None:
+        self.status.state = "loading…"
+        self.status.model_name = Path(message.path).stem
+
+    def on_model_ready(self, message: ModelReady) -> None:
+        self.model_name = message.name
+        status = self.status
+        status.model_name = f"{message.name} {message.quant}"
+        status.window = message.n_ctx
+        status.state = "ready"
+        for notice in message.notices:
+            self.notify(notice, title="Model", severity="warning", timeout=10)
+
+    def on_model_failed(self, message: ModelFailed) -> None:
+        self.model_name = None
+        self.status.state = "no model"
+        self.status.model_name = ""
+        self.notify(message.error, title="Model failed to load", severity="error", timeout=12)
+
+    # Generation (editor) ---------------------------------------------------------------------
+    def action_continue_text(self) -> None:
+        """Tab: continue the document at the cursor."""
+        editor = self.editor
+        if self.model_name is None:
+            self.notify(
+                "No model is loaded: press F5 to choose or download one.", severity="warning"
+            )
+            return
+        if editor.generating:
+            self.generator.cancel()
+            return
+        self.start_continuation()
+
+    def start_continuation(
+        self, max_tokens: int | None = None, settings: SamplerSettings | None = None
+    ) -> None:
+        editor = self.editor
+        text = editor.prompt_text()
+        max_new = max_tokens or self.settings.continue_tokens
+        seen: dict[str, int] = {}
+
+        def build(engine: Engine) -> list[int]:
+            prompt = fit_story(engine, text, max_new=max_new)
+            seen["hidden"] = prompt.hidden_chars
+            return prompt.tokens
+
+        request = Request(
+            reply_to=editor, prompt=build, settings=settings or self.sampler, max_tokens=max_new
+        )
+        editor.begin_generation(request.id)
+        self._seen = seen
+        self.generator.submit(request)
+        self.status.state = "generating"
+
+    def action_stop(self) -> None:
+        """Esc: stop whatever is being generated."""
+        if self.generator.busy:
+            self.generator.cancel()
+
+    @on(GenerationStarted)
+    def _generation_started(self, message: GenerationStarted) -> None:
+        self.status.context_used = message.prompt_tokens
+        self.status.hidden_chars = getattr(self, "_seen", {}).get("hidden", 0)
+
+    @on(GenerationChunk)
+    def _generation_chunk(self, message: GenerationChunk) -> None:
+        self.status.state = "generating"
+        self.status.tokens_per_second = message.tokens_per_second
+
+    @on(GenerationFinished)
+    def _generation_finished(self, message: GenerationFinished) -> None:
+        status = self.status
+        status.state = "ready" if self.model_name else "no model"
+        status.context_used = message.stats.prompt_tokens + message.stats.generated_tokens
+        if message.error:
+            self.notify(message.error, title="Generation failed", severity="error")
+
+    # Document --------------------------------------------------------------------------------
+    def _set_document(self, doc: Document, text: str, *, recovered: bool = False) -> None:
+        self.document = doc
+        self.editor.load_text(text)
+        self.editor.clear_marks()
+        self.dirty = recovered
+        self.chat.set_document(doc.key)
+        self._update_title()
+        self._count_words()
+
+    def _open_path(self, path: Path, encoding: str | None = None) -> None:
+        try:
+            doc, text = Document.open(path, encoding=encoding)
+        except NotUtf8 as exc:
+            self._ask_latin1(path, str(exc))
+            return
+        except QuillpenError as exc:
+            self.notify(str(exc), title="Cannot open", severity="error", timeout=10)
+            if not self.document.path and not self.editor.text:
+                self._set_document(Document(), "")
+            return
+        recovered = docs.read_journal(doc)
+        if recovered is not None and recovered != text:
+            self._set_document(doc, recovered, recovered=True)
+            self.notify(
+                "Recovered unsaved text from the last session (shown now). Save with Ctrl+S to "
+                "keep it, or run 'Discard recovered text' from the palette (Ctrl+P).",
+                title="Recovered",
+                severity="warning",
+                timeout=15,
+            )
+        else:
+            docs.clear_journal(doc)
+            self._set_document(doc, text)
+
+    def _ask_latin1(self, path: Path, question: str) -> None:
+        def answer(choice: str | None) -> None:
+            if choice == "latin1":
+                self._open_path(path, encoding="latin-1")
+            elif not self.editor.text:
+                self._set_document(Document(), "")
+
+        self.push_screen(
+            Choice(question, [("latin1", "Open as Latin-1"), ("cancel", "Cancel")]), answer
+        )
+
+    def _update_title(self) -> None:
+        self.sub_title = f"{self.document.name}{' ●' if self.dirty else ''}"
+
+    @on(TextArea.Changed, "#editor")
+    def _editor_changed(self) -> None:
+        if not self.dirty:
+            self.dirty = True
+            self._update_title()
+        self._schedule_journal()
+
+    @on(WriterEditor.Journal)
+    def _journal_requested(self) -> None:
+        self._schedule_journal()
+
+    def _schedule_journal(self) -> None:
+        if self._journal_timer is None:
+            self._journal_timer = self.set_timer(JOURNAL_DELAY, self.flush_journal)
+
+    def flush_journal(self) -> None:
+        """Write the recovery copy now (also on SIGHUP and before risky steps)."""
+        self._journal_timer = None
+        self._count_words()
+        if not self.dirty:
+            return
+        try:
+            docs.write_journal(self.document, self.editor.text)
+        except OSError as exc:
+            self.notify(f"cannot write the recovery copy: {exc}", severity="error")
+
+    def _count_words(self) -> None:
+        self.status.words = len(self.editor.text.split())
+
+    def action_save(self) -> None:
+        if self.document.path is None:
+            self.push_screen(AskPath("Save as:"), self._save_as)
+            return
+        if self.document.changed_on_disk():
+            question = f"{self.document.name} changed on disk since you opened it. Overwrite it?"
+            self.push_screen(
+                Choice(question, [("overwrite", "Overwrite"), ("cancel", "Cancel")]),
+                self._overwrite_answer,
+            )
+            return
+        self._write(None)
+
+    def _overwrite_answer(self, choice: str | None) -> None:
+        if choice == "overwrite":
+            self._write(None)
+
+    def _save_as(self, path: Path | None) -> None:
+        if path is not None:
+            self._write(path)
+
+    def _write(self, path: Path | None) -> bool:
+        try:
+            self.document.save(self.editor.text, path)
+        except QuillpenError as exc:
+            self.notify(str(exc), title="Not saved", severity="error", timeout=12)
+            self.flush_journal()
+            return False
+        for notice in self.document.notices:
+            self.notify(notice, severity="warning")
+        self.document.notices.clear()
+        self.dirty = False
+        docs.clear_journal(self.document)
+        self.chat.set_document(self.document.key)
+        self._update_title()
+        self.notify(f"Saved {self.document.path}", timeout=3)
+        return True
+
+    def action_open(self) -> None:
+        def chosen(path: Path | None) -> None:
+            if path is not None:
+                self._open_path(path)
+
+        self._unless_unsaved(lambda: self.push_screen(AskPath("Open file:"), chosen))
+
+    def _unless_unsaved(self, then: Any) -> None:
+        """Run ``then`` now, or after the user saves or discards unsaved changes."""
+        if not self.dirty:
+            then()
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "save":
+                if self.document.path is None:
+                    self.notify("Save with Ctrl+S first: this document has no file name yet.")
+                    return
+                if self._write(None):
+                    then()
+            elif choice == "discard":
+                docs.clear_journal(self.document)
+                self.dirty = False
+                then()
+
+        question = f"{self.document.name} has unsaved changes."
+        self.push_screen(
+            Choice(question, [("save", "Save"), ("discard", "Discard"), ("cancel", "Cancel")]),
+            answer,
+        )
+
+    async def action_quit(self) -> None:
+        self._unless_unsaved(self._quit_now)
+
+    def _quit_now(self) -> None:
+        self.generator.stop()
+        if not self.dirty:
+            docs.clear_journal(self.document)
+        self.exit()
+
+    def on_unmount(self) -> None:
+        self.generator.stop()
+
+    def discard_recovery(self) -> None:
+        docs.clear_journal(self.document)
+        self.dirty = False
+        if self.document.path is not None:
+            self._open_path(self.document.path)
+
+    # Other panes -----------------------------------------------------------------------------
+    @on(ChatPane.InsertReply)
+    def _insert_reply(self, message: ChatPane.InsertReply) -> None:
+        self.editor.insert(message.text)
+        self.post_message(WriterEditor.Journal())
+        self.screen.action_show_pane("editor") if isinstance(self.screen, MainScreen) else None
+
+    @on(TemplatePane.Use)
+    def _use_template(self, message: TemplatePane.Use) -> None:
+        from models.sampling import preset
+
+        def apply() -> None:
+            editor = self.editor
+            if editor.text.strip():
+                editor.insert(
+                    "\n\n" if not editor.text.endswith("\n") else "\n", editor.document.end
+                )
+            editor.insert(message.text, editor.document.end)
+            editor.selection = editor.selection.cursor(editor.document.end)
+            screen = self.screen_stack[0]
+            if isinstance(screen, MainScreen):
+                screen.action_show_pane("editor")
+            if self.model_name is not None:
+                self.start_continuation(
+                    message.template.max_tokens, preset(message.template.preset)
+                )
+            else:
+                self.notify("Template written. Load a model (F5) and press Tab to continue it.")
+
+        apply()
+
+    # Screens and commands --------------------------------------------------------------------
+    def action_help(self) -> None:
+        groups: list[tuple[str, list[BindingType]]] = [
+            ("App", self.BINDINGS),
+            ("Panes", MainScreen.BINDINGS),
+            (
+                "Editor",
+                [
+                    *WriterEditor.BINDINGS,
+                    Binding(
+                        "ctrl+z",
+                        "undo",
+                        "Undo (a whole continuation is one step)",
+                        id="editor.undo",
+                    ),
+                    Binding("ctrl+y", "redo", "Redo", id="editor.redo"),
+                ],
+            ),
+            ("Chat", ChatPane.BINDINGS),
+            ("Templates", TemplatePane.BINDINGS),
+            ("App", [Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
+        ]
+        self.push_screen(HelpScreen(binding_rows(groups, self.settings.keymap)))
+
+    def action_models(self) -> None:
+        from tui.screens.models import ModelsScreen
+
+        self.push_screen(ModelsScreen())
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        yield SystemCommand(
+            "Continue text", "Continue the document at the cursor (Tab)", self.action_continue_text
+        )
+        yield SystemCommand(
+            "Stop generating", "Stop the running continuation (Esc)", self.action_stop
+        )
+        yield SystemCommand("Save", "Save the document (Ctrl+S)", self.action_save)
+        yield SystemCommand(
+            "Save as…",
+            "Save under a new name",
+            lambda: self.push_screen(AskPath("Save as:"), self._save_as),
+        )
+        yield SystemCommand("Open file…", "Open another document (Ctrl+O)", self.action_open)
+        yield SystemCommand("Help", "Show every key (F1)", self.action_help)
+        yield SystemCommand("Models", "Download, switch and remove models (F5)", self.action_models)
+        yield SystemCommand("Show editor", "F2", lambda: self._pane("editor"))
+        yield SystemCommand("Show chat", "F3", lambda: self._pane("chat"))
+        yield SystemCommand("Show templates", "F4", lambda: self._pane("templates"))
+        yield SystemCommand(
+            "Discard recovered text",
+            "Reload the file from disk and forget the recovery copy",
+            self.discard_recovery,
+        )
+
+    def _pane(self, name: str) -> None:
+        screen = self.screen_stack[0]
+        if isinstance(screen, MainScreen):
+            screen.action_show_pane(name)
+
+    @on(Worker.StateChanged)
+    def _worker_failed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR:
+            self.notify(f"{event.worker.name} stopped: {event.worker.error}", severity="error")
 
 
 def launch(args: argparse.Namespace) -> int:
-    text = args.file.read_text(encoding="utf-8") if args.file and args.file.exists() else ""
-    QuillpenApp(text).run()
+    """Run the app from the command line arguments."""
+    app = QuillpenApp(
+        args.file,
+        model=args.model,
+        gpu_layers=args.gpu_layers,
+        threads=args.threads,
+    )
+    if args.offline:
+        app.settings.offline = True
+    app.run()
     return 0

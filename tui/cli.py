@@ -101,6 +101,10 @@ def _setup(args: argparse.Namespace) -> None:
     from models.hub import set_offline
 
     set_offline(args.offline)
+    if not args.verbose:
+        # huggingface_hub prints its retries itself; we print one clear line instead.
+        os.environ.setdefault("HF_HUB_VERBOSITY", "error")
+        logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",

@@ -1,0 +1,401 @@
+"""Chat with a base model by transcript prompting, fitted to the model's window.
+
+GPT-2 was never tuned for chat, so a chat is written as the script of one: a header line that
+sets the scene, a few example exchanges about writing, optionally the end of the writer's draft,
+then the conversation so far as ``User: …`` / ``Assistant: …`` lines, ending with
+``Assistant:``. The model continues the script; generation stops at the next speaker's label.
+
+The prompt must leave ``max_new`` tokens for the reply inside ``n_ctx_train``. When it does not
+fit, the oldest turns go first, then the draft shrinks (and goes), then the examples go; the
+current message always stays (only its *end* when it alone is too long).
+
+A GGUF that carries a chat template (``tokenizer.chat_template``) is prompted through that
+template instead, rendered in a Jinja2 sandbox and fitted by dropping old turns the same way.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from models.context import snap_to_sentence
+
+EOT_TEXT = "<|endoftext|>"
+EOT_ID = 50256
+DRAFT_MAX = 300
+"""The most tokens of the draft's tail a prompt carries."""
+DRAFT_MIN = 24
+"""A draft squeezed below this many tokens is left out altogether."""
+MESSAGE_MIN = 32
+"""Below this many tokens for an over-long message, the header goes too."""
+
+USER = "User"
+ASSISTANT = "Assistant"
+STOP: tuple[str, ...] = (f"\n{USER}:", f"\n{ASSISTANT}:")
+"""Stop strings of the transcript format: the next speaker's label."""
+TEMPLATE_STOP: tuple[str, ...] = (*STOP, EOT_TEXT, "<|im_end|>", "<|im_start|>", "<|eot_id|>")
+"""Stop strings for a prompt rendered with a chat template: common end-of-turn markers too."""
+CHAT_STOPS: tuple[str, ...] = TEMPLATE_STOP
+"""Every stop string either kind of chat prompt may need (a superset of both)."""
+
+HEADER = (
+    f"A conversation between a writer ({USER}) and a helpful writing assistant "
+    f"({ASSISTANT}), who answers briefly and clearly."
+)
+SYSTEM = (
+    "You are a helpful writing assistant. You help a writer with their draft: "
+    "answer briefly and clearly."
+)
+EXAMPLES: tuple[tuple[str, str], ...] = (
+    (
+        "How can I make my opening line stronger?",
+        "Start in the middle of the action, or with one striking detail. "
+        "Cut any warm-up sentences so the first line makes the reader curious.",
+    ),
+    (
+        "Is it okay to use the passive voice?",
+        "Sometimes. Use it when the actor is unknown or unimportant; "
+        "otherwise the active voice is usually clearer and livelier.",
+    ),
+    (
+        'What is another word for "walked"?',
+        'Try "strolled", "trudged", "marched" or "wandered", depending on the mood of the scene.',
+    ),
+)
+
+_WHITESPACE = re.compile(r"\s")
+_TRAILING_LABEL = re.compile(rf"(?:^|\s)(?:{USER}|{ASSISTANT}):\s*$")
+
+
+class _ChatInfo(Protocol):
+    @property
+    def chat_template(self) -> str | None: ...
+
+
+class ChatTokenizer(Protocol):
+    """What prompt building needs from a model (:class:`models.engine.Engine` has it)."""
+
+    @property
+    def n_ctx_train(self) -> int: ...
+
+    @property
+    def info(self) -> _ChatInfo: ...
+
+    def tokenize(self, text: str) -> list[int]: ...
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One message of a chat. ``stopped``: an assistant reply the writer cut short."""
+
+    role: str  # "user" or "assistant"
+    content: str
+    stopped: bool = False
+
+
+@dataclass(frozen=True)
+class ChatPrompt:
+    """A chat prompt ready to stream: ``tokens`` fit ``n_ctx_train - max_new``."""
+
+    tokens: list[int]
+    text: str
+    stop: tuple[str, ...]
+    dropped_turns: int
+    """History messages left out because they did not fit."""
+    draft_tokens: int = 0
+    """Tokens of the draft's tail in the prompt (0: no draft, or it did not fit)."""
+    examples: int = 0
+    """Example exchanges kept (transcript format only)."""
+    templated: bool = False
+    """True when the model's own chat template rendered the prompt."""
+
+
+def tail_text(tok: ChatTokenizer, text: str, budget: int) -> str:
+    """The end of ``text`` in at most ``budget`` tokens, starting at a sentence if possible.
+
+    Falls back to a word boundary, then to any character, so the result always fits.
+    """
+    if budget <= 0 or not text:
+        return ""
+    if len(tok.tokenize(text)) <= budget:
+        return text
+    # Only the last stretch can matter: a GPT-2 token rarely spans more than 16 characters.
+    lo = max(0, len(text) - budget * 16)
+    hi = len(text)
+    while lo < hi:  # smallest start whose suffix fits
+        mid = (lo + hi) // 2
+        if len(tok.tokenize(text[mid:])) <= budget:
+            hi = mid
+        else:
+            lo = mid + 1
+    start = lo
+    snapped = snap_to_sentence(text, start)
+    if snapped != start and text[snapped:].strip():
+        return text[snapped:]
+    space = _WHITESPACE.search(text, start)
+    if space and text[space.end() :].strip():
+        return text[space.end() :].lstrip()
+    return text[start:]
+
+
+def clean_reply(text: str) -> str:
+    """Model output as a reply: no leading space, no trailing (partial) speaker label."""
+    text = text.lstrip()
+    for label in (f"{USER}:", f"{ASSISTANT}:"):
+        for n in range(len(label), 0, -1):  # "\nUs", "\nUser", "\nUser:" …
+            if text.endswith("\n" + label[:n]):
+                text = text[: -(n + 1)]
+                break
+    text = _TRAILING_LABEL.sub("", text)
+    for marker in TEMPLATE_STOP[2:]:
+        text = text.replace(marker, "")
+    return text.rstrip()
+
+
+def build_chat_prompt(
+    tok: ChatTokenizer,
+    history: Sequence[Turn],
+    message: str,
+    *,
+    draft: str | None = None,
+    max_new: int = 200,
+) -> ChatPrompt:
+    """The prompt for the assistant's reply to ``message`` after ``history``.
+
+    ``draft``: the document's text ("include my draft"); its last part (≤ ``DRAFT_MAX``
+    tokens, from a sentence start) goes into the prompt. Uses the model's chat template when
+    its GGUF has one, the transcript format otherwise (or if the template fails to render).
+    """
+    window = tok.n_ctx_train
+    max_new = max(1, min(max_new, window - 1))
+    budget = window - max_new
+    template = getattr(getattr(tok, "info", None), "chat_template", None)
+    if template:
+        try:
+            return _templated(tok, template, history, message, draft, budget)
+        except _TemplateFailed:
+            pass
+    return _transcript(tok, history, message, draft, budget)
+
+
+# The transcript format ---------------------------------------------------------------------
+
+
+def _exchange(role: str, content: str) -> str:
+    label = USER if role == "user" else ASSISTANT
+    return f"{label}: {content.strip()}\n"
+
+
+def _draft_block(draft: str) -> str:
+    return f"[The end of the writer's draft:]\n{draft.strip()}\n[End of draft.]\n\n"
+
+
+def _drop_oldest(history: list[Turn]) -> int:
+    """Drop the oldest turn, and any replies that would then open the history."""
+    del history[0]
+    n = 1
+    while history and history[0].role != "user":
+        del history[0]
+        n += 1
+    return n
+
+
+def _transcript(
+    tok: ChatTokenizer, history: Sequence[Turn], message: str, draft: str | None, budget: int
+) -> ChatPrompt:
+    header = tok.tokenize(HEADER + "\n\n")
+    examples = [tok.tokenize(_exchange("user", q) + _exchange("assistant", a)) for q, a in EXAMPLES]
+    gap = tok.tokenize("\n")  # closes the examples
+    turns = list(history)
+    turn_tokens = [tok.tokenize(_exchange(t.role, t.content)) for t in turns]
+    message = message.strip()
+    opener = tok.tokenize(f"{USER}: ")
+    closer = tok.tokenize(f"\n{ASSISTANT}:")
+    body = tok.tokenize(message)
+
+    draft_text = tail_text(tok, draft.strip(), DRAFT_MAX) if draft and draft.strip() else ""
+    block = tok.tokenize(_draft_block(draft_text)) if draft_text else []
+
+    def size() -> int:
+        return (
+            len(header)
+            + sum(map(len, examples))
+            + (len(gap) if examples else 0)
+            + len(block)
+            + sum(map(len, turn_tokens))
+            + len(opener)
+            + len(body)
+            + len(closer)
+        )
+
+    dropped = 0
+    while size() > budget and turns:
+        n = _drop_oldest(turns)
+        del turn_tokens[:n]
+        dropped += n
+    while size() > budget and block:
+        excess = size() - budget
+        room = len(tok.tokenize(draft_text)) - excess
+        draft_text = tail_text(tok, draft_text, room) if room >= DRAFT_MIN else ""
+        block = tok.tokenize(_draft_block(draft_text)) if draft_text else []
+    kept_examples = list(EXAMPLES)
+    while size() > budget and examples:
+        examples.pop()
+        kept_examples.pop()
+    if size() > budget:  # the message alone is too long: keep its end
+        room = budget - len(header) - len(opener) - len(closer)
+        if room < MESSAGE_MIN:  # a tiny window: the message matters more than the header
+            header = []
+            room = budget - len(opener) - len(closer)
+        message = tail_text(tok, message, max(0, room))
+        body = tok.tokenize(message)
+
+    text = "".join(
+        [
+            HEADER + "\n\n" if header else "",
+            *(_exchange("user", q) + _exchange("assistant", a) for q, a in kept_examples),
+            "\n" if kept_examples else "",
+            _draft_block(draft_text) if block else "",
+            *(_exchange(t.role, t.content) for t in turns),
+            f"{USER}: ",
+            message,
+            f"\n{ASSISTANT}:",
+        ]
+    )
+    tokens = [
+        *header,
+        *(t for ex in examples for t in ex),
+        *(gap if examples else []),
+        *block,
+        *(t for tt in turn_tokens for t in tt),
+        *opener,
+        *body,
+        *closer,
+    ]
+    # Tokenized in one go, the text splits at the joins as it would in the training data.
+    whole = tok.tokenize(text)
+    if len(whole) <= budget:
+        tokens = whole
+    if len(tokens) > budget:  # a window too small for even the labels: keep the end
+        tokens = tokens[-budget:]
+    return ChatPrompt(
+        tokens=tokens,
+        text=text,
+        stop=STOP,
+        dropped_turns=dropped,
+        draft_tokens=len(tok.tokenize(draft_text)) if block else 0,
+        examples=len(kept_examples),
+    )
+
+
+# Chat templates ----------------------------------------------------------------------------
+
+
+class _TemplateFailed(Exception):
+    pass
+
+
+def _render(template: str, messages: list[dict[str, str]]) -> str:
+    from jinja2 import TemplateError
+    from jinja2.sandbox import SandboxedEnvironment
+
+    def raise_exception(msg: str) -> None:
+        raise TemplateError(msg)
+
+    def strftime_now(fmt: str) -> str:
+        return datetime.now().strftime(fmt)
+
+    env = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
+    try:
+        return env.from_string(template).render(
+            messages=messages,
+            add_generation_prompt=True,
+            bos_token=EOT_TEXT,
+            eos_token=EOT_TEXT,
+        )
+    except Exception as exc:  # TemplateError, SecurityError, or an error inside the template
+        raise _TemplateFailed(str(exc)) from exc
+
+
+def _special_tokenize(tok: ChatTokenizer, text: str) -> list[int]:
+    """Tokenize rendered template text, with ``<|endoftext|>`` as the special token."""
+    tokens: list[int] = []
+    for i, part in enumerate(text.split(EOT_TEXT)):
+        if i:
+            tokens.append(EOT_ID)
+        tokens += tok.tokenize(part)
+    return tokens
+
+
+def _templated(
+    tok: ChatTokenizer,
+    template: str,
+    history: Sequence[Turn],
+    message: str,
+    draft: str | None,
+    budget: int,
+) -> ChatPrompt:
+    turns = list(history)
+    message = message.strip()
+    draft_text = tail_text(tok, draft.strip(), DRAFT_MAX) if draft and draft.strip() else ""
+
+    def messages(system_role: bool) -> list[dict[str, str]]:
+        system = SYSTEM + (f"\n\n{_draft_block(draft_text).strip()}" if draft_text else "")
+        msgs = [{"role": t.role, "content": t.content} for t in turns]
+        msgs.append({"role": "user", "content": message})
+        if system_role:
+            return [{"role": "system", "content": system}, *msgs]
+        first = msgs[0]
+        msgs[0] = {"role": first["role"], "content": f"{system}\n\n{first['content']}"}
+        return msgs
+
+    system_role = True
+
+    def render() -> tuple[str, list[int]]:
+        nonlocal system_role
+        text = None
+        if system_role:
+            try:
+                text = _render(template, messages(True))
+            except _TemplateFailed:
+                system_role = False  # a template that refuses system messages
+        if text is None:
+            text = _render(template, messages(False))
+        return text, _special_tokenize(tok, text)
+
+    # A first cut without rendering: the turns' own tokens alone must fit beside the rest.
+    sizes = [len(tok.tokenize(t.content)) for t in turns]
+    kept, turns[:] = turns[:], []
+    base = len(render()[1])
+    turns[:] = kept
+    dropped = 0
+    while turns and base + sum(sizes) > budget:
+        n = _drop_oldest(turns)
+        del sizes[:n]
+        dropped += n
+    text, tokens = render()
+    while len(tokens) > budget and turns:
+        dropped += _drop_oldest(turns)
+        text, tokens = render()
+    if len(tokens) > budget and draft_text:
+        draft_text = ""
+        text, tokens = render()
+    if len(tokens) > budget:  # the message alone is too long: keep its end
+        excess = len(tokens) - budget
+        room = len(tok.tokenize(message)) - excess
+        message = tail_text(tok, message, room)
+        text, tokens = render()
+        if len(tokens) > budget:
+            tokens = tokens[-budget:]
+    return ChatPrompt(
+        tokens=tokens,
+        text=text,
+        stop=TEMPLATE_STOP,
+        dropped_turns=dropped,
+        draft_tokens=len(tok.tokenize(draft_text)) if draft_text else 0,
+        templated=True,
+    )

@@ -1,0 +1,423 @@
+"""The chat: history on disk, and ChatPane driven through a real Generator and tiny model."""
+
+from __future__ import annotations
+
+import json
+import stat
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import wait_until
+from textual.app import App, ComposeResult
+from textual.widgets import Markdown
+from textual.widgets.markdown import MarkdownStream
+
+from models.engine import Engine, StreamStats
+from models.sampling import SamplerSettings
+from models.transcript import CHAT_STOPS, Turn
+from tui.chat_store import UNTITLED, chat_path, delete_chat, document_key, load_chat, save_chat
+from tui.generation import Generator, Request
+from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, ModelReady
+from tui.widgets.chat import (
+    CSS_FILE,
+    STOPPED_NOTE,
+    AssistantMessage,
+    ChatPane,
+    ErrorLine,
+    UserMessage,
+)
+
+# Chat store --------------------------------------------------------------------------------
+
+
+def test_document_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert document_key(None) == UNTITLED
+    key = document_key(tmp_path / "story.md")
+    assert len(key) == 64 and int(key, 16) >= 0
+    monkeypatch.chdir(tmp_path)
+    assert document_key("story.md") == key  # relative paths mean the same file
+    assert document_key(tmp_path / "other.md") != key
+
+
+def test_round_trip_private_and_atomic(user_dirs: dict[str, Path]) -> None:
+    key = document_key("/tmp/story.md")
+    turns = [
+        Turn("user", "Hello ünïcode ✍"),
+        Turn("assistant", "Hi!\n\n- a list"),
+        Turn("assistant", "cut sh", stopped=True),
+    ]
+    assert save_chat(key, turns)
+    path = chat_path(key)
+    assert path == user_dirs["data"] / "quillpen" / "chats" / f"{key}.json"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.parent.stat().st_mode) == 0o700
+    assert load_chat(key) == turns
+    assert save_chat(key, turns[:1])
+    assert load_chat(key) == turns[:1]
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no temp files left
+    assert load_chat("never-saved") == []
+    assert delete_chat(key) and not path.exists() and load_chat(key) == []
+    assert delete_chat(key)  # nothing to delete is fine
+
+
+def test_untitled_and_odd_keys(user_dirs: dict[str, Path]) -> None:
+    assert save_chat(UNTITLED, [Turn("user", "hi")])
+    assert chat_path(UNTITLED).name == "untitled.json"
+    odd = "../../etc/passwd"
+    assert chat_path(odd).parent == chat_path(UNTITLED).parent  # never escapes the folder
+    assert save_chat(odd, [Turn("user", "x")]) and load_chat(odd) == [Turn("user", "x")]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"{not json",
+        b"\xff\xfe\x00garbage",
+        b'{"turns": 5}',
+        b"[1, 2, 3]",
+        b'"just a string"',
+        b"",
+    ],
+)
+def test_corrupt_file_loads_empty(content: bytes) -> None:
+    path = chat_path("doc")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    assert load_chat("doc") == []
+    assert save_chat("doc", [Turn("user", "fresh start")])  # and it can be overwritten
+    assert load_chat("doc") == [Turn("user", "fresh start")]
+
+
+def test_bad_entries_skipped() -> None:
+    path = chat_path("doc")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    entries = [
+        {"role": "user", "content": "ok"},
+        {"role": "system", "content": "no"},
+        {"role": "assistant", "content": 3},
+        "junk",
+        {"role": "assistant", "content": "fine", "stopped": True},
+    ]
+    path.write_text(json.dumps({"version": 1, "turns": entries}))
+    assert load_chat("doc") == [Turn("user", "ok"), Turn("assistant", "fine", stopped=True)]
+
+
+def test_unreadable_file_loads_empty(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert save_chat("doc", [Turn("user", "hi")])
+
+    def denied(*args: object, **kwargs: object) -> str:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(Path, "read_text", denied)
+    assert load_chat("doc") == []
+
+
+def test_save_failure_returns_false(monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("tui.chat_store.os.replace", broken)
+    assert save_chat("doc", [Turn("user", "hi")]) is False
+    assert list(chat_path("doc").parent.iterdir()) == []  # the temp file is cleaned up
+
+
+# ChatPane ----------------------------------------------------------------------------------
+
+
+class _Host(App[object]):
+    CSS_PATH = CSS_FILE
+
+    def __init__(
+        self,
+        model: Path | None,
+        *,
+        key: str = "doc",
+        draft: str = "",
+        max_tokens: int = 24,
+        generator: Any = None,
+    ) -> None:
+        super().__init__()
+        self.model = model
+        self.key = key
+        self.draft = draft
+        self.max_tokens = max_tokens
+        self.generator = generator or Generator()
+        self.sampler = SamplerSettings(seed=7)
+        self.ready = model is None
+        self.inserted: list[str] = []
+
+    def compose(self) -> ComposeResult:
+        yield ChatPane(self.key, lambda: self.draft, max_tokens=self.max_tokens)
+
+    def on_mount(self) -> None:
+        if isinstance(self.generator, Generator):
+            self.run_worker(self.generator.serve, thread=True)
+            if self.model is not None:
+                self.generator.load(self.model, reply_to=self)
+        self.query_one(ChatPane).input.focus()
+
+    def on_unmount(self) -> None:
+        if isinstance(self.generator, Generator):
+            self.generator.stop()
+
+    def on_model_ready(self, message: ModelReady) -> None:
+        self.ready = True
+
+    def on_chat_pane_insert_reply(self, message: ChatPane.InsertReply) -> None:
+        self.inserted.append(message.text)
+
+
+def replies(pane: ChatPane) -> list[AssistantMessage]:
+    return list(pane.query(AssistantMessage))
+
+
+async def send(pilot: Any, pane: ChatPane, text: str) -> None:
+    pane.input.focus()
+    await pilot.press(*text)
+    await pilot.press("enter")
+
+
+@pytest.fixture
+def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
+    """Record every Markdown.update (full render) and MarkdownStream.write (delta)."""
+    calls: dict[str, list[Any]] = {"update": [], "write": []}
+    update, write = Markdown.update, MarkdownStream.write
+
+    def spy_update(self: Markdown, markdown: str) -> Any:
+        calls["update"].append((self, markdown))
+        return update(self, markdown)
+
+    async def spy_write(self: MarkdownStream, fragment: str) -> None:
+        calls["write"].append((self.markdown_widget, fragment))
+        await write(self, fragment)
+
+    monkeypatch.setattr(Markdown, "update", spy_update)
+    monkeypatch.setattr(MarkdownStream, "write", spy_write)
+    return calls
+
+
+async def test_send_streams_a_reply(tiny_gguf: Path, spies: dict[str, list[Any]]) -> None:
+    app = _Host(tiny_gguf, max_tokens=40)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        pane = app.query_one(ChatPane)
+        await pilot.press(*"Hi")
+        await pilot.press("ctrl+j")
+        await pilot.press(*"there")
+        assert pane.input.text == "Hi\nthere"  # Ctrl+J is a newline, not send
+        await pilot.press("enter")
+        assert pane.input.text == ""
+        await wait_until(pilot, lambda: len(pane.history) == 2)
+        assert not pane.streaming
+        assert pane.history[0] == Turn("user", "Hi\nthere")
+        user = pane.query_one(UserMessage)
+        assert user.text == "Hi\nthere"
+        [reply] = replies(pane)
+        text = pane.history[1].content
+        assert pane.history[1].role == "assistant" and text and text == text.strip()
+        assert reply.text == text and reply.markdown.source == text
+        assert not reply.stopped and not reply.has_class("-noted")
+        # Streamed as deltas; the whole reply rendered once, at the end.
+        assert [w for w, _ in spies["write"]] and all(
+            w is reply.markdown for w, _ in spies["write"]
+        )
+        renders = [md for w, md in spies["update"] if w is reply.markdown]
+        assert renders[-1] == text and len([r for r in renders if r]) == 1
+        assert pane.last_prompt is not None and pane.last_prompt.text.endswith(
+            "User: Hi\nthere\nAssistant:"
+        )
+        # A second message continues the conversation.
+        await send(pilot, pane, "More")
+        await wait_until(pilot, lambda: len(pane.history) == 4)
+        assert len(replies(pane)) == 2 and len(pane.query(UserMessage)) == 2
+        assert pane.last_prompt is not None and f"Assistant: {text}\nUser: More" in (
+            pane.last_prompt.text
+        )
+
+
+async def test_escape_stops_a_long_reply(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = Engine.stream
+
+    def slow_stream(self: Engine, *args: Any, **kwargs: Any) -> Iterator[str]:
+        for piece in stream(self, *args, **kwargs):  # a big model's pace: ~50 tokens/s
+            time.sleep(0.02)
+            yield piece
+
+    monkeypatch.setattr(Engine, "stream", slow_stream)
+    app = _Host(tiny_gguf, max_tokens=800)
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        pane = app.query_one(ChatPane)
+        await send(pilot, pane, "Tell me a long story")
+        await wait_until(
+            pilot, lambda: bool(replies(pane)) and bool(replies(pane)[0].markdown.source)
+        )
+        assert pane.streaming  # text is showing while the reply still streams
+        # (pilot.press waits for an idle process, up to 2 s a key while the model runs)
+        pane.input.load_text("again")
+        await pilot.press("enter")  # ignored while streaming: one reply at a time
+        assert pane.input.text == "again" and len(pane.query(UserMessage)) == 1
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not pane.streaming)
+        [reply] = replies(pane)
+        assert reply.stopped and reply.has_class("-noted")
+        assert str(reply.note.render()) == STOPPED_NOTE
+        assert len(pane.history) == 2 and pane.history[1].stopped
+        assert pane.history[1].content == reply.text != ""
+        engine = app.generator.engine
+        assert engine is not None and engine.last_stats.stopped_by == "cancel"
+        assert engine.last_stats.generated_tokens < 800
+        # Escape with nothing streaming is not ours: no error, nothing changes.
+        await pilot.press("escape")
+        assert len(pane.history) == 2
+
+
+async def test_regenerate_insert_copy_clear(tiny_gguf: Path) -> None:
+    app = _Host(tiny_gguf, key="doc-r")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        pane = app.query_one(ChatPane)
+        await pilot.press("ctrl+r")  # nothing to regenerate: a notice, no crash
+        await pilot.press("ctrl+t", "ctrl+k")
+        assert app.inserted == [] and len(app._notifications) == 3
+        await send(pilot, pane, "Name my cat")
+        await wait_until(pilot, lambda: len(pane.history) == 2)
+        [first] = replies(pane)
+
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: len(pane.history) == 2 and replies(pane) != [first])
+        await wait_until(pilot, lambda: not pane.streaming)
+        [second] = replies(pane)
+        assert second is not first and not first.is_attached
+        assert [t.role for t in pane.history] == ["user", "assistant"]
+        assert pane.history[0].content == "Name my cat"
+        assert second.text == pane.history[1].content != ""
+        assert load_chat("doc-r") == pane.history
+
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.inserted == [pane.history[1].content]
+
+        await pilot.press("ctrl+k")
+        assert app.clipboard == pane.history[1].content
+        assert any(n.message == "Copied" for n in app._notifications)
+
+        await pilot.press("ctrl+l")
+        await pilot.pause()
+        assert pane.history == [] and not pane.log_view.children
+        assert not chat_path("doc-r").exists() and load_chat("doc-r") == []
+
+
+async def test_history_restored_per_document(tiny_gguf: Path) -> None:
+    app = _Host(tiny_gguf, key="doc-a")
+    async with app.run_test(size=(100, 40)) as pilot:
+        await wait_until(pilot, lambda: app.ready)
+        pane = app.query_one(ChatPane)
+        await send(pilot, pane, "Remember me")
+        await wait_until(pilot, lambda: len(pane.history) == 2)
+        saved = list(pane.history)
+    assert load_chat("doc-a") == saved
+
+    again = _Host(None, key="doc-a")
+    async with again.run_test(size=(100, 40)) as pilot:
+        pane = again.query_one(ChatPane)
+        await wait_until(pilot, lambda: len(pane.log_view.children) == 2)
+        assert pane.history == saved
+        assert pane.query_one(UserMessage).text == "Remember me"
+        assert replies(pane)[0].markdown.source == saved[1].content
+        assert pane.last_reply == saved[1].content
+
+        # Switching documents shows the other document's chat.
+        pane.set_document("doc-b")
+        await wait_until(pilot, lambda: not pane.log_view.children)
+        assert pane.history == []
+        pane.set_document("doc-a")
+        await wait_until(pilot, lambda: len(pane.log_view.children) == 2)
+        # "Save as": the chat moves with the document.
+        pane.set_document("doc-c", keep_history=True)
+        await pilot.pause()
+        assert pane.history == saved and load_chat("doc-c") == saved
+        assert load_chat("doc-a") == []
+
+    other = _Host(None, key="doc-b")
+    async with other.run_test(size=(100, 40)) as pilot:
+        await pilot.pause()
+        assert other.query_one(ChatPane).history == []
+
+
+async def test_no_model_shows_error_line() -> None:
+    app = _Host(None, key="doc-e")
+    async with app.run_test(size=(100, 40)) as pilot:
+        pane = app.query_one(ChatPane)
+        await send(pilot, pane, "Anyone there?")
+        await wait_until(pilot, lambda: bool(pane.query(ErrorLine)))
+        assert not pane.streaming
+        line = pane.query_one(ErrorLine)
+        assert "no model is loaded" in str(line.render())
+        assert replies(pane) == []  # no empty reply left behind
+        assert pane.history == [Turn("user", "Anyone there?")]
+        # Ctrl+R retries the message (and fails the same way, without duplicating it).
+        await pilot.press("ctrl+r")
+        await wait_until(pilot, lambda: not pane.streaming)
+        await pilot.pause()
+        assert len(pane.query(ErrorLine)) == 1 and len(pane.query(UserMessage)) == 1
+
+
+class _FakeGenerator:
+    """Records requests; the test plays the worker's part by posting messages."""
+
+    def __init__(self) -> None:
+        self.requests: list[Request] = []
+        self.cancelled = 0
+
+    def submit(self, request: Request) -> int:
+        self.requests.append(request)
+        return request.id
+
+    def cancel(self) -> None:
+        self.cancelled += 1
+
+
+async def test_chunks_are_sanitized_and_cleaned(tiny_engine: Engine) -> None:
+    fake = _FakeGenerator()
+    app = _Host(None, draft="Once upon a time. The dragon slept.", generator=fake)
+    async with app.run_test(size=(100, 40)) as pilot:
+        pane = app.query_one(ChatPane)
+        pane.include_draft = True
+        await send(pilot, pane, "Ideas?")
+        await wait_until(pilot, lambda: bool(fake.requests))
+        [request] = fake.requests
+        assert request.reply_to is pane and request.max_tokens == 24
+        assert request.settings == app.sampler and tuple(request.stop) == CHAT_STOPS
+        assert callable(request.prompt)
+        tokens = request.prompt(tiny_engine)  # built in the worker, with the engine
+        assert pane.last_prompt is not None and tokens == pane.last_prompt.tokens
+        assert "The dragon slept.\n[End of draft.]" in pane.last_prompt.text
+
+        rid = request.id
+        pane.post_message(GenerationStarted(rid, len(tokens), 0))
+        for piece in [" \x1b[31mRed\x1b[0m", " text\x1b]52;c;SGk=\x07 and\x07", " more.\nUs"]:
+            pane.post_message(GenerationChunk(rid, piece, 1, 1.0))
+        pane.post_message(GenerationChunk(rid + 1000, "not ours", 1, 1.0))
+        await pilot.pause()
+        [reply] = replies(pane)
+        assert "\x1b" not in reply.markdown.source and "\x07" not in reply.markdown.source
+        pane.post_message(GenerationFinished(rid, StreamStats(stopped_by="length")))
+        await wait_until(pilot, lambda: not pane.streaming)
+        await pilot.pause()
+        assert reply.markdown.source == "Red text and more."
+        assert pane.history[-1] == Turn("assistant", "Red text and more.")
+
+        # Stopping before any text arrives (still queued): finished at once, marked stopped.
+        await send(pilot, pane, "Again")
+        await wait_until(pilot, lambda: len(fake.requests) == 2)
+        await pilot.press("escape")
+        assert fake.cancelled == 1 and not pane.streaming
+        assert replies(pane)[-1].has_class("-noted")
+        pane.post_message(GenerationChunk(fake.requests[1].id, "late", 1, 1.0))
+        await pilot.pause()
+        assert replies(pane)[-1].markdown.source == ""
+        assert [t.role for t in pane.history] == ["user", "assistant", "user"]

@@ -1,0 +1,210 @@
+"""A document on disk: open with care, save atomically, notice outside changes, journal edits.
+
+The journal is a copy of the unsaved text in the state dir, written within a second of every
+change, so a crash, ``kill -9`` or a dropped SSH session loses at most the last second.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import errno
+import hashlib
+import json
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from models import locations
+from models.errors import QuillpenError
+
+MAX_BYTES = 50 * 1024 * 1024
+BINARY_SNIFF = 8192
+
+
+class NotUtf8(QuillpenError):
+    """The file is not UTF-8; the user may choose to open it as Latin-1."""
+
+
+@dataclass(frozen=True)
+class DiskState:
+    mtime_ns: int
+    size: int
+
+    @classmethod
+    def of(cls, path: Path) -> DiskState | None:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        return cls(st.st_mtime_ns, st.st_size)
+
+
+@dataclass
+class Document:
+    """The file behind the editor. ``path`` is None for an untitled document."""
+
+    path: Path | None = None
+    encoding: str = "utf-8"
+    newline: str = "\n"
+    disk: DiskState | None = None
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def name(self) -> str:
+        return self.path.name if self.path else "untitled"
+
+    @property
+    def key(self) -> str:
+        """A stable id for per-document data (chat history, journal)."""
+        if self.path is None:
+            return "untitled"
+        return hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:32]
+
+    @classmethod
+    def open(cls, path: Path | None, *, encoding: str | None = None) -> tuple[Document, str]:
+        """Read ``path`` (a missing file is a new, empty document)."""
+        if path is None:
+            return cls(), ""
+        path = Path(path).expanduser()
+        if path.is_dir():
+            raise QuillpenError(f"{path} is a directory")
+        if not path.exists():
+            return cls(path=path), ""
+        try:
+            size = path.stat().st_size
+            if size > MAX_BYTES:
+                raise QuillpenError(
+                    f"{path.name} is {size / 1e6:.0f} MB; quillpen opens files up to "
+                    f"{MAX_BYTES // 1_000_000} MB"
+                )
+            data = path.read_bytes()
+        except PermissionError:
+            raise QuillpenError(f"cannot read {path}: permission denied") from None
+        except OSError as exc:
+            raise QuillpenError(f"cannot read {path}: {exc.strerror or exc}") from None
+        if b"\x00" in data[:BINARY_SNIFF]:
+            raise QuillpenError(f"{path.name} looks like a binary file, not text")
+        if encoding is None:
+            try:
+                text = data.decode("utf-8-sig" if data.startswith(b"\xef\xbb\xbf") else "utf-8")
+                encoding = "utf-8"
+            except UnicodeDecodeError as exc:
+                raise NotUtf8(
+                    f"{path.name} is not UTF-8 (byte {exc.start}); open it as Latin-1?"
+                ) from None
+        else:
+            text = data.decode(encoding, errors="strict")
+        newline = "\r\n" if "\r\n" in text else "\n"
+        doc = cls(path=path, encoding=encoding, newline=newline, disk=DiskState.of(path))
+        return doc, text.replace("\r\n", "\n")
+
+    def changed_on_disk(self) -> bool:
+        """True when the file was changed (or removed) by something else since we read it."""
+        if self.path is None or self.disk is None:
+            return False
+        return DiskState.of(self.path) != self.disk
+
+    def save(self, text: str, path: Path | None = None) -> None:
+        """Write atomically: temp file in the same folder, fsync, rename; keep permissions."""
+        target = Path(path or self.path or "")
+        if not str(target):
+            raise QuillpenError("this document has no file name yet")
+        target = target.expanduser()
+        data = self._encode(text.replace("\n", self.newline))
+        folder = target.parent if str(target.parent) else Path(".")
+        try:
+            mode = target.stat().st_mode & 0o7777 if target.exists() else None
+            fd, tmp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=folder)
+        except OSError as exc:
+            raise QuillpenError(f"cannot save {target}: {exc.strerror or exc}") from None
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
+            if mode is not None:
+                os.chmod(tmp, mode)
+            else:
+                umask = os.umask(0)
+                os.umask(umask)
+                os.chmod(tmp, 0o666 & ~umask)
+            os.replace(tmp, target)
+            _fsync_dir(folder)
+        except OSError as exc:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+            reason = "the disk is full" if exc.errno == errno.ENOSPC else exc.strerror or str(exc)
+            raise QuillpenError(
+                f"cannot save {target}: {reason}; your text is still here"
+            ) from None
+        self.path = target
+        self.disk = DiskState.of(target)
+
+    def _encode(self, text: str) -> bytes:
+        try:
+            return text.encode(self.encoding)
+        except UnicodeEncodeError:
+            self.notices.append(f"saved as UTF-8: the text no longer fits {self.encoding}")
+            self.encoding = "utf-8"
+            return text.encode("utf-8")
+
+
+def _fsync_dir(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+# Recovery journal ------------------------------------------------------------------------------
+
+
+def journal_path(doc: Document) -> Path:
+    return locations.state_dir() / "recovery" / f"{doc.key}.json"
+
+
+def write_journal(doc: Document, text: str) -> None:
+    """Keep a copy of unsaved ``text`` (atomic, user-only)."""
+    path = journal_path(doc)
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    record = {"path": str(doc.path) if doc.path else None, "time": time.time(), "text": text}
+    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            json.dump(record, fh)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def read_journal(doc: Document) -> str | None:
+    """Recovered text newer than the file on disk, or None."""
+    path = journal_path(doc)
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        text = record["text"]
+        saved_at = float(record["time"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if not isinstance(text, str):
+        return None
+    if doc.path is not None and doc.path.exists() and doc.path.stat().st_mtime >= saved_at:
+        return None
+    return text
+
+
+def clear_journal(doc: Document) -> None:
+    with contextlib.suppress(OSError):
+        journal_path(doc).unlink()

@@ -1,0 +1,1 @@
+"""Screens: main, help, models, file dialogs."""

@@ -1,0 +1,55 @@
+"""F1: every key, read from the bindings themselves (so the list never goes stale)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+def binding_rows(
+    groups: Iterable[tuple[str, Iterable[BindingType]]], keymap: dict[str, str]
+) -> list[tuple[str, str, str]]:
+    """(where, keys, what) for each binding with a description, after the user's keymap."""
+    rows: list[tuple[str, str, str]] = []
+    for where, bindings in groups:
+        for b in bindings:
+            if not isinstance(b, Binding) or not b.description:
+                continue
+            keys = keymap.get(b.id, b.key) if b.id else b.key
+            rows.append((where, keys.replace(",", " / "), b.description))
+    return rows
+
+
+class HelpScreen(ModalScreen[None]):
+    """A scrollable table of keys; Esc, F1 or q closes it."""
+
+    BINDINGS = [
+        Binding("escape,f1,q", "app.pop_screen", "Close help", id="help.close"),
+    ]
+
+    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.rows = rows
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="quillpen keys", expand=True, show_lines=False)
+        table.add_column("Where", style="dim", no_wrap=True)
+        table.add_column("Keys", style="bold", no_wrap=True)
+        table.add_column("What")
+        for row in self.rows:
+            table.add_row(*row)
+        with VerticalScroll(id="help-body"):
+            yield Static(table)
+            yield Static(
+                "Tab continues your text at the cursor; Esc stops it; Ctrl+Z undoes a whole "
+                "continuation. Select text with the mouse while holding Shift (Option on macOS). "
+                'Remap keys in config.toml under [keymap], e.g. "editor.continue" = '
+                '"tab,ctrl+space". Esc, F1 or q closes this help.',
+                id="help-footer",
+            )

@@ -1,0 +1,76 @@
+"""The main screen: editor, chat and templates; side by side when wide, one at a time when not."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.events import Resize
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.widget import Widget
+from textual.widgets import Footer, Header
+
+from tui.widgets.editor import WriterEditor
+from tui.widgets.status import StatusBar
+
+WIDE = 120
+PANES = ("editor", "chat", "templates")
+
+
+class MainScreen(Screen[None]):
+    """Composes the panes; F2/F3/F4 show (narrow) or focus (wide) one of them."""
+
+    BINDINGS = [
+        Binding("f2", "show_pane('editor')", "Editor", id="pane.editor"),
+        Binding("f3", "show_pane('chat')", "Chat", id="pane.chat"),
+        Binding("f4", "show_pane('templates')", "Templates", id="pane.templates"),
+    ]
+
+    pane: reactive[str] = reactive("editor")
+
+    def __init__(
+        self, editor: WriterEditor, chat: Widget, templates: Widget, status: StatusBar
+    ) -> None:
+        super().__init__()
+        self.status = status
+        self.editor = editor
+        self.chat = chat
+        self.templates = templates
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="panes"):
+            yield self.editor
+            yield self.chat
+            yield self.templates
+        yield self.status
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self._layout(self.app.size.width)
+        self.editor.focus()
+
+    def on_resize(self, event: Resize) -> None:
+        self._layout(event.size.width)
+
+    def _layout(self, width: int) -> None:
+        self.set_class(width >= WIDE, "wide")
+        self.set_class(width < WIDE, "narrow")
+        self._apply_pane()
+
+    def watch_pane(self) -> None:
+        self._apply_pane()
+
+    def _apply_pane(self) -> None:
+        for name in PANES:
+            self.set_class(self.pane == name, f"show-{name}")
+
+    def action_show_pane(self, name: str) -> None:
+        self.pane = name
+        target = {"editor": self.editor, "chat": self.chat, "templates": self.templates}[name]
+        self.call_after_refresh(self._focus_in, target)
+
+    def _focus_in(self, target: Widget) -> None:
+        focusable = [w for w in target.query("*") if w.focusable]
+        (focusable[0] if focusable and not target.focusable else target).focus()

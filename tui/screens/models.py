@@ -1,0 +1,279 @@
+"""F5: models on this machine (use, delete), the catalog (pull with progress, cancel), settings."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import (
+    Button,
+    DataTable,
+    Footer,
+    Input,
+    Label,
+    ProgressBar,
+    Select,
+    Static,
+    Switch,
+)
+from textual.worker import Worker, WorkerState
+
+from models import catalog, hub, store
+from models.errors import QuillpenError
+from models.progress import PullCancelled, callback_progress
+from tui.screens.dialogs import Choice
+
+if TYPE_CHECKING:
+    from tui.app import QuillpenApp
+
+
+class ModelsScreen(Screen[None]):
+    """Manage models without leaving the app; every failure is a message, never a crash."""
+
+    BINDINGS = [
+        Binding("escape", "close", "Back", id="models.close"),
+        Binding("enter", "use", "Use selected", id="models.use", show=False),
+        Binding("delete", "delete", "Delete selected", id="models.delete"),
+        Binding("ctrl+g", "pull", "Pull", id="models.pull"),
+    ]
+
+    class Progress(Message):
+        def __init__(self, desc: str, done: int, total: int | None) -> None:
+            super().__init__()
+            self.desc, self.done, self.total = desc, done, total
+
+    class Note(Message):
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._cancel = threading.Event()
+        self._local: list[store.LocalModel] = []
+
+    @property
+    def qapp(self) -> QuillpenApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll(id="models-body"):
+            yield Static("", id="active-model")
+            yield Label("On this machine", classes="section")
+            yield DataTable(id="local-models", cursor_type="row", zebra_stripes=True)
+            with Horizontal(classes="buttons"):
+                yield Button("Use", id="use", variant="primary")
+                yield Button("Delete", id="delete", variant="error")
+            yield Label("Download from the Hub", classes="section")
+            with Horizontal(classes="pull-row"):
+                yield Select(
+                    [(f"{s.name} ({s.params})", s.name) for s in catalog.CATALOG.values()],
+                    value=catalog.DEFAULT_MODEL,
+                    allow_blank=False,
+                    id="pull-name",
+                )
+                yield Select(
+                    [(q, q) for q in catalog.QUANTS],
+                    value=catalog.DEFAULT_QUANT,
+                    allow_blank=False,
+                    id="pull-quant",
+                )
+            yield Input(
+                placeholder="or any Hub repo: owner/name or owner/name:file.gguf", id="pull-repo"
+            )
+            with Horizontal(classes="buttons"):
+                yield Button("Pull", id="pull", variant="success")
+                yield Button("Cancel download", id="cancel-pull", disabled=True)
+            yield ProgressBar(id="pull-progress", show_eta=False)
+            yield Static("", id="pull-status")
+            yield Label("Settings for this session", classes="section")
+            with Horizontal(classes="settings-row"):
+                yield Label("GPU layers (number or auto):")
+                yield Input(str(self.qapp.gpu_layers), id="gpu-layers")
+                yield Label("Offline:")
+                yield Switch(hub.is_offline(), id="offline")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        table = self.query_one(DataTable)
+        table.add_columns("Name", "Quant", "Size", "Path")
+        self.refresh_models()
+        table.focus()
+
+    def refresh_models(self) -> None:
+        table = self.query_one(DataTable)
+        table.clear()
+        self._local = store.list_local()
+        for m in self._local:
+            table.add_row(m.name, m.quant, m.size_text, str(m.path))
+        active = self.qapp.model_name
+        text = f"Active model: {active}" if active else "No model loaded."
+        if not self._local:
+            text += "  Nothing downloaded yet: pick a model below and press Pull (try gpt2)."
+        self.query_one("#active-model", Static).update(text)
+
+    def _selected(self) -> store.LocalModel | None:
+        table = self.query_one(DataTable)
+        if not self._local or table.cursor_row is None or table.cursor_row >= len(self._local):
+            return None
+        return self._local[table.cursor_row]
+
+    # Actions ---------------------------------------------------------------------------------
+    def action_close(self) -> None:
+        if self._pulling():
+            self.action_cancel_pull()
+            return
+        self.app.pop_screen()
+
+    def action_use(self) -> None:
+        model = self._selected()
+        if model is None:
+            self.notify("Select a model first.", severity="warning")
+            return
+        self._apply_gpu_layers()
+        self.qapp.generator.load(
+            model.path,
+            reply_to=self.qapp,
+            gpu_layers=self.qapp.gpu_layers,
+            threads=self.qapp.threads,
+        )
+        self.notify(f"Loading {model.name} {model.quant}…")
+        self.app.pop_screen()
+
+    def action_delete(self) -> None:
+        model = self._selected()
+        if model is None:
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice != "delete":
+                return
+            try:
+                model.path.unlink()
+                if not any(model.path.parent.iterdir()):
+                    model.path.parent.rmdir()
+            except OSError as exc:
+                self.notify(f"cannot delete {model.path}: {exc.strerror}", severity="error")
+            self.refresh_models()
+
+        self.app.push_screen(
+            Choice(
+                f"Delete {model.name} {model.quant} ({model.size_text})?",
+                [("delete", "Delete"), ("cancel", "Cancel")],
+            ),
+            answer,
+        )
+
+    def action_pull(self) -> None:
+        if self._pulling():
+            return
+        repo = self.query_one("#pull-repo", Input).value.strip()
+        name = repo or str(self.query_one("#pull-name", Select).value)
+        quant = str(self.query_one("#pull-quant", Select).value)
+        self._cancel.clear()
+        self.query_one("#cancel-pull", Button).disabled = False
+        self.query_one("#pull", Button).disabled = True
+        self.query_one("#pull-status", Static).update(f"Pulling {name} {quant}…")
+        self._pull(name, quant)
+
+    def action_cancel_pull(self) -> None:
+        self._cancel.set()
+
+    def _pulling(self) -> bool:
+        return any(w.group == "pull" and w.state == WorkerState.RUNNING for w in self.workers)
+
+    @work(thread=True, exclusive=True, group="pull", exit_on_error=False)
+    def _pull(self, name: str, quant: str) -> Path:
+        def report(desc: str, done: int, total: int | None) -> None:
+            self.post_message(self.Progress(desc, done, total))
+
+        return hub.pull(
+            name,
+            quant=quant,
+            notify=self._note,
+            tqdm_class=callback_progress(report, self._cancel),
+        )
+
+    def _note(self, text: str) -> None:
+        self.post_message(self.Note(text))
+
+    # Events ----------------------------------------------------------------------------------
+    def on_models_screen_progress(self, message: Progress) -> None:
+        bar = self.query_one(ProgressBar)
+        bar.update(total=message.total, progress=message.done)
+        mb = message.done / 1e6
+        of = f" of {message.total / 1e6:.1f} MB" if message.total else " MB"
+        self.query_one("#pull-status", Static).update(f"{message.desc}: {mb:.1f}{of}")
+
+    def on_models_screen_note(self, message: Note) -> None:
+        self.query_one("#pull-status", Static).update(message.text)
+
+    @on(Worker.StateChanged)
+    def _pull_state(self, event: Worker.StateChanged) -> None:
+        if event.worker.group != "pull" or event.state not in (
+            WorkerState.SUCCESS,
+            WorkerState.ERROR,
+            WorkerState.CANCELLED,
+        ):
+            return
+        self.query_one("#cancel-pull", Button).disabled = True
+        self.query_one("#pull", Button).disabled = False
+        status = self.query_one("#pull-status", Static)
+        if event.state == WorkerState.SUCCESS:
+            path = event.worker.result
+            status.update(f"Ready: {path}")
+            self.notify(f"Downloaded {Path(str(path)).name}. Select it and press Use.")
+        else:
+            error: Any = event.worker.error
+            if isinstance(error, PullCancelled):
+                status.update("Cancelled. Nothing partial was kept; Pull again to start over.")
+            elif isinstance(error, QuillpenError):
+                status.update(f"Failed: {error}")
+                self.notify(str(error), title="Download failed", severity="error", timeout=12)
+            else:
+                status.update(f"Failed: {error!r}")
+                self.notify(f"unexpected error: {error!r}", severity="error")
+        self.refresh_models()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        actions = {
+            "use": self.action_use,
+            "delete": self.action_delete,
+            "pull": self.action_pull,
+            "cancel-pull": self.action_cancel_pull,
+        }
+        if event.button.id in actions:
+            actions[event.button.id]()
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        self.action_use()
+
+    @on(Switch.Changed, "#offline")
+    def _offline(self, event: Switch.Changed) -> None:
+        if event.value:
+            os.environ["HF_HUB_OFFLINE"] = "1"
+        else:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+
+    @on(Input.Submitted, "#gpu-layers")
+    def _gpu_submitted(self) -> None:
+        self._apply_gpu_layers()
+
+    @on(Input.Submitted, "#pull-repo")
+    def _repo_submitted(self) -> None:
+        self.action_pull()
+
+    def _apply_gpu_layers(self) -> None:
+        raw = self.query_one("#gpu-layers", Input).value.strip() or "0"
+        if raw == "auto" or raw.isdigit():
+            self.qapp.gpu_layers = raw if raw == "auto" else int(raw)
+        else:
+            self.notify("GPU layers: a number or 'auto'.", severity="warning")

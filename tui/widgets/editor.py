@@ -1,0 +1,190 @@
+"""The document editor: a TextArea that streams model text in at the cursor.
+
+Generated text is marked (styled) until the user edits it, and one whole generated insertion
+is one undo step however many chunks it arrived in.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.binding import Binding
+from textual.document._document import EditResult, Location
+from textual.document._edit import Edit
+from textual.message import Message
+from textual.widgets import TextArea
+
+from models.text import printable
+from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
+
+GENERATED_STYLE = Style(color="cyan", italic=True)
+
+
+@dataclass
+class Mark:
+    """A range of generated text, [start, end) in (row, column) locations."""
+
+    start: Location
+    end: Location
+
+
+def _shift(loc: Location, old_end: Location, new_end: Location) -> Location:
+    """Where ``loc`` (at or after ``old_end``) moves when [.., old_end) becomes [.., new_end)."""
+    row, col = loc
+    if row == old_end[0]:
+        return (new_end[0], new_end[1] + col - old_end[1])
+    return (row + new_end[0] - old_end[0], col)
+
+
+class WriterEditor(TextArea):
+    """The editor pane. The app drives generation; this widget shows it."""
+
+    BINDINGS = [
+        Binding("tab", "app.continue_text", "Continue", id="editor.continue", priority=True),
+        Binding("escape", "app.stop", "Stop", id="editor.stop", show=False),
+    ]
+
+    class Journal(Message):
+        """The text changed (typed or generated): time to update the recovery journal."""
+
+    def __init__(self, text: str = "", **kwargs: object) -> None:
+        super().__init__(
+            text,
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.marks: list[Mark] = []
+        self.request_id: int | None = None
+        self._gen_mark: Mark | None = None
+        self._gen_edits: set[int] = set()
+        self._generating_edit = False
+        self.last_prompt_tokens = 0
+        self.hidden_chars = 0
+
+    # Marks -----------------------------------------------------------------------------------
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        for mark in self.marks:
+            (sr, sc), (er, ec) = mark.start, mark.end
+            if sr <= line_index <= er:
+                start = sc if line_index == sr else 0
+                end = ec if line_index == er else len(line)
+                if end > start:
+                    line.stylize(GENERATED_STYLE, start, end)
+        return line
+
+    def edit(self, edit: Edit) -> EditResult:
+        if self._generating_edit:
+            return super().edit(edit)
+        top, bottom = sorted((edit.from_location, edit.to_location))
+        result = super().edit(edit)
+        self._adjust_marks(top, bottom, result.end_location)
+        return result
+
+    def _adjust_marks(self, top: Location, bottom: Location, new_end: Location) -> None:
+        """Move marks after a user edit of [top, bottom) that now ends at ``new_end``."""
+        kept: list[Mark] = []
+        for mark in self.marks:
+            streaming = mark is self._gen_mark
+            if mark.end < top or (mark.end == top and not streaming):
+                pass  # entirely before the edit
+            elif mark.start >= bottom:
+                mark.start = _shift(mark.start, bottom, new_end)
+                mark.end = _shift(mark.end, bottom, new_end)
+            elif streaming:  # the user typed into text still arriving: keep streaming after it
+                mark.end = _shift(mark.end, bottom, new_end) if mark.end >= bottom else new_end
+                mark.start = min(mark.start, new_end)
+            else:
+                continue  # the user edited generated text: it is theirs now, unmarked
+            kept.append(mark)
+        self.marks = kept
+        self._line_cache.clear()
+
+    def clear_marks(self) -> None:
+        self.marks = []
+        self._gen_mark = None
+        self._line_cache.clear()
+        self.refresh()
+
+    def undo(self) -> None:
+        super().undo()
+        self.clear_marks()
+
+    def redo(self) -> None:
+        super().redo()
+        self.clear_marks()
+
+    # Generation ------------------------------------------------------------------------------
+    @property
+    def generating(self) -> bool:
+        return self.request_id is not None
+
+    def begin_generation(self, request_id: int) -> None:
+        """Start a generated insertion at the cursor."""
+        self.request_id = request_id
+        cursor = self.selection.end
+        if self.selection.start != self.selection.end:
+            self.selection = self.selection.cursor(cursor)
+        self._gen_mark = Mark(cursor, cursor)
+        self.marks.append(self._gen_mark)
+        self._gen_edits.clear()
+        self.history.checkpoint()
+
+    def prompt_text(self) -> str:
+        """The text the model continues: everything before the cursor."""
+        return self.document.get_text_range((0, 0), self.selection.end)
+
+    def on_generation_started(self, message: GenerationStarted) -> None:
+        self.last_prompt_tokens = message.prompt_tokens
+
+    def on_generation_chunk(self, message: GenerationChunk) -> None:
+        if message.request_id != self.request_id or self._gen_mark is None:
+            return
+        text = printable(message.text)
+        if not text:
+            return
+        mark = self._gen_mark
+        follow = self.selection.end == mark.end and self.selection.start == self.selection.end
+        self._generating_edit = True
+        try:
+            result = self.insert(text, mark.end, maintain_selection_offset=not follow)
+        finally:
+            self._generating_edit = False
+        if self.history._undo_stack:
+            self._gen_edits.add(id(self.history._undo_stack[-1][-1]))
+        old_end = mark.end
+        mark.end = result.end_location
+        for other in self.marks:  # marks after the insertion point move along
+            if other is not mark and other.start >= old_end:
+                other.start = _shift(other.start, old_end, mark.end)
+                other.end = _shift(other.end, old_end, mark.end)
+        if follow:
+            self.selection = self.selection.cursor(mark.end)
+            self.scroll_cursor_visible()
+        self.post_message(self.Journal())
+
+    def on_generation_finished(self, message: GenerationFinished) -> None:
+        if message.request_id != self.request_id:
+            return
+        self.request_id = None
+        self._merge_generated_batches()
+        if self._gen_mark is not None and self._gen_mark.start == self._gen_mark.end:
+            self.marks.remove(self._gen_mark)
+        self._gen_mark = None
+        self.history.checkpoint()
+        self.post_message(self.Journal())
+
+    def _merge_generated_batches(self) -> None:
+        """Make the chunks of one generation a single undo step."""
+        stack = self.history._undo_stack
+        ids = self._gen_edits
+        run: list[list[Edit]] = []
+        while stack and stack[-1] and all(id(e) in ids for e in stack[-1]):
+            run.insert(0, stack.pop())
+        if run:
+            stack.append([edit for batch in run for edit in batch])
+        self._gen_edits = set()
