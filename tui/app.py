@@ -82,6 +82,7 @@ class QuillpenApp(App[None]):
         self.generator = Generator()
         self.document = Document()
         self.dirty = False
+        self._clean_text: str | None = ""
         self.model_name: str | None = None
         self._journal_timer: Any = None
         self.editor = WriterEditor(id="editor")
@@ -228,6 +229,7 @@ class QuillpenApp(App[None]):
     # Document --------------------------------------------------------------------------------
     def _set_document(self, doc: Document, text: str, *, recovered: bool = False) -> None:
         self.document = doc
+        self._clean_text = None if recovered else text
         self.editor.load_text(text)
         self.editor.clear_marks()
         self.dirty = recovered
@@ -276,7 +278,7 @@ class QuillpenApp(App[None]):
 
     @on(TextArea.Changed, "#editor")
     def _editor_changed(self) -> None:
-        if not self.dirty:
+        if not self.dirty and self.editor.text != self._clean_text:
             self.dirty = True
             self._update_title()
         self._schedule_journal()
@@ -335,8 +337,9 @@ class QuillpenApp(App[None]):
             self.notify(notice, severity="warning")
         self.document.notices.clear()
         self.dirty = False
+        self._clean_text = self.editor.text
         docs.clear_journal(self.document)
-        self.chat.set_document(self.document.key)
+        self.chat.set_document(self.document.key, keep_history=True)
         self._update_title()
         self.notify(f"Saved {self.document.path}", timeout=3)
         return True
@@ -383,6 +386,8 @@ class QuillpenApp(App[None]):
 
     def on_unmount(self) -> None:
         self.generator.stop()
+        if self.dirty:
+            self.flush_journal()
 
     def discard_recovery(self) -> None:
         docs.clear_journal(self.document)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import hashlib
 import json
 import os
 import tempfile
@@ -58,9 +57,9 @@ class Document:
     @property
     def key(self) -> str:
         """A stable id for per-document data (chat history, journal)."""
-        if self.path is None:
-            return "untitled"
-        return hashlib.sha256(str(self.path.resolve()).encode()).hexdigest()[:32]
+        from tui.chat_store import document_key
+
+        return document_key(self.path)
 
     @classmethod
     def open(cls, path: Path | None, *, encoding: str | None = None) -> tuple[Document, str]:

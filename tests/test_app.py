@@ -1,0 +1,401 @@
+"""The app, driven through its keys with Pilot and a tiny real model."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from helpers import wait_until
+from textual.widgets import TextArea
+
+from models.engine import Engine
+from tui import document as docs
+from tui.app import QuillpenApp
+from tui.config import Settings
+from tui.screens.dialogs import AskPath, Choice
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+
+POEM = "The moon is a lantern,\nthe sea a slow drum.\n"
+
+
+def make_app(path: Path | None, model: Path | str | None, **settings: Any) -> QuillpenApp:
+    return QuillpenApp(path, model=str(model) if model else None, settings=Settings(**settings))
+
+
+async def ready(pilot: Any, app: QuillpenApp) -> None:
+    await wait_until(pilot, lambda: app.model_name is not None, 20)
+
+
+async def finished(pilot: Any, app: QuillpenApp) -> None:
+    await wait_until(pilot, lambda: not app.editor.generating and not app.generator.busy, 20)
+
+
+@pytest.fixture
+def slow_stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Slow the engine to ~50 pieces/s so a key can land mid-stream on any machine."""
+    original = Engine.stream
+
+    def stream(self: Engine, *args: Any, **kwargs: Any) -> Iterator[str]:
+        for piece in original(self, *args, **kwargs):
+            time.sleep(0.02)
+            yield piece
+
+    monkeypatch.setattr(Engine, "stream", stream)
+    yield
+
+
+async def test_tab_streams_in_place_and_one_undo_removes_it(
+    tmp_path: Path, tiny_gguf: Path
+) -> None:
+    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=40)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Once", "space", *"upon")
+        typed = app.editor.text
+        assert typed == "Once upon"
+        await pilot.press("tab")
+        await finished(pilot, app)
+        grown = app.editor.text
+        assert grown.startswith(typed) and len(grown) > len(typed)
+        assert app.editor.marks, "generated text is marked"
+        assert app.editor.cursor_location == app.editor.document.end
+        assert app.status.context_used > 0
+        await pilot.press("ctrl+z")
+        assert app.editor.text == typed
+        await pilot.press("ctrl+y")
+        assert app.editor.text == grown
+
+
+async def test_escape_stops_generation(tmp_path: Path, tiny_gguf: Path, slow_stream: None) -> None:
+    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=400)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Rain")
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: len(app.editor.text) > 10)
+        await pilot.press("escape")
+        await finished(pilot, app)
+        stats = app.generator.engine.last_stats  # type: ignore[union-attr]
+        assert stats.stopped_by == "cancel"
+        assert stats.generated_tokens < 400
+        assert app.status.state == "ready"
+
+
+async def test_typing_while_generating_is_kept(
+    tmp_path: Path, tiny_gguf: Path, slow_stream: None
+) -> None:
+    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=60)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        app.editor.insert("Title\n\nBody")
+        app.editor.move_cursor((2, 4))
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: len(app.editor.text) > 20)
+        app.editor.move_cursor((0, 5))  # the user goes back to the title and types
+        await pilot.press(*"!!")
+        await finished(pilot, app)
+        text = app.editor.text
+        assert text.startswith("Title!!\n\nBody")
+        assert len(text) > len("Title!!\n\nBody")
+
+
+async def test_save_writes_file_and_clears_dirty_mark(tmp_path: Path, tiny_gguf: Path) -> None:
+    path = tmp_path / "poem.md"
+    path.write_text(POEM)
+    app = make_app(path, tiny_gguf)
+    async with app.run_test() as pilot:
+        assert app.editor.text == POEM
+        assert app.sub_title == "poem.md"
+        await pilot.press("end", *"!")
+        assert app.sub_title.endswith("●")
+        await pilot.press("ctrl+s")
+        assert path.read_text() == "The moon is a lantern,!\nthe sea a slow drum.\n"
+        assert app.sub_title == "poem.md"
+        assert not list(tmp_path.glob(".poem.md.*"))  # no temp files left behind
+
+
+async def test_untitled_save_asks_for_a_name(tmp_path: Path) -> None:
+    app = make_app(None, None)
+    async with app.run_test() as pilot:
+        await pilot.press(*"hello")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, AskPath))
+        target = tmp_path / "new.txt"
+        app.screen.query_one("Input").value = str(target)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: target.exists())
+        assert target.read_text() == "hello"
+
+
+async def test_open_asks_about_unsaved_changes(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.md", tmp_path / "b.md"
+    first.write_text("first")
+    second.write_text("second")
+    app = make_app(first, None)
+    async with app.run_test() as pilot:
+        await pilot.press("end", *"!")
+        await pilot.press("ctrl+o")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.click("#discard")
+        await wait_until(pilot, lambda: isinstance(app.screen, AskPath))
+        app.screen.query_one("Input").value = str(second)  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.editor.text == "second")
+        assert first.read_text() == "first"
+        assert app.sub_title == "b.md"
+
+
+async def test_quit_asks_when_unsaved_and_cancel_keeps_text(tmp_path: Path) -> None:
+    app = make_app(tmp_path / "q.md", None)
+    async with app.run_test() as pilot:
+        await pilot.press(*"draft")
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+        assert app.editor.text == "draft"
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.click("#save")
+        await wait_until(pilot, lambda: not app.is_running)
+    assert (tmp_path / "q.md").read_text() == "draft"
+
+
+async def test_quit_without_changes_exits_at_once(tmp_path: Path) -> None:
+    app = make_app(None, None)
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: not app.is_running)
+
+
+async def test_function_keys_switch_panes_when_narrow(tiny_gguf: Path) -> None:
+    app = make_app(None, None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        screen = app.screen
+        assert screen.has_class("narrow")
+        assert app.editor.display and app.editor.region.width > 0
+        assert app.chat.region.width == 0 and app.templates.region.width == 0
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.chat.region.width > 60 and app.editor.region.width == 0
+        assert app.focused is not None and app.chat in app.focused.ancestors_with_self
+        await pilot.press("f4")
+        await pilot.pause()
+        assert app.templates.region.width > 60 and app.chat.region.width == 0
+        await pilot.press("f2")
+        await pilot.pause()
+        assert app.focused is app.editor
+
+
+async def test_panes_side_by_side_when_wide() -> None:
+    app = make_app(None, None)
+    async with app.run_test(size=(160, 48)) as pilot:
+        await pilot.pause()
+        e, c, t = app.editor.region, app.chat.region, app.templates.region
+        assert e.width > c.width > 0 and t.width > 0
+        assert e.x < c.x < t.x
+        await pilot.press("f3")
+        await pilot.pause()
+        assert app.focused is not None and app.chat in app.focused.ancestors_with_self
+        assert app.editor.region.width > 0  # still visible
+
+
+async def test_f1_lists_every_key() -> None:
+    app = make_app(None, None)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        rows = app.screen.rows  # type: ignore[attr-defined]
+        keys = {k for _, k, _ in rows}
+        for key in ("tab", "escape", "ctrl+z", "ctrl+y", "ctrl+s", "ctrl+o", "f1", "f2", "f3"):
+            assert key in keys, key
+        for key in (
+            "f4",
+            "f5",
+            "ctrl+p",
+            "ctrl+q",
+            "enter",
+            "ctrl+j",
+            "ctrl+r",
+            "ctrl+t",
+            "ctrl+g",
+        ):
+            assert key in keys, key
+        await pilot.press("escape")
+        assert isinstance(app.screen, MainScreen)
+
+
+async def test_command_palette_offers_the_actions(tmp_path: Path, tiny_gguf: Path) -> None:
+    app = make_app(tmp_path / "p.md", tiny_gguf)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Dawn")
+        await pilot.press("ctrl+p")
+        await pilot.press(*"continue text")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await finished(pilot, app)
+        await wait_until(pilot, lambda: len(app.editor.text) > 4)
+        titles = [c.title for c in app.get_system_commands(app.screen)]
+        for title in ("Save", "Open file…", "Help", "Models", "Stop generating", "Show chat"):
+            assert title in titles
+
+
+async def test_keymap_from_config_remaps_continue(tmp_path: Path, tiny_gguf: Path) -> None:
+    app = make_app(tmp_path / "k.md", tiny_gguf, keymap={"editor.continue": "f6"})
+    async with app.run_test() as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Go")
+        await pilot.press("f6")
+        await finished(pilot, app)
+        assert len(app.editor.text) > 2
+        await pilot.press("f1")
+        rows = app.screen.rows  # type: ignore[attr-defined]
+        assert ("Editor", "f6", "Continue") in rows
+
+
+async def test_malformed_config_gives_defaults_and_a_warning(user_dirs: dict[str, Path]) -> None:
+    from tui import config
+
+    config.config_path().write_text("theme = [unclosed\n")
+    app = QuillpenApp(None)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.settings.warnings
+        assert any("config.toml" in n.message for n in app._notifications)
+        assert app.settings.continue_tokens == Settings().continue_tokens
+
+
+async def test_no_model_still_edits_saves_and_says_how(tmp_path: Path) -> None:
+    path = tmp_path / "n.md"
+    app = make_app(path, None)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.status.state == "no model"
+        assert any("F5" in n.message for n in app._notifications)
+        await pilot.press(*"text")
+        await pilot.press("tab")
+        assert app.editor.text == "text"
+        assert any("No model is loaded" in n.message for n in app._notifications)
+        await pilot.press("ctrl+s")
+        assert path.read_text() == "text"
+
+
+async def test_template_use_writes_opening_and_generates(tmp_path: Path, tiny_gguf: Path) -> None:
+    app = make_app(tmp_path / "t.md", tiny_gguf)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        haiku = next(t for t in app.templates.templates if t.title == "Haiku")  # type: ignore[attr-defined]
+        await app.templates.show(haiku)  # type: ignore[attr-defined]
+        await pilot.press("f4")
+        await pilot.press("ctrl+g")
+        await wait_until(
+            pilot, lambda: "autumn" in app.editor.text.lower() or len(app.editor.text) > 20
+        )
+        await finished(pilot, app)
+        assert isinstance(app.screen, MainScreen) and app.screen.pane == "editor"
+        assert app.editor.marks  # the continuation after the opening is marked
+
+
+async def test_chat_reply_inserted_into_document(tmp_path: Path, tiny_gguf: Path) -> None:
+    app = make_app(tmp_path / "c.md", tiny_gguf)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Start.")
+        await pilot.press("f3")
+        app.chat.input.text = "Any ideas?"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: bool(app.chat.last_reply), 20)  # type: ignore[attr-defined]
+        await finished(pilot, app)
+        reply = app.chat.last_reply  # type: ignore[attr-defined]
+        await pilot.press("ctrl+t")
+        await pilot.pause()
+        assert app.editor.text.startswith("Start.")
+        assert reply.strip()[:10] in app.editor.text
+
+
+async def test_file_changed_on_disk_asks_before_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "d.md"
+    path.write_text("mine")
+    app = make_app(path, None)
+    async with app.run_test() as pilot:
+        await pilot.press("end", *"!")
+        time.sleep(0.01)
+        path.write_text("someone else's")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.press("escape")
+        assert path.read_text() == "someone else's"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.click("#overwrite")
+        await wait_until(pilot, lambda: path.read_text() == "mine!")
+
+
+async def test_recovery_journal_brings_back_unsaved_text(tmp_path: Path) -> None:
+    path = tmp_path / "r.md"
+    path.write_text("saved")
+    app = make_app(path, None)
+    async with app.run_test() as pilot:
+        await pilot.press("end", *" and unsaved")
+        journal = docs.journal_path(app.document)
+        await wait_until(pilot, lambda: journal.exists(), 3)
+    assert path.read_text() == "saved"
+    again = make_app(path, None)
+    async with again.run_test() as pilot:
+        await pilot.pause()
+        assert again.editor.text == "saved and unsaved"
+        assert any("Recovered" in (n.title or "") for n in again._notifications)
+        await pilot.press("ctrl+s")
+        assert not journal.exists()
+
+
+async def test_non_utf8_file_offers_latin1(tmp_path: Path) -> None:
+    path = tmp_path / "old.txt"
+    path.write_bytes("café au lait".encode("latin-1"))
+    app = make_app(path, None)
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.click("#latin1")
+        await wait_until(pilot, lambda: app.editor.text == "café au lait")
+        await pilot.press("end", *"!")
+        await pilot.press("ctrl+s")
+        assert path.read_bytes() == "café au lait!".encode("latin-1")
+
+
+async def test_editing_generated_text_unmarks_it(tmp_path: Path, tiny_gguf: Path) -> None:
+    app = make_app(tmp_path / "m.md", tiny_gguf, continue_tokens=20)
+    async with app.run_test() as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Hi")
+        await pilot.press("tab")
+        await finished(pilot, app)
+        assert len(app.editor.marks) == 1
+        mark = app.editor.marks[0]
+        styled = app.editor.get_line(mark.start[0])
+        assert any(span.style for span in styled.spans)
+        app.editor.move_cursor(mark.end)
+        await pilot.press("backspace")
+        assert app.editor.marks == []
+
+
+async def test_word_count_in_status(tmp_path: Path) -> None:
+    path = tmp_path / "w.md"
+    path.write_text("one two three")
+    app = make_app(path, None)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert app.status.words == 3
+        await pilot.press("end", "space", *"four")
+        await wait_until(pilot, lambda: app.status.words == 4, 3)
+
+
+async def test_editor_is_a_textarea_with_soft_wrap() -> None:
+    app = make_app(None, None)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert isinstance(app.editor, TextArea) and app.editor.soft_wrap
