@@ -210,7 +210,7 @@ async def test_f1_lists_every_key() -> None:
         await pilot.press("f1")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         rows = app.screen.rows  # type: ignore[attr-defined]
-        keys = {k for _, k, _ in rows}
+        keys = {k for _, k, _, _ in rows}
         for key in ("tab", "escape", "ctrl+z", "ctrl+y", "ctrl+s", "ctrl+o", "f1", "f2", "f3"):
             assert key in keys, key
         for key in (
@@ -255,7 +255,7 @@ async def test_keymap_from_config_remaps_continue(tmp_path: Path, tiny_gguf: Pat
         assert len(app.editor.text) > 2
         await pilot.press("f1")
         rows = app.screen.rows  # type: ignore[attr-defined]
-        assert ("Editor", "f6", "Continue") in rows
+        assert ("Editor", "f6", "Continue", "editor.continue") in rows
 
 
 async def test_malformed_config_gives_defaults_and_a_warning(user_dirs: dict[str, Path]) -> None:
@@ -399,3 +399,14 @@ async def test_editor_is_a_textarea_with_soft_wrap() -> None:
     async with app.run_test() as pilot:
         await pilot.pause()
         assert isinstance(app.editor, TextArea) and app.editor.soft_wrap
+
+
+async def test_autosave_saves_named_documents(tmp_path: Path) -> None:
+    path = tmp_path / "auto.md"
+    path.write_text("a")
+    app = make_app(path, None, autosave_seconds=5)
+    async with app.run_test() as pilot:
+        await pilot.press("end", *"bc")
+        app.autosave()  # what the interval timer calls
+        assert path.read_text() == "abc"
+        assert not app.dirty

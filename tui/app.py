@@ -22,6 +22,7 @@ from models.catalog import DEFAULT_MODEL
 from models.context import fit_story
 from models.engine import Engine
 from models.errors import QuillpenError
+from models.hub import set_offline
 from models.sampling import SamplerSettings
 from tui import config as config_mod
 from tui import document as docs
@@ -71,6 +72,7 @@ class QuillpenApp(App[None]):
         settings: config_mod.Settings | None = None,
     ) -> None:
         self.settings = settings or config_mod.load()
+        set_offline(self.settings.offline)
         super().__init__()
         self.theme = (
             self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
@@ -106,6 +108,8 @@ class QuillpenApp(App[None]):
         self.run_worker(self.generator.serve, thread=True, name="engine", group="engine")
         self._open_initial()
         self.load_model(self.model_ref)
+        if self.settings.autosave_seconds > 0:
+            self.set_interval(max(5.0, self.settings.autosave_seconds), self.autosave)
         self._install_sighup()
 
     def _install_sighup(self) -> None:
@@ -326,7 +330,7 @@ class QuillpenApp(App[None]):
         if path is not None:
             self._write(path)
 
-    def _write(self, path: Path | None) -> bool:
+    def _write(self, path: Path | None, *, quiet: bool = False) -> bool:
         try:
             self.document.save(self.editor.text, path)
         except QuillpenError as exc:
@@ -341,8 +345,15 @@ class QuillpenApp(App[None]):
         docs.clear_journal(self.document)
         self.chat.set_document(self.document.key, keep_history=True)
         self._update_title()
-        self.notify(f"Saved {self.document.path}", timeout=3)
+        if not quiet:
+            self.notify(f"Saved {self.document.path}", timeout=3)
         return True
+
+    def autosave(self) -> None:
+        """Save a named, changed document unless someone else changed the file meanwhile."""
+        doc = self.document
+        if self.dirty and doc.path is not None and not doc.changed_on_disk():
+            self._write(None, quiet=True)
 
     def action_open(self) -> None:
         def chosen(path: Path | None) -> None:
@@ -500,7 +511,5 @@ def launch(args: argparse.Namespace) -> int:
         gpu_layers=args.gpu_layers,
         threads=args.threads,
     )
-    if args.offline:
-        app.settings.offline = True
     app.run()
     return 0

@@ -14,15 +14,15 @@ from textual.widgets import Static
 
 def binding_rows(
     groups: Iterable[tuple[str, Iterable[BindingType]]], keymap: dict[str, str]
-) -> list[tuple[str, str, str]]:
-    """(where, keys, what) for each binding with a description, after the user's keymap."""
-    rows: list[tuple[str, str, str]] = []
+) -> list[tuple[str, str, str, str]]:
+    """(where, keys, what, id) for each described binding, after the user's keymap."""
+    rows: list[tuple[str, str, str, str]] = []
     for where, bindings in groups:
         for b in bindings:
             if not isinstance(b, Binding) or not b.description:
                 continue
             keys = keymap.get(b.id, b.key) if b.id else b.key
-            rows.append((where, keys.replace(",", " / "), b.description))
+            rows.append((where, keys.replace(",", " / "), b.description, b.id or ""))
     return rows
 
 
@@ -33,7 +33,7 @@ class HelpScreen(ModalScreen[None]):
         Binding("escape,f1,q", "app.pop_screen", "Close help", id="help.close"),
     ]
 
-    def __init__(self, rows: list[tuple[str, str, str]]) -> None:
+    def __init__(self, rows: list[tuple[str, str, str, str]]) -> None:
         super().__init__()
         self.rows = rows
 
@@ -42,6 +42,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Where", style="dim", no_wrap=True)
         table.add_column("Keys", style="bold", no_wrap=True)
         table.add_column("What")
+        table.add_column("Id (for [keymap])", style="dim", no_wrap=True)
         for row in self.rows:
             table.add_row(*row)
         with VerticalScroll(id="help-body"):
