@@ -410,3 +410,18 @@ async def test_autosave_saves_named_documents(tmp_path: Path) -> None:
         app.autosave()  # what the interval timer calls
         assert path.read_text() == "abc"
         assert not app.dirty
+
+
+async def test_ctrl_n_starts_a_new_document_after_asking(tmp_path: Path) -> None:
+    path = tmp_path / "old.md"
+    path.write_text("old")
+    app = make_app(path, None)
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+n")
+        assert app.editor.text == "" and app.sub_title == "untitled"
+        await pilot.press(*"fresh")
+        await pilot.press("ctrl+n")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.press("escape")
+        assert app.editor.text == "fresh"
+    assert path.read_text() == "old"

@@ -6,7 +6,7 @@ import argparse
 import contextlib
 import logging
 import signal
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -23,7 +23,7 @@ from models.context import fit_story
 from models.engine import Engine
 from models.errors import QuillpenError
 from models.hub import set_offline
-from models.sampling import SamplerSettings
+from models.sampling import SamplerSettings, preset
 from tui import config as config_mod
 from tui import document as docs
 from tui.document import Document, NotUtf8
@@ -58,6 +58,7 @@ class QuillpenApp(App[None]):
         Binding("f5", "models", "Models", id="app.models"),
         Binding("ctrl+s", "save", "Save", id="app.save", priority=True),
         Binding("ctrl+o", "open", "Open", id="app.open", priority=True),
+        Binding("ctrl+n", "new", "New", id="app.new", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("escape", "stop", "Stop", id="app.stop", show=False),
     ]
@@ -187,7 +188,10 @@ class QuillpenApp(App[None]):
         self.start_continuation()
 
     def start_continuation(
-        self, max_tokens: int | None = None, settings: SamplerSettings | None = None
+        self,
+        max_tokens: int | None = None,
+        settings: SamplerSettings | None = None,
+        stop: Sequence[str] = (),
     ) -> None:
         editor = self.editor
         text = editor.prompt_text()
@@ -200,7 +204,11 @@ class QuillpenApp(App[None]):
             return prompt.tokens
 
         request = Request(
-            reply_to=editor, prompt=build, settings=settings or self.sampler, max_tokens=max_new
+            reply_to=editor,
+            prompt=build,
+            settings=settings or self.sampler,
+            max_tokens=max_new,
+            stop=stop,
         )
         editor.begin_generation(request.id)
         self._seen = seen
@@ -349,6 +357,10 @@ class QuillpenApp(App[None]):
             self.notify(f"Saved {self.document.path}", timeout=3)
         return True
 
+    def action_new(self) -> None:
+        """Start an untitled document (asks first if there are unsaved changes)."""
+        self._unless_unsaved(lambda: self._set_document(Document(), ""))
+
     def autosave(self) -> None:
         """Save a named, changed document unless someone else changed the file meanwhile."""
         doc = self.document
@@ -410,32 +422,22 @@ class QuillpenApp(App[None]):
     @on(ChatPane.InsertReply)
     def _insert_reply(self, message: ChatPane.InsertReply) -> None:
         self.editor.insert(message.text)
-        self.post_message(WriterEditor.Journal())
-        self.screen.action_show_pane("editor") if isinstance(self.screen, MainScreen) else None
+        self._pane("editor")
 
     @on(TemplatePane.Use)
     def _use_template(self, message: TemplatePane.Use) -> None:
-        from models.sampling import preset
-
-        def apply() -> None:
-            editor = self.editor
-            if editor.text.strip():
-                editor.insert(
-                    "\n\n" if not editor.text.endswith("\n") else "\n", editor.document.end
-                )
-            editor.insert(message.text, editor.document.end)
-            editor.selection = editor.selection.cursor(editor.document.end)
-            screen = self.screen_stack[0]
-            if isinstance(screen, MainScreen):
-                screen.action_show_pane("editor")
-            if self.model_name is not None:
-                self.start_continuation(
-                    message.template.max_tokens, preset(message.template.preset)
-                )
-            else:
-                self.notify("Template written. Load a model (F5) and press Tab to continue it.")
-
-        apply()
+        """Write the template's opening at the end of the document and continue it."""
+        editor = self.editor
+        if editor.text.strip():
+            editor.insert("\n" if editor.text.endswith("\n") else "\n\n", editor.document.end)
+        editor.insert(message.text, editor.document.end)
+        editor.move_cursor(editor.document.end)
+        self._pane("editor")
+        template = message.template
+        if self.model_name is None:
+            self.notify("Template written. Load a model (F5) and press Tab to continue it.")
+            return
+        self.start_continuation(template.max_tokens, preset(template.preset), template.stop)
 
     # Screens and commands --------------------------------------------------------------------
     def action_help(self) -> None:
@@ -481,6 +483,7 @@ class QuillpenApp(App[None]):
             lambda: self.push_screen(AskPath("Save as:"), self._save_as),
         )
         yield SystemCommand("Open file…", "Open another document (Ctrl+O)", self.action_open)
+        yield SystemCommand("New document", "Start an untitled document (Ctrl+N)", self.action_new)
         yield SystemCommand("Help", "Show every key (F1)", self.action_help)
         yield SystemCommand("Models", "Download, switch and remove models (F5)", self.action_models)
         yield SystemCommand("Show editor", "F2", lambda: self._pane("editor"))
