@@ -246,16 +246,16 @@ async def test_command_palette_offers_the_actions(tmp_path: Path, tiny_gguf: Pat
 
 
 async def test_keymap_from_config_remaps_continue(tmp_path: Path, tiny_gguf: Path) -> None:
-    app = make_app(tmp_path / "k.md", tiny_gguf, keymap={"editor.continue": "f6"})
+    app = make_app(tmp_path / "k.md", tiny_gguf, keymap={"editor.continue": "f9"})
     async with app.run_test() as pilot:
         await ready(pilot, app)
         await pilot.press(*"Go")
-        await pilot.press("f6")
+        await pilot.press("f9")
         await finished(pilot, app)
         assert len(app.editor.text) > 2
         await pilot.press("f1")
         rows = app.screen.rows  # type: ignore[attr-defined]
-        assert ("Editor", "f6", "Continue", "editor.continue") in rows
+        assert ("Editor", "f9", "Continue", "editor.continue") in rows
 
 
 async def test_malformed_config_gives_defaults_and_a_warning(user_dirs: dict[str, Path]) -> None:
@@ -425,3 +425,25 @@ async def test_ctrl_n_starts_a_new_document_after_asking(tmp_path: Path) -> None
         await pilot.press("escape")
         assert app.editor.text == "fresh"
     assert path.read_text() == "old"
+
+
+async def test_f6_offers_alternatives_and_inserts_the_pick(tmp_path: Path, tiny_gguf: Path) -> None:
+    from tui.screens.alternatives import AlternativesScreen
+
+    app = make_app(tmp_path / "alt.md", tiny_gguf)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Night")
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: isinstance(app.screen, AlternativesScreen))
+        screen = app.screen
+        assert isinstance(screen, AlternativesScreen)
+        await wait_until(pilot, lambda: len(screen.done) == 3, 20)
+        assert len(set(screen.texts)) > 1, "different seeds give different alternatives"
+        second = screen.texts[1]
+        await pilot.press("2")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert app.editor.text == "Night" + second
+        assert app.editor.marks
+        await pilot.press("ctrl+z")
+        assert app.editor.text == "Night"

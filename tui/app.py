@@ -36,6 +36,7 @@ from tui.messages import (
     ModelLoading,
     ModelReady,
 )
+from tui.screens.alternatives import AlternativesScreen
 from tui.screens.dialogs import AskPath, Choice
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.main import MainScreen
@@ -46,6 +47,8 @@ from tui.widgets.templates import TemplatePane
 
 log = logging.getLogger("quillpen.app")
 JOURNAL_DELAY = 0.5
+ALTERNATIVES = 3
+ALTERNATIVE_TOKENS = 24
 
 
 class QuillpenApp(App[None]):
@@ -214,6 +217,38 @@ class QuillpenApp(App[None]):
         self._seen = seen
         self.generator.submit(request)
         self.status.state = "generating"
+
+    def action_alternatives(self) -> None:
+        """F6: write a few short continuations and let the user pick one."""
+        if self.model_name is None:
+            self.notify(
+                "No model is loaded: press F5 to choose or download one.", severity="warning"
+            )
+            return
+        text = self.editor.prompt_text()
+        ids = [Request(reply_to=self, prompt="").id for _ in range(ALTERNATIVES)]
+        screen = AlternativesScreen(ids)
+
+        def build(engine: Engine) -> list[int]:
+            return fit_story(engine, text, max_new=ALTERNATIVE_TOKENS).tokens
+
+        def chosen(choice: str | None) -> None:
+            self.generator.cancel_all(screen)
+            if choice:
+                self.editor.insert_generated(choice)
+
+        self.push_screen(screen, chosen)
+        for request_id in ids:
+            self.generator.submit(
+                Request(
+                    reply_to=screen,
+                    prompt=build,
+                    settings=self.sampler.with_(seed=None),
+                    max_tokens=ALTERNATIVE_TOKENS,
+                    exclusive=False,
+                    id=request_id,
+                )
+            )
 
     def action_stop(self) -> None:
         """Esc: stop whatever is being generated."""
@@ -472,6 +507,9 @@ class QuillpenApp(App[None]):
         yield from super().get_system_commands(screen)
         yield SystemCommand(
             "Continue text", "Continue the document at the cursor (Tab)", self.action_continue_text
+        )
+        yield SystemCommand(
+            "Alternatives", "Three short continuations to pick from (F6)", self.action_alternatives
         )
         yield SystemCommand(
             "Stop generating", "Stop the running continuation (Esc)", self.action_stop

@@ -50,6 +50,8 @@ class Request:
     settings: SamplerSettings = field(default_factory=SamplerSettings)
     max_tokens: int = 80
     stop: Sequence[str] = ()
+    exclusive: bool = True
+    """Cancel the running request and drop queued ones from the same widget (False: queue)."""
     id: int = field(default_factory=lambda: next(_ids))
 
 
@@ -84,8 +86,9 @@ class Generator:
         self._queue.put(_Load(path, reply_to, gpu_layers, threads))
 
     def submit(self, request: Request) -> int:
-        """Queue ``request`` (cancelling the one running) and return its id."""
-        self.cancel()
+        """Queue ``request`` (cancelling the one running, if exclusive) and return its id."""
+        if request.exclusive:
+            self.cancel()
         self._queue.put(request)
         return request.id
 
@@ -93,6 +96,18 @@ class Generator:
         """Stop the running generation within one token."""
         if self._current is not None:
             self._cancel.set()
+
+    def cancel_all(self, reply_to: MessagePump) -> None:
+        """Drop every queued request of ``reply_to`` and stop the running one."""
+        with self._queue.mutex:
+            kept = [
+                i
+                for i in self._queue.queue
+                if not (isinstance(i, Request) and i.reply_to is reply_to)
+            ]
+            self._queue.queue.clear()
+            self._queue.queue.extend(kept)
+        self.cancel()
 
     @property
     def busy(self) -> bool:
@@ -113,7 +128,7 @@ class Generator:
                 self._load(item)
             elif isinstance(item, Request):
                 # A newer request supersedes queued ones for the same widget.
-                if self._superseded(item):
+                if item.exclusive and self._superseded(item):
                     item.reply_to.post_message(
                         GenerationFinished(item.id, StreamStats(), cancelled=True)
                     )

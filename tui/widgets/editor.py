@@ -44,6 +44,7 @@ class WriterEditor(TextArea):
     BINDINGS = [
         Binding("tab", "app.continue_text", "Continue", id="editor.continue", priority=True),
         Binding("escape", "app.stop", "Stop", id="editor.stop", show=False),
+        Binding("f6", "app.alternatives", "Alternatives", id="editor.alternatives"),
     ]
 
     class Journal(Message):
@@ -117,6 +118,19 @@ class WriterEditor(TextArea):
     def redo(self) -> None:
         super().redo()
         self.clear_marks()
+
+    def insert_generated(self, text: str) -> None:
+        """Insert model text at the cursor as one undo step, marked as generated."""
+        self.history.checkpoint()
+        start = self.selection.start
+        self._generating_edit = True
+        try:
+            result = self.replace(printable(text), self.selection.start, self.selection.end)
+        finally:
+            self._generating_edit = False
+        self.marks.append(Mark(start, result.end_location))
+        self.history.checkpoint()
+        self.post_message(self.Journal())
 
     # Generation ------------------------------------------------------------------------------
     @property

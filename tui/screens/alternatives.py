@@ -1,0 +1,72 @@
+"""F6: several short continuations side by side; pick one to insert at the cursor."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Label, OptionList
+from textual.widgets.option_list import Option
+
+from models.text import printable
+from tui.messages import GenerationChunk, GenerationFinished
+
+WAITING = "…"
+
+
+class AlternativesScreen(ModalScreen[str | None]):
+    """Shows ``count`` continuations as they stream; Enter or 1–3 picks, Esc cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="alternatives.cancel"),
+        Binding("1", "pick(0)", "Pick 1", show=False),
+        Binding("2", "pick(1)", "Pick 2", show=False),
+        Binding("3", "pick(2)", "Pick 3", show=False),
+    ]
+
+    def __init__(self, request_ids: list[int]) -> None:
+        super().__init__()
+        self.request_ids = request_ids
+        self.texts = ["" for _ in request_ids]
+        self.done: set[int] = set()
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="alternatives"):
+            yield Label(
+                "Alternatives: Enter or 1–3 inserts one · Esc cancels", classes="dialog-question"
+            )
+            yield OptionList(*[Option(WAITING, id=str(i)) for i in self.request_ids])
+
+    def on_generation_chunk(self, message: GenerationChunk) -> None:
+        if message.request_id in self.request_ids:
+            index = self.request_ids.index(message.request_id)
+            self.texts[index] += printable(message.text)
+            self._show(index)
+
+    def on_generation_finished(self, message: GenerationFinished) -> None:
+        if message.request_id in self.request_ids:
+            index = self.request_ids.index(message.request_id)
+            self.done.add(index)
+            if message.error:
+                self.texts[index] = f"(failed: {message.error})"
+            self._show(index)
+
+    def _show(self, index: int) -> None:
+        text = self.texts[index].replace("\n", " ⏎ ").strip() or WAITING
+        prefix = f"{index + 1}. "
+        self.query_one(OptionList).replace_option_prompt_at_index(index, prefix + text)
+
+    @on(OptionList.OptionSelected)
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        self.action_pick(event.option_index)
+
+    def action_pick(self, index: int) -> None:
+        if index < len(self.texts) and self.texts[index] and index in self.done:
+            self.dismiss(self.texts[index])
+        else:
+            self.notify("That alternative is still being written.", severity="warning")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
