@@ -447,3 +447,41 @@ async def test_f6_offers_alternatives_and_inserts_the_pick(tmp_path: Path, tiny_
         assert app.editor.marks
         await pilot.press("ctrl+z")
         assert app.editor.text == "Night"
+
+
+async def test_f8_memory_and_note_steer_the_prompt(
+    tmp_path: Path, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.screens.notes import NotesScreen
+
+    prompts: list[list[int]] = []
+    original = Engine.stream
+
+    def spy(self: Engine, prompt: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
+        prompts.append(list(prompt))
+        yield from original(self, prompt, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "stream", spy)
+    path = tmp_path / "n.md"
+    app = make_app(path, tiny_gguf, continue_tokens=5)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"It rained.")
+        await pilot.press("f8")
+        await wait_until(pilot, lambda: isinstance(app.screen, NotesScreen))
+        app.screen.query_one("#memory", TextArea).text = "Mara is a lighthouse keeper."
+        app.screen.query_one("#note", TextArea).text = "ominous"
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        await pilot.press("tab")
+        await finished(pilot, app)
+        engine = app.generator.engine
+        assert engine is not None
+        text = engine.detokenize(prompts[-1])
+        assert text.startswith("Mara is a lighthouse keeper.")
+        assert "[Author's note: ominous]" in text and "It rained." in text
+        await pilot.press("ctrl+s")
+    again = make_app(path, None)
+    async with again.run_test() as pilot:
+        await pilot.pause()
+        assert again.notes.memory == "Mara is a lighthouse keeper."

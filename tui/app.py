@@ -13,7 +13,7 @@ from typing import Any
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
-from textual.screen import Screen
+from textual.screen import ModalScreen, Screen
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
@@ -40,6 +40,8 @@ from tui.screens.alternatives import AlternativesScreen
 from tui.screens.dialogs import AskPath, Choice
 from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.main import MainScreen
+from tui.screens.notes import NotesScreen
+from tui.story_notes import StoryNotes, load_notes, save_notes
 from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
@@ -64,6 +66,7 @@ class QuillpenApp(App[None]):
         Binding("ctrl+n", "new", "New", id="app.new", priority=True),
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("escape", "stop", "Stop", id="app.stop", show=False),
+        Binding("f8", "notes", "Memory & note", id="app.notes"),
     ]
 
     def __init__(
@@ -88,6 +91,7 @@ class QuillpenApp(App[None]):
         self.generator = Generator()
         self.document = Document()
         self.dirty = False
+        self.notes = StoryNotes()
         self._clean_text: str | None = ""
         self.model_name: str | None = None
         self._journal_timer: Any = None
@@ -95,6 +99,14 @@ class QuillpenApp(App[None]):
         self.chat = ChatPane(self.document.key, self.editor.prompt_text, id="chat")
         self.templates = TemplatePane(id="templates")
         self.status = StatusBar(id="status")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Document keys belong to the main screen, not to dialogs on top of it."""
+        if action in ("save", "open", "new", "continue_text") and isinstance(
+            self.screen, ModalScreen
+        ):
+            return False
+        return True
 
     # Start-up --------------------------------------------------------------------------------
     @property
@@ -200,9 +212,10 @@ class QuillpenApp(App[None]):
         text = editor.prompt_text()
         max_new = max_tokens or self.settings.continue_tokens
         seen: dict[str, int] = {}
+        notes = self.notes
 
         def build(engine: Engine) -> list[int]:
-            prompt = fit_story(engine, text, max_new=max_new)
+            prompt = fit_story(engine, text, memory=notes.memory, note=notes.note, max_new=max_new)
             seen["hidden"] = prompt.hidden_chars
             return prompt.tokens
 
@@ -228,9 +241,13 @@ class QuillpenApp(App[None]):
         text = self.editor.prompt_text()
         ids = [Request(reply_to=self, prompt="").id for _ in range(ALTERNATIVES)]
         screen = AlternativesScreen(ids)
+        notes = self.notes
 
         def build(engine: Engine) -> list[int]:
-            return fit_story(engine, text, max_new=ALTERNATIVE_TOKENS).tokens
+            memory, note = notes.memory, notes.note
+            return fit_story(
+                engine, text, memory=memory, note=note, max_new=ALTERNATIVE_TOKENS
+            ).tokens
 
         def chosen(choice: str | None) -> None:
             self.generator.cancel_all(screen)
@@ -276,6 +293,7 @@ class QuillpenApp(App[None]):
     # Document --------------------------------------------------------------------------------
     def _set_document(self, doc: Document, text: str, *, recovered: bool = False) -> None:
         self.document = doc
+        self.notes = load_notes(doc.key)
         self._clean_text = None if recovered else text
         self.editor.load_text(text)
         self.editor.clear_marks()
@@ -386,6 +404,8 @@ class QuillpenApp(App[None]):
         self.dirty = False
         self._clean_text = self.editor.text
         docs.clear_journal(self.document)
+        if self.notes != StoryNotes():
+            save_notes(self.document.key, self.notes)
         self.chat.set_document(self.document.key, keep_history=True)
         self._update_title()
         if not quiet:
@@ -395,6 +415,17 @@ class QuillpenApp(App[None]):
     def action_new(self) -> None:
         """Start an untitled document (asks first if there are unsaved changes)."""
         self._unless_unsaved(lambda: self._set_document(Document(), ""))
+
+    def action_notes(self) -> None:
+        """F8: edit the memory and author's note of this document."""
+
+        def saved(notes: StoryNotes | None) -> None:
+            if notes is not None:
+                self.notes = notes
+                if not save_notes(self.document.key, notes):
+                    self.notify("Could not store the notes on disk (kept for this session).")
+
+        self.push_screen(NotesScreen(self.notes), saved)
 
     def autosave(self) -> None:
         """Save a named, changed document unless someone else changed the file meanwhile."""
@@ -523,6 +554,11 @@ class QuillpenApp(App[None]):
         yield SystemCommand("Open file…", "Open another document (Ctrl+O)", self.action_open)
         yield SystemCommand("New document", "Start an untitled document (Ctrl+N)", self.action_new)
         yield SystemCommand("Help", "Show every key (F1)", self.action_help)
+        yield SystemCommand(
+            "Memory & author's note",
+            "What every continuation keeps in mind (F8)",
+            self.action_notes,
+        )
         yield SystemCommand("Models", "Download, switch and remove models (F5)", self.action_models)
         yield SystemCommand("Show editor", "F2", lambda: self._pane("editor"))
         yield SystemCommand("Show chat", "F3", lambda: self._pane("chat"))

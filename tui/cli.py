@@ -109,7 +109,9 @@ def _setup(args: argparse.Namespace) -> None:
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(levelname)s %(name)s: %(message)s",
     )
-    logging.getLogger("llama_cpp").setLevel(logging.DEBUG if args.verbose else logging.ERROR)
+    # llama.cpp's own error lines would add to (or, in the app, draw over) our one clear line;
+    # Engine.load puts their reason in its message. -v shows them all.
+    logging.getLogger("llama_cpp").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
 
 
 def cmd_models(args: argparse.Namespace) -> int:
@@ -165,7 +167,11 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from models.sampling import SamplerSettings
     from models.text import printable
 
-    prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+    try:
+        prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+        prompt.encode("utf-8")  # undecodable bytes arrive as surrogates (argv, C locale)
+    except UnicodeError:
+        raise QuillpenError("the prompt is not UTF-8 text") from None
     engine = Engine.load(
         store.resolve(args.model), gpu_layers=args.gpu_layers, threads=args.threads
     )

@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import math
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
@@ -87,6 +88,8 @@ def load(path: Path | None = None) -> Settings:
             settings.sampler = _sampler(value, settings.warnings, path.name)
         elif key == "keymap" and isinstance(value, dict):
             settings.keymap = {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
+        elif key in ("sampler", "keymap"):
+            settings.warnings.append(f"{path.name}: {key} must be a table ([{key}]); ignored")
         else:
             settings.warnings.append(f"{path.name}: unknown setting {key!r}; ignored")
     if settings.gpu_layers != "auto" and not isinstance(settings.gpu_layers, int):
@@ -102,8 +105,10 @@ def _sampler(raw: dict[str, Any], warnings: list[str], name: str) -> SamplerSett
     for key, value in raw.items():
         if key not in known:
             warnings.append(f"{name}: unknown sampler setting {key!r}; ignored")
-        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+        elif (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ):
             good[key] = int(value) if key in ("top_k", "repeat_last_n", "seed") else float(value)
         else:
-            warnings.append(f"{name}: sampler.{key} must be a number; ignored")
+            warnings.append(f"{name}: sampler.{key} must be a (finite) number; ignored")
     return SamplerSettings(**good)

@@ -10,6 +10,7 @@ import contextlib
 import errno
 import json
 import os
+import stat
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from pathlib import Path
 
 from models import locations
 from models.errors import QuillpenError
+from models.text import printable
 
 MAX_BYTES = 50 * 1024 * 1024
 BINARY_SNIFF = 8192
@@ -52,7 +54,8 @@ class Document:
 
     @property
     def name(self) -> str:
-        return self.path.name if self.path else "untitled"
+        """For display (title bar, questions): a file name may hold escape sequences."""
+        return printable(self.path.name) if self.path else "untitled"
 
     @property
     def key(self) -> str:
@@ -72,7 +75,10 @@ class Document:
         if not path.exists():
             return cls(path=path), ""
         try:
-            size = path.stat().st_size
+            st = path.stat()
+            if not stat.S_ISREG(st.st_mode):  # reading a pipe or /dev/zero would never end
+                raise QuillpenError(f"{path} is not a regular file (a device, pipe or socket)")
+            size = st.st_size
             if size > MAX_BYTES:
                 raise QuillpenError(
                     f"{path.name} is {size / 1e6:.0f} MB; quillpen opens files up to "

@@ -1,0 +1,52 @@
+"""F8: the story's memory and author's note, which steer every continuation."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, TextArea
+
+from tui.story_notes import StoryNotes
+
+
+class NotesScreen(ModalScreen[StoryNotes | None]):
+    """Edit memory and author's note; Ctrl+S or Save keeps them, Esc cancels."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="notes.cancel"),
+        Binding("ctrl+s", "save", "Save notes", id="notes.save", priority=True),
+    ]
+
+    def __init__(self, notes: StoryNotes) -> None:
+        super().__init__()
+        self.notes = notes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="notes"):
+            yield Label("Memory: always at the top of the prompt (characters, setting, style)")
+            yield TextArea(self.notes.memory, id="memory", soft_wrap=True)
+            yield Label("Author's note: placed just before the cursor (e.g. 'tense, rainy night')")
+            yield TextArea(self.notes.note, id="note", soft_wrap=True)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Save", id="save", variant="primary")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#memory", TextArea).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "save":
+            self.action_save()
+        else:
+            self.action_cancel()
+
+    def action_save(self) -> None:
+        memory = self.query_one("#memory", TextArea).text
+        note = self.query_one("#note", TextArea).text
+        self.dismiss(StoryNotes(memory.strip(), note.strip()))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
