@@ -187,13 +187,18 @@ def _finish_official(
         return final
     final.parent.mkdir(parents=True, exist_ok=True)
     f16 = model_path(name, "F16")
+    keep_f16 = f16.exists() or actual == "F16"
     if not f16.exists():
         notify(f"converting {name} to GGUF (F16)…")
         convert.convert(folder, f16, "f16", name=name)
     if actual == "F16":
         return f16
     notify(f"quantizing {name} to {actual}…")
-    quantize.quantize(f16, final, actual)
+    try:
+        quantize.quantize(f16, final, actual)
+    finally:
+        if not keep_f16:  # an intermediate file: the checkpoint stays cached for other quants
+            f16.unlink(missing_ok=True)
     return final
 
 

@@ -39,7 +39,9 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     monkeypatch.setattr(
         socket,
         "getaddrinfo",
-        lambda *a, **k: attempts.append(("getaddrinfo", a)) or (_ for _ in ()).throw(OSError("dns")),
+        lambda *a, **k: (
+            attempts.append(("getaddrinfo", a)) or (_ for _ in ()).throw(OSError("dns"))
+        ),
     )
     yield attempts
 
@@ -50,7 +52,9 @@ async def test_full_offline_session_makes_no_connection(
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     path = tmp_path / "offline.md"
     path.write_text("The train left at dawn.")
-    app = QuillpenApp(path, model=str(tiny_gguf), settings=Settings(offline=True, continue_tokens=20))
+    app = QuillpenApp(
+        path, model=str(tiny_gguf), settings=Settings(offline=True, continue_tokens=20)
+    )
     assert hub.is_offline()
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 20)

@@ -62,9 +62,9 @@ class QuillpenApp(App[None]):
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f5", "models", "Models", id="app.models"),
         Binding("ctrl+s", "save", "Save", id="app.save", priority=True),
-        Binding("ctrl+o", "open", "Open", id="app.open", priority=True),
-        Binding("ctrl+n", "new", "New", id="app.new", priority=True),
-        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
+        Binding("ctrl+o", "open", "Open", id="app.open", priority=True, show=False),
+        Binding("ctrl+n", "new", "New", id="app.new", priority=True, show=False),
+        Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
         Binding("escape", "stop", "Stop", id="app.stop", show=False),
         Binding("f8", "notes", "Memory & note", id="app.notes"),
     ]
@@ -532,7 +532,8 @@ class QuillpenApp(App[None]):
     def action_models(self) -> None:
         from tui.screens.models import ModelsScreen
 
-        self.push_screen(ModelsScreen())
+        if not isinstance(self.screen, ModelsScreen):
+            self.push_screen(ModelsScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)

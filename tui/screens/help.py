@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import VerticalScroll
@@ -42,7 +43,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Where", style="dim", no_wrap=True)
         table.add_column("Keys", style="bold", no_wrap=True)
         table.add_column("What")
-        table.add_column("Id (for [keymap])", style="dim", no_wrap=True)
+        table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
         for row in self.rows:
             table.add_row(*row)
         with VerticalScroll(id="help-body"):
@@ -53,4 +54,5 @@ class HelpScreen(ModalScreen[None]):
                 'Remap keys in config.toml under [keymap], e.g. "editor.continue" = '
                 '"tab,ctrl+space". Esc, F1 or q closes this help.',
                 id="help-footer",
+                markup=False,
             )

@@ -45,9 +45,12 @@ class MainScreen(Screen[None]):
             yield self.chat
             yield self.templates
         yield self.status
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
+        self.editor.border_title = "Editor"
+        self.chat.border_title = "Chat"
+        self.templates.border_title = "Templates"
         self._layout(self.app.size.width)
         self.editor.focus()
 

@@ -67,6 +67,7 @@ class ModelsScreen(Screen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="models-body"):
+            yield Label("Models", id="models-title")
             yield Static("", id="active-model")
             yield Label("On this machine", classes="section")
             yield DataTable(id="local-models", cursor_type="row", zebra_stripes=True)
@@ -107,7 +108,7 @@ class ModelsScreen(Screen[None]):
         table = self.query_one(DataTable)
         table.add_columns("Name", "Quant", "Size", "Path")
         self.refresh_models()
-        table.focus()
+        (table if self._local else self.query_one("#pull-name")).focus()
 
     def refresh_models(self) -> None:
         table = self.query_one(DataTable)
@@ -120,6 +121,8 @@ class ModelsScreen(Screen[None]):
         if not self._local:
             text += "  Nothing downloaded yet: pick a model below and press Pull (try gpt2)."
         self.query_one("#active-model", Static).update(text)
+        for button in ("#use", "#delete"):
+            self.query_one(button, Button).disabled = not self._local
 
     def _selected(self) -> store.LocalModel | None:
         table = self.query_one(DataTable)
@@ -180,6 +183,9 @@ class ModelsScreen(Screen[None]):
         name = repo or str(self.query_one("#pull-name", Select).value)
         quant = str(self.query_one("#pull-quant", Select).value)
         self._cancel.clear()
+        bar = self.query_one(ProgressBar)
+        bar.update(total=None, progress=0)
+        bar.add_class("active")
         self.query_one("#cancel-pull", Button).disabled = False
         self.query_one("#pull", Button).disabled = True
         self.query_one("#pull-status", Static).update(f"Pulling {name} {quant}…")
@@ -212,7 +218,8 @@ class ModelsScreen(Screen[None]):
         bar.update(total=message.total, progress=message.done)
         mb = message.done / 1e6
         of = f" of {message.total / 1e6:.1f} MB" if message.total else " MB"
-        self.query_one("#pull-status", Static).update(f"{message.desc}: {mb:.1f}{of}")
+        name = message.desc.rsplit("/", 1)[-1] or "download"
+        self.query_one("#pull-status", Static).update(f"{name}: {mb:.1f}{of}")
 
     def on_models_screen_note(self, message: Note) -> None:
         self.query_one("#pull-status", Static).update(message.text)
@@ -227,6 +234,7 @@ class ModelsScreen(Screen[None]):
             return
         self.query_one("#cancel-pull", Button).disabled = True
         self.query_one("#pull", Button).disabled = False
+        self.query_one(ProgressBar).remove_class("active")
         status = self.query_one("#pull-status", Static)
         if event.state == WorkerState.SUCCESS:
             path = event.worker.result

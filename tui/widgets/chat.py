@@ -147,7 +147,7 @@ class ChatPane(Widget):
             yield TextArea(id="chat-input", soft_wrap=True, tab_behavior="focus")
             with Horizontal(id="chat-controls"):
                 yield Checkbox("Include my draft", id="chat-include-draft", compact=True)
-                yield Static("Enter send · Ctrl+J newline · Esc stop", id="chat-hint", markup=False)
+                yield Static("⏎ send · ^J newline · Esc stop", id="chat-hint", markup=False)
         yield VerticalScroll(id="chat-log")
 
     async def on_mount(self) -> None:

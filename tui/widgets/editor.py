@@ -44,7 +44,7 @@ class WriterEditor(TextArea):
     BINDINGS = [
         Binding("tab", "app.continue_text", "Continue", id="editor.continue", priority=True),
         Binding("escape", "app.stop", "Stop", id="editor.stop", show=False),
-        Binding("f6", "app.alternatives", "Alternatives", id="editor.alternatives"),
+        Binding("f6", "app.alternatives", "Alternatives", id="editor.alternatives", show=False),
     ]
 
     class Journal(Message):
