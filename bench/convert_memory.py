@@ -3,8 +3,8 @@
     uv run python bench/convert_memory.py [--type f16]
 
 The converter streams tensor by tensor; the issue's bound is ≤ 2× the checkpoint size.
-Each conversion runs in a fresh subprocess so its peak RSS (ru_maxrss) is its own; the
-baseline is the same subprocess importing everything without converting.
+Each conversion runs in a fresh subprocess so its peak RSS (VmHWM, reset by exec unlike
+ru_maxrss) is its own; the baseline is the same subprocess importing everything.
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
-import resource, sys
+import sys
 sys.path[:0] = [{root!r}, {tests!r}]
 from pathlib import Path
 from models.convert import convert
 import gguf, safetensors, numpy
 if {do!r}:
     convert(Path({src!r}), Path({out!r}), {kind!r})
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+hwm = [l for l in open("/proc/self/status") if l.startswith("VmHWM:")][0]
+print(int(hwm.split()[1]) * 1024)
 """
 
 
