@@ -13,8 +13,10 @@ import io
 import logging
 import os
 import random
+import re
 import threading
 import time
+from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -31,6 +33,9 @@ EOT_TOKEN = 50256
 # ggml_log_level: NONE=0, DEBUG=1, INFO=2, WARN=3, ERROR=4, CONT=5 (continues the last line).
 _LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
 _log_callback = None  # keeps the ctypes callback alive
+# llama.cpp's recent ERROR lines: a failed load says why only there (and logging may be quiet).
+_errors: deque[str] = deque(maxlen=8)
+_FUNC_PREFIX = re.compile(r"^(\w+: )+")
 
 
 def route_llama_logs() -> None:
@@ -44,10 +49,26 @@ def route_llama_logs() -> None:
     def _callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
         msg = text.decode("utf-8", "replace").rstrip()
         if msg:
+            if level == 4:
+                _errors.append(msg)
             llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", msg)
 
     _log_callback = _callback
     llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
+
+
+def _load_failure_reason(exc: BaseException) -> str:
+    """Why llama.cpp refused a model: its first error line, without function-name prefixes."""
+    for line in _errors:
+        reason = line.strip()
+        while True:  # "llama_model_load: error loading model: check_tensor_dims: tensor ..."
+            shorter = _FUNC_PREFIX.sub("", reason).removeprefix("error loading model: ")
+            if shorter == reason:
+                break
+            reason = shorter
+        if reason and "failed to load model" not in reason:
+            return " ".join(reason.split())
+    return str(exc)
 
 
 def available_threads() -> int:
@@ -129,6 +150,7 @@ class Engine:
         layers, notice = resolve_gpu_layers(gpu_layers)
         n_threads = threads or available_threads()
         chatter = io.StringIO()
+        _errors.clear()
         try:
             # verbose=False would redirect file descriptors 1 and 2 (blanking a running TUI);
             # verbose=True prints with Python's print, which we capture and log instead.
@@ -145,7 +167,7 @@ class Engine:
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise QuillpenError(
-                f"{info.path}: llama.cpp could not load this model ({exc})"
+                f"{info.path}: llama.cpp could not load this model ({_load_failure_reason(exc)})"
             ) from None
         finally:
             log.debug("llama-cpp-python: %s", chatter.getvalue())

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from models.errors import QuillpenError
+from models.text import printable
 
 GGUF_MAGIC = b"GGUF"
 SUPPORTED_ARCHITECTURES = ("gpt2",)
@@ -80,7 +81,8 @@ def read_info(path: str | os.PathLike[str]) -> GgufInfo:
     return GgufInfo(
         path=path,
         architecture=arch,
-        name=str(_field(reader, "general.name") or path.stem),
+        # Shown in the app and the status bar: a file's name must not carry escape sequences.
+        name=printable(str(_field(reader, "general.name") or "")).strip() or path.stem,
         n_ctx_train=int(_field(reader, f"{arch}.context_length") or 1024),
         n_embd=int(_field(reader, f"{arch}.embedding_length") or 0),
         n_layer=int(_field(reader, f"{arch}.block_count") or 0),

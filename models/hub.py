@@ -13,6 +13,7 @@ import hashlib
 import os
 import re
 import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,10 +26,23 @@ Notify = Callable[[str], None]
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
 
 
-def set_offline(offline: bool) -> None:
-    """huggingface_hub reads HF_HUB_OFFLINE at import time: set it before the first import."""
+def set_offline(offline: bool, *, force: bool = False) -> None:
+    """Switch offline mode on (or, with ``force``, off) for us and for huggingface_hub.
+
+    huggingface_hub reads HF_HUB_OFFLINE once, at import: an already-imported copy is kept in
+    step too. Its telemetry is always off: a writing tool has nothing to report.
+    """
+    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
+    if not offline and not force:
+        return
     if offline:
         os.environ["HF_HUB_OFFLINE"] = "1"
+    else:
+        os.environ.pop("HF_HUB_OFFLINE", None)
+    constants: Any = sys.modules.get("huggingface_hub.constants")
+    if constants is not None:
+        constants.HF_HUB_OFFLINE = offline
+        constants.HF_HUB_DISABLE_TELEMETRY = True
 
 
 def is_offline() -> bool:

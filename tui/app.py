@@ -13,6 +13,7 @@ from typing import Any
 from textual import on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
@@ -24,6 +25,7 @@ from models.engine import Engine
 from models.errors import QuillpenError
 from models.hub import set_offline
 from models.sampling import SamplerSettings, preset
+from models.text import printable
 from tui import config as config_mod
 from tui import document as docs
 from tui.document import Document, NotUtf8
@@ -102,11 +104,26 @@ class QuillpenApp(App[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Document keys belong to the main screen, not to dialogs on top of it."""
-        if action in ("save", "open", "new", "continue_text") and isinstance(
-            self.screen, ModalScreen
-        ):
-            return False
-        return True
+        document_key = action in ("save", "open", "new", "continue_text")
+        return not (document_key and isinstance(self.screen, ModalScreen))
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Notices carry file names and model output: plain text, never markup or escapes."""
+        super().notify(
+            printable(message),
+            title=printable(title),
+            severity=severity,
+            timeout=timeout,
+            markup=False,
+        )
 
     # Start-up --------------------------------------------------------------------------------
     @property

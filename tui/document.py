@@ -113,10 +113,10 @@ class Document:
 
     def save(self, text: str, path: Path | None = None) -> None:
         """Write atomically: temp file in the same folder, fsync, rename; keep permissions."""
-        target = Path(path or self.path or "")
-        if not str(target):
+        chosen = path or self.path
+        if chosen is None:  # (Path("") would be ".", the current folder)
             raise QuillpenError("this document has no file name yet")
-        target = target.expanduser()
+        target = Path(chosen).expanduser()
         data = self._encode(text.replace("\n", self.newline))
         folder = target.parent if str(target.parent) else Path(".")
         try:

@@ -23,7 +23,7 @@ class Choice(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.question, classes="dialog-question")
+            yield Label(self.question, classes="dialog-question", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 for i, (answer_id, label) in enumerate(self.answers):
                     yield Button(label, id=answer_id, variant="primary" if i == 0 else "default")
@@ -48,7 +48,7 @@ class AskPath(ModalScreen[Path | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
-            yield Label(self.title_text, classes="dialog-question")
+            yield Label(self.title_text, classes="dialog-question", markup=False)
             yield Input(self.initial, placeholder="path/to/file.md", id="path")
             yield Label("Enter to accept · Esc to cancel", classes="dialog-hint")
 

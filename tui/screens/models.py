@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import sys
 import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -267,15 +265,7 @@ class ModelsScreen(Screen[None]):
 
     @on(Switch.Changed, "#offline")
     def _offline(self, event: Switch.Changed) -> None:
-        if event.value:
-            os.environ["HF_HUB_OFFLINE"] = "1"
-        else:
-            os.environ.pop("HF_HUB_OFFLINE", None)
-        # huggingface_hub reads HF_HUB_OFFLINE once, at import: keep an imported copy in step,
-        # or a session started offline could never go online again.
-        hf_constants: Any = sys.modules.get("huggingface_hub.constants")
-        if hf_constants is not None:
-            hf_constants.HF_HUB_OFFLINE = bool(event.value)
+        hub.set_offline(event.value, force=True)
 
     @on(Input.Submitted, "#gpu-layers")
     def _gpu_submitted(self) -> None:
