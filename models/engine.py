@@ -19,12 +19,14 @@ import time
 from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from models.errors import QuillpenError
 from models.gguf_info import GgufInfo, read_info
 from models.sampling import SamplerSettings
+
+if TYPE_CHECKING:
+    import numpy as np
 
 log = logging.getLogger("quillpen.engine")
 llama_log = logging.getLogger("llama_cpp")
@@ -286,6 +288,7 @@ class Engine:
     def next_logits(self, prompt: str | Sequence[int]) -> np.ndarray:
         """Raw next-token logits after ``prompt`` (fitted to the window), as float32."""
         import llama_cpp
+        import numpy as np
 
         raw = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
         tokens, _, _ = self.fit_prompt(raw, 1)
