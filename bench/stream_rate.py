@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import statistics
 import sys
 import tempfile
 import time
@@ -81,18 +82,23 @@ def main() -> None:
     ap.add_argument("--embd", type=int, default=768)
     ap.add_argument("--layers", type=int, default=12)
     ap.add_argument("--tokens", type=int, default=200)
+    ap.add_argument("--rounds", type=int, default=3)
     args = ap.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         src = make_checkpoint(Path(tmp) / "ckpt", n_embd=args.embd, n_layer=args.layers, n_head=12)
         f16 = convert(src, Path(tmp) / "m.f16.gguf", "f16")
         q = quantize(f16, Path(tmp) / "m.Q4_K_M.gguf", "Q4_K_M")
         threads = available_threads()
-        bare = bare_rate(q, args.tokens, threads)
-        default = bare_rate(q, args.tokens, None)
-        engine = Engine.load(q)
-        eng = engine_rate(engine, args.tokens)
-        engine.close()
-        app = asyncio.run(app_rate(q, args.tokens))
+        runs: dict[str, list[float]] = {"bare": [], "default": [], "engine": [], "app": []}
+        for _ in range(args.rounds):  # interleaved, so a noisy moment hits every variant
+            runs["bare"].append(bare_rate(q, args.tokens, threads))
+            runs["default"].append(bare_rate(q, args.tokens, None))
+            engine = Engine.load(q)
+            runs["engine"].append(engine_rate(engine, args.tokens))
+            engine.close()
+            runs["app"].append(asyncio.run(app_rate(q, args.tokens)))
+        bare, default, eng, app = (statistics.median(runs[k]) for k in runs)
+        print(f"medians of {args.rounds} interleaved rounds")
         print(
             f"model: {args.layers} layers × {args.embd} wide, Q4_K_M; {threads} threads available"
         )

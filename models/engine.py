@@ -73,6 +73,19 @@ def _load_failure_reason(exc: BaseException) -> str:
     return str(exc)
 
 
+def _free_sampler(llm: object) -> None:
+    """Free the sampler llama-cpp-python made for the last ``generate`` now, not at some GC.
+
+    A ``LlamaSampler`` sits in a reference cycle (it and its ExitStack callback), so only
+    Python's cyclic GC frees it, and with it ~0.6 MB of native buffers (GPT-2's vocabulary):
+    without this, bench/soak.py's RSS grows ~30 MB over a few thousand generations.
+    """
+    sampler = getattr(llm, "_sampler", None)
+    if sampler is not None and hasattr(sampler, "close"):
+        llm._sampler = None  # type: ignore[attr-defined]  # sample() makes one when needed
+        sampler.close()
+
+
 def available_threads() -> int:
     """The CPUs this process may run on (not half the machine, as llama-cpp-python assumes)."""
     try:
@@ -279,6 +292,7 @@ class Engine:
                     stats.stopped_by = "eot"
             finally:
                 gen.close()
+                _free_sampler(llm)
                 stats.seconds = time.perf_counter() - start
         if stats.stopped_by != "cancel":
             pending += decoder.decode(b"", final=True)

@@ -1113,3 +1113,21 @@ async def test_app_question_shows_a_file_name_with_brackets(tmp_path: Path) -> N
         await pilot.pause()
         question = app.screen.query_one(".dialog-question")
         assert "notes [draft].md" in str(question.render())
+
+
+def test_save_removes_temp_files_left_by_an_interrupted_save(tmp_path: Path) -> None:
+    import os
+    import time
+
+    from tui.document import Document
+
+    target = tmp_path / "story.md"
+    stale = tmp_path / ".story.md.abc123.tmp"
+    fresh = tmp_path / ".story.md.def456.tmp"
+    stale.write_text("half a save")
+    fresh.write_text("another save in progress")
+    old = time.time() - 3600
+    os.utime(stale, (old, old))
+    Document(path=target).save("text")
+    assert target.read_text() == "text"
+    assert not stale.exists() and fresh.exists()

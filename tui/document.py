@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import glob
 import json
 import os
 import stat
@@ -146,6 +147,7 @@ class Document:
             ) from None
         self.path = target
         self.disk = DiskState.of(target)
+        _remove_stale_temps(target)
 
     def _encode(self, text: str) -> bytes:
         try:
@@ -154,6 +156,15 @@ class Document:
             self.notices.append(f"saved as UTF-8: the text no longer fits {self.encoding}")
             self.encoding = "utf-8"
             return text.encode("utf-8")
+
+
+def _remove_stale_temps(target: Path, older_than: float = 60.0) -> None:
+    """Delete temp files that interrupted saves of ``target`` left behind (never recent ones)."""
+    cutoff = time.time() - older_than
+    for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        with contextlib.suppress(OSError):
+            if tmp.stat().st_mtime < cutoff:
+                tmp.unlink()
 
 
 def _fsync_dir(folder: Path) -> None:

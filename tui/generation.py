@@ -74,6 +74,10 @@ class Generator:
         self._cancel = threading.Event()
         self._current: int | None = None
         self.engine: Engine | None = None
+        # cancel() count, and the count each queued request was submitted at: a request
+        # submitted before a cancel() ends cancelled when the worker reaches it.
+        self._cancels = 0
+        self._queued_at: dict[int, int] = {}
 
     # Called from the UI thread -------------------------------------------------------------
     def load(
@@ -89,11 +93,13 @@ class Generator:
         """Queue ``request`` (cancelling the one running, if exclusive) and return its id."""
         if request.exclusive:
             self.cancel()
+        self._queued_at[request.id] = self._cancels
         self._queue.put(request)
         return request.id
 
     def cancel(self) -> None:
-        """Stop the running generation within one token."""
+        """Stop the running generation within one token, and those queued before now."""
+        self._cancels += 1
         if self._current is not None:
             self._cancel.set()
 
@@ -105,13 +111,16 @@ class Generator:
                 for i in self._queue.queue
                 if not (isinstance(i, Request) and i.reply_to is reply_to)
             ]
+            for item in self._queue.queue:
+                if isinstance(item, Request) and item.reply_to is reply_to:
+                    self._queued_at.pop(item.id, None)
             self._queue.queue.clear()
             self._queue.queue.extend(kept)
         self.cancel()
 
     @property
     def busy(self) -> bool:
-        return self._current is not None
+        return self._current is not None or bool(self._queued_at)
 
     def stop(self) -> None:
         self.cancel()
@@ -129,6 +138,7 @@ class Generator:
             elif isinstance(item, Request):
                 # A newer request supersedes queued ones for the same widget.
                 if item.exclusive and self._superseded(item):
+                    self._queued_at.pop(item.id, None)
                     item.reply_to.post_message(
                         GenerationFinished(item.id, StreamStats(), cancelled=True)
                     )
@@ -168,13 +178,18 @@ class Generator:
     def _generate(self, request: Request) -> None:
         target = request.reply_to
         engine = self.engine
+        self._cancel.clear()
+        self._current = request.id  # from here on cancel() sets the event
+        if self._queued_at.pop(request.id, self._cancels) != self._cancels:
+            self._current = None
+            target.post_message(GenerationFinished(request.id, StreamStats(), cancelled=True))
+            return
         if engine is None:
+            self._current = None
             target.post_message(
                 GenerationFinished(request.id, StreamStats(), error="no model is loaded")
             )
             return
-        self._cancel.clear()
-        self._current = request.id
         stats = StreamStats()
         try:
             prompt = request.prompt(engine) if callable(request.prompt) else request.prompt
