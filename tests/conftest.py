@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,6 +12,7 @@ import pytest
 sys.path.insert(0, str(Path(__file__).parent))
 
 from tinymodel import make_checkpoint
+from tmux import Tmux
 
 
 @pytest.fixture(autouse=True)
@@ -48,3 +50,17 @@ def tiny_engine(tiny_gguf: Path):  # type: ignore[no-untyped-def]
     engine = Engine.load(tiny_gguf)
     yield engine
     engine.close()
+
+
+@pytest.fixture
+def tmux(tmp_path: Path, user_dirs: dict[str, Path]) -> Iterator[Tmux]:
+    # Spelled out (conftest already set them in os.environ): the app must never see the
+    # real home's state dir, where the journal lives.
+    env = {
+        **os.environ,
+        "TERM": "xterm-256color",
+        **{f"XDG_{kind.upper()}_HOME": str(path) for kind, path in user_dirs.items()},
+    }
+    session = Tmux(f"qpt{os.getpid()}{tmp_path.name[-6:]}", env, tmp_path)
+    yield session
+    session.stop()

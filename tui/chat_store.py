@@ -8,19 +8,18 @@ failed save returns ``False`` (the UI tells the user; it never crashes).
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
 import os
 import re
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from models.locations import data_dir
 from models.transcript import Turn
+from tui.private_files import write_json
 
 log = logging.getLogger("quillpen.chat_store")
 
@@ -86,25 +85,12 @@ def save_chat(key: str, turns: Sequence[Turn]) -> bool:
             for t in turns
         ],
     }
-    tmp: str | None = None
     try:
-        path = chat_path(key)
-        chats_dir()
-        fd, tmp = tempfile.mkstemp(prefix=".chat-", suffix=".tmp", dir=path.parent)
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:  # mkstemp: mode 0600
-            json.dump(data, fh, ensure_ascii=False, indent=1)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-        tmp = None
-        return True
+        write_json(chat_path(key), data)
     except (OSError, ValueError) as exc:
         log.warning("could not save chat history %s: %s", key, exc)
         return False
-    finally:
-        if tmp is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
+    return True
 
 
 def delete_chat(key: str) -> bool:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import contextlib
 import errno
 import glob
-import json
 import os
 import stat
 import tempfile
@@ -20,6 +19,7 @@ from pathlib import Path
 from models import locations
 from models.errors import QuillpenError
 from models.text import printable
+from tui.private_files import read_json, write_json
 
 MAX_BYTES = 50 * 1024 * 1024
 BINARY_SNIFF = 8192
@@ -189,30 +189,17 @@ def journal_path(doc: Document) -> Path:
 
 def write_journal(doc: Document, text: str) -> None:
     """Keep a copy of unsaved ``text`` (atomic, user-only)."""
-    path = journal_path(doc)
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     record = {"path": str(doc.path) if doc.path else None, "time": time.time(), "text": text}
-    fd, tmp = tempfile.mkstemp(dir=path.parent, suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(record, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
+    write_json(journal_path(doc), record)
 
 
 def read_journal(doc: Document) -> str | None:
     """Recovered text newer than the file on disk, or None."""
-    path = journal_path(doc)
+    record = read_json(journal_path(doc))
     try:
-        record = json.loads(path.read_text(encoding="utf-8"))
         text = record["text"]
         saved_at = float(record["time"])
-    except (OSError, ValueError, KeyError, TypeError):
+    except (KeyError, TypeError, ValueError):
         return None
     if not isinstance(text, str):
         return None

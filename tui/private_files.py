@@ -16,7 +16,7 @@ def write_json(path: Path, data: Any) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False)
+            json.dump(data, fh)  # ASCII escapes: even lone surrogates survive
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)

@@ -2,71 +2,21 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
-import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from tmux import Tmux, needs_tmux
 
-pytestmark = [
-    pytest.mark.e2e,
-    pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed"),
-]
+pytestmark = [pytest.mark.e2e, needs_tmux]
 
 QUILLPEN = Path(sys.executable).with_name("quillpen")
-
-
-class Tmux:
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name = name
-        self.env = env
-
-    def run(self, *args: str) -> str:
-        return subprocess.run(
-            ["tmux", "-L", self.name, *args],
-            capture_output=True,
-            text=True,
-            env=self.env,
-            check=True,
-        ).stdout
-
-    def keys(self, *keys: str) -> None:
-        self.run("send-keys", "-t", self.name, *keys)
-
-    def type(self, text: str) -> None:
-        self.run("send-keys", "-t", self.name, "-l", text)
-
-    def screen(self) -> str:
-        return self.run("capture-pane", "-p", "-t", self.name)
-
-    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 30) -> str:
-        deadline = time.monotonic() + timeout
-        while True:
-            text = self.screen()
-            if predicate(text):
-                return text
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; screen was:\n{text}")
-            time.sleep(0.1)
-
-
-@pytest.fixture
-def tmux(tmp_path: Path) -> Iterator[Tmux]:
-    env = {**os.environ, "TERM": "xterm-256color"}
-    session = Tmux(f"qp{os.getpid()}{tmp_path.name[-6:]}", env)
-    yield session
-    subprocess.run(["tmux", "-L", session.name, "kill-server"], capture_output=True)
 
 
 def test_type_continue_stop_save(tmux: Tmux, tmp_path: Path, tiny_gguf: Path) -> None:
     assert QUILLPEN.exists(), "the console script is installed in the venv"
     story = tmp_path / "story.md"
-    command = f"{QUILLPEN} {story} --model {tiny_gguf}"
-    tmux.run("new-session", "-d", "-s", tmux.name, "-x", "80", "-y", "24", command)
+    tmux.start(f"{QUILLPEN} {story} --model {tiny_gguf}")
     tmux.wait_for(lambda s: "ready" in s)
     tmux.type("The lighthouse keeper")
     tmux.wait_for(lambda s: "The lighthouse keeper" in s)
@@ -81,11 +31,7 @@ def test_type_continue_stop_save(tmux: Tmux, tmp_path: Path, tiny_gguf: Path) ->
     assert saved.startswith("The lighthouse keeper")
     assert len(saved) > len("The lighthouse keeper")
     tmux.keys("C-q")
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if subprocess.run(["tmux", "-L", tmux.name, "has-session"], capture_output=True).returncode:
-            break
-        time.sleep(0.1)
+    assert tmux.wait_exit() == 0
 
 
 def _words(screen: str) -> int:
