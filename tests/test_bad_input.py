@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 import gguf
-import huggingface_hub.file_download as hf_file_download
 import numpy as np
 import pytest
 import test_hub
@@ -850,26 +849,6 @@ async def test_app_save_failure_keeps_the_text(
 # -- downloads (the loopback fake Hub of test_hub.py) ------------------------------------------
 
 
-def _disk_full_download(monkeypatch: pytest.MonkeyPatch) -> None:
-    real_http_get = hf_file_download.http_get
-
-    class FullDisk:
-        def __init__(self, f: Any) -> None:
-            self._f = f
-
-        def write(self, data: bytes) -> int:
-            self._f.write(data[: len(data) // 2])
-            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._f, name)
-
-    def http_get(url: str, temp_file: Any, **kwargs: Any) -> None:
-        real_http_get(url, FullDisk(temp_file), **kwargs)
-
-    monkeypatch.setattr(hf_file_download, "http_get", http_get)
-
-
 HUB_CASES = [
     # (id, repo, file, fault, pull arguments, words)
     ("401", GGUF_REPO, GGUF_FILE, "401", (f"{GGUF_REPO}:{GGUF_FILE}",), ("401", "HF_TOKEN")),
@@ -899,7 +878,7 @@ def test_bad_download(
     words: tuple[str, ...],
 ) -> None:
     if fault == "disk-full":
-        _disk_full_download(monkeypatch)
+        test_hub.simulate_full_disk(monkeypatch)
     elif fault:
         fake_hub.fault(repo, filename, fault)
     run = run_cli(capsys, "models", "pull", *args, "--quant", "Q8_0")

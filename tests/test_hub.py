@@ -464,14 +464,11 @@ def test_connection_cut_every_time(
     assert_pulled(run_inproc(capsys, "models", "pull", "gpt2", "--quant", "Q8_0"))
 
 
-def test_disk_full_while_downloading(
-    fake_hub: FakeHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> None:
+def simulate_full_disk(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make a download's temp file take half of its first write, then fail with ENOSPC."""
     real_http_get = hf_file_download.http_get
 
     class FullDisk:
-        """The download's temp file: half of the first write lands, then ENOSPC."""
-
         def __init__(self, f: Any) -> None:
             self._f = f
 
@@ -486,6 +483,12 @@ def test_disk_full_while_downloading(
         real_http_get(url, FullDisk(temp_file), **kwargs)
 
     monkeypatch.setattr(hf_file_download, "http_get", http_get)
+
+
+def test_disk_full_while_downloading(
+    fake_hub: FakeHub, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    simulate_full_disk(monkeypatch)
     run = run_inproc(capsys, "models", "pull", "gpt2", "--quant", "Q8_0")
     assert_fails(run, "disk is full")
     assert_nothing_complete(fake_hub, CATALOG_REPO, "config.json")
