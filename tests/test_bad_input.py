@@ -1110,3 +1110,22 @@ def test_save_removes_temp_files_left_by_an_interrupted_save(tmp_path: Path) -> 
     Document(path=target).save("text")
     assert target.read_text() == "text"
     assert not stale.exists() and fresh.exists()
+
+
+def test_quillpen_folders_are_private(user_dirs: dict[str, Path]) -> None:
+    import stat
+
+    from models import locations
+
+    for folder in (
+        locations.cache_dir(),
+        locations.models_dir(),
+        locations.hub_dir(),
+        locations.config_dir(),
+        locations.data_dir(),
+        locations.state_dir(),
+    ):
+        assert stat.S_IMODE(folder.stat().st_mode) & 0o077 == 0, folder
+    journal = docs.journal_path(Document(path=Path("/tmp/x.md")))
+    docs.write_journal(Document(path=Path("/tmp/x.md")), "secret draft")
+    assert stat.S_IMODE(journal.stat().st_mode) == 0o600
