@@ -7,7 +7,8 @@ Q4_K_M, then measures tokens/s of:
   bare    llama-cpp-python's own Llama.generate loop (threads = available CPUs)
   default llama-cpp-python with its default thread count (half the CPUs)
   engine  quillpen's Engine.stream (stop-string handling, UTF-8 decoding)
-  app     the whole app path: Generator thread → batched messages → TextArea inserts (headless)
+  app     the whole app path: Generator thread → batched messages → TextArea inserts (headless),
+          with the default threads and with one thread (leaving a core to the UI)
 and prints each as a ratio to `bare`.
 """
 
@@ -57,12 +58,12 @@ def engine_rate(engine: Engine, tokens: int) -> float:
     return engine.last_stats.generated_tokens / (time.perf_counter() - start)
 
 
-async def app_rate(path: Path, tokens: int) -> float:
+async def app_rate(path: Path, tokens: int, threads: int | None = None) -> float:
     from tui.app import QuillpenApp
     from tui.config import Settings
 
     settings = Settings(continue_tokens=tokens)
-    app = QuillpenApp(None, model=str(path), settings=settings)
+    app = QuillpenApp(None, model=str(path), threads=threads, settings=settings)
     async with app.run_test(size=(100, 30)) as pilot:
         while app.model_name is None:
             await pilot.pause(0.05)
@@ -89,7 +90,13 @@ def main() -> None:
         f16 = convert(src, Path(tmp) / "m.f16.gguf", "f16")
         q = quantize(f16, Path(tmp) / "m.Q4_K_M.gguf", "Q4_K_M")
         threads = available_threads()
-        runs: dict[str, list[float]] = {"bare": [], "default": [], "engine": [], "app": []}
+        runs: dict[str, list[float]] = {
+            "bare": [],
+            "default": [],
+            "engine": [],
+            "app": [],
+            "app1": [],
+        }
         for _ in range(args.rounds):  # interleaved, so a noisy moment hits every variant
             runs["bare"].append(bare_rate(q, args.tokens, threads))
             runs["default"].append(bare_rate(q, args.tokens, None))
@@ -97,7 +104,8 @@ def main() -> None:
             runs["engine"].append(engine_rate(engine, args.tokens))
             engine.close()
             runs["app"].append(asyncio.run(app_rate(q, args.tokens)))
-        bare, default, eng, app = (statistics.median(runs[k]) for k in runs)
+            runs["app1"].append(asyncio.run(app_rate(q, args.tokens, threads=1)))
+        bare, default, eng, app, app1 = (statistics.median(runs[k]) for k in runs)
         print(f"medians of {args.rounds} interleaved rounds")
         print(
             f"model: {args.layers} layers × {args.embd} wide, Q4_K_M; {threads} threads available"
@@ -106,6 +114,7 @@ def main() -> None:
         print(f"its default threads     {default:7.1f} tok/s  {default / bare:.2f}")
         print(f"quillpen Engine.stream  {eng:7.1f} tok/s  {eng / bare:.2f}")
         print(f"quillpen app (headless) {app:7.1f} tok/s  {app / bare:.2f}")
+        print(f"  … with --threads 1    {app1:7.1f} tok/s  {app1 / bare:.2f}")
 
 
 if __name__ == "__main__":

@@ -485,3 +485,15 @@ async def test_f8_memory_and_note_steer_the_prompt(
     async with again.run_test() as pilot:
         await pilot.pause()
         assert again.notes.memory == "Mara is a lighthouse keeper."
+
+
+async def test_app_leaves_one_core_to_the_ui(tmp_path: Path, tiny_gguf: Path) -> None:
+    from models.engine import available_threads
+
+    app = make_app(tmp_path / "t.md", tiny_gguf)
+    async with app.run_test() as pilot:
+        await ready(pilot, app)
+        assert app.generator.engine is not None
+        assert app.generator.engine.threads == max(1, available_threads() - 1)
+    chosen = QuillpenApp(None, threads=3, settings=Settings())
+    assert chosen.threads == 3
