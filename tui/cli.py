@@ -45,7 +45,12 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--gpu-layers", type=_gpu_layers, default=None, help="layers on the GPU, or auto"
     )
-    p.add_argument("--threads", type=int, default=None, help="CPU threads (default: all available)")
+    p.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="CPU threads for the model (default: all available but one, for the UI)",
+    )
     p.add_argument("--version", action="version", version=f"quillpen {__version__}")
     _common(p)
     return p
