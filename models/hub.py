@@ -21,6 +21,7 @@ from typing import Any
 from models import catalog, locations
 from models.catalog import ModelSpec
 from models.errors import QuillpenError
+from models.quantize import K_QUANT_FALLBACK, effective_quant
 
 Notify = Callable[[str], None]
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
@@ -244,8 +245,6 @@ def pull(
         spec = catalog.get(name)
         return _pull_catalog(spec, quant, source, notify, tqdm_class)
 
-    from models.quantize import K_QUANT_FALLBACK
-
     for ready in (quant, K_QUANT_FALLBACK.get(quant)):  # narrow models fall back from K-quants
         if ready and model_path(name, ready).exists():
             return model_path(name, ready)
@@ -279,19 +278,13 @@ def _pull_catalog(
             tqdm_class=tqdm_class,
         )
         return _place(path, target)
-    actual, _ = _effective(spec, quant)
+    actual, _ = effective_quant(quant, spec.n_embd)
     if model_path(spec.name, actual).exists():
         return model_path(spec.name, actual)
     if not is_offline():
         notify(f"fetching {spec.repo_id} at {spec.revision[:10]} from {_endpoint()}…")
     folder = _download_official(spec.repo_id, spec.revision, spec.safetensors_sha256, tqdm_class)
     return _finish_official(spec.name, folder, quant, spec.n_embd, notify)
-
-
-def _effective(spec: ModelSpec, quant: str) -> tuple[str, str | None]:
-    from models.quantize import effective_quant
-
-    return effective_quant(quant, spec.n_embd)
 
 
 def _endpoint() -> str:

@@ -99,6 +99,7 @@ class QuillpenApp(App[None]):
         self._clean_text: str | None = ""
         self.model_name: str | None = None
         self._journal_timer: Any = None
+        self._seen: dict[str, int] = {}  # what the last prompt left out (set in the worker)
         self.editor = WriterEditor(id="editor")
         self.chat = ChatPane(self.document.key, self.editor.prompt_text, id="chat")
         self.templates = TemplatePane(id="templates")
@@ -294,7 +295,7 @@ class QuillpenApp(App[None]):
     @on(GenerationStarted)
     def _generation_started(self, message: GenerationStarted) -> None:
         self.status.context_used = message.prompt_tokens
-        self.status.hidden_chars = getattr(self, "_seen", {}).get("hidden", 0)
+        self.status.hidden_chars = self._seen.get("hidden", 0)
 
     @on(GenerationChunk)
     def _generation_chunk(self, message: GenerationChunk) -> None:

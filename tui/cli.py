@@ -190,13 +190,14 @@ def cmd_generate(args: argparse.Namespace) -> int:
         repeat_penalty=args.repeat_penalty,
         seed=args.seed,
     )
-    if engine.tokenize(prompt) and len(engine.tokenize(prompt)) > engine.n_ctx_train:
+    tokens = engine.tokenize(prompt)
+    if len(tokens) > engine.n_ctx_train:
         _err(
             f"the prompt is longer than the model's {engine.n_ctx_train}-token window: "
             "using its end"
         )
     out = sys.stdout
-    for piece in engine.stream(prompt, settings, max_tokens=args.max_tokens, stop=args.stop):
+    for piece in engine.stream(tokens, settings, max_tokens=args.max_tokens, stop=args.stop):
         out.write(printable(piece))
         out.flush()
     out.write("\n")
