@@ -1,21 +1,21 @@
-"""Soak the generation worker: thousands of generate/cancel cycles, watching memory and hangs.
+"""Soak the engine process: thousands of generate/cancel cycles, watching memory and hangs.
 
     uv run python bench/soak.py [--model tiny.gguf] [--cycles 3000] [--bound-mb 64] [--json]
 
-Drives the real :class:`tui.generation.Generator` (its worker thread, the real Engine and model)
-the way the app does: submit, cancel after the stream starts, submit over a running request,
-bursts of submits, F6 alternatives (non-exclusive requests dropped with ``cancel_all``), cancel
+Drives the real :class:`models.local_engine.LocalEngine` (its engine process, the real Engine
+and model) the way the app does: submit, cancel after the stream starts, submit over a running
+request, bursts of submits, F6 alternatives (non-exclusive requests cancelled by id), cancel
 right after submit, and a few runs left to finish. Messages go to a plain recorder object with
 a thread-safe ``post_message`` instead of a widget. Without ``--model`` it builds a tiny
 random-weight GPT-2 (2 layers, 64 wide) in a temp folder. ``--threads`` defaults to 1: on a
 busy machine llama.cpp's spinning threads make the rate meaningless; 0 uses all CPUs like the app.
 
-Prints RSS (VmRSS from /proc/self/status) after warm-up and at the end, the growth, the cycle
-rate and how the requests ended. Exits 1 when RSS grew more than ``--bound-mb`` after warm-up
-(at its peak), when a request did not finish within ``--timeout`` seconds (a stuck worker;
-the threads' stacks are dumped), when any request got other than exactly one
-``GenerationFinished`` (alternatives dropped from the queue get none), when a cancel was
-ignored, or when a request finished with an error.
+Prints RSS (VmRSS of this process plus the engine process) after warm-up and at the end, the
+growth, the cycle rate and how the requests ended. Exits 1 when RSS grew more than
+``--bound-mb`` after warm-up (at its peak), when a request did not finish within ``--timeout``
+seconds (a stuck engine; the threads' stacks are dumped), when any request got other than
+exactly one ``GenerationFinished``, when a cancel was ignored, or when a request finished with
+an error.
 """
 
 from __future__ import annotations
@@ -37,14 +37,17 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from models.engine_client import GenerateRequest
+from models.local_engine import LocalEngine
+from models.prompts import TextSpec
 from models.sampling import SamplerSettings
-from tui.generation import Generator, Request
 from tui.messages import (
     GenerationChunk,
     GenerationFinished,
     GenerationStarted,
     ModelFailed,
     ModelReady,
+    deliver,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -57,13 +60,21 @@ PROMPTS = [
 ]
 
 
-def rss_bytes() -> int:
-    """This process's resident set size (VmRSS), in bytes."""
-    with open("/proc/self/status", encoding="ascii") as fh:
-        for line in fh:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1]) * 1024
-    raise RuntimeError("no VmRSS in /proc/self/status")
+def rss_bytes(pid: int | str = "self") -> int:
+    """A process's resident set size (VmRSS), in bytes (0 once it is gone)."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        return 0
+    raise RuntimeError(f"no VmRSS in /proc/{pid}/status")
+
+
+def total_rss(engine: LocalEngine) -> int:
+    """This process and its engine process together."""
+    return rss_bytes() + (rss_bytes(engine.pid) if engine.pid else 0)
 
 
 class Recorder:
@@ -213,7 +224,7 @@ class Soak:
     """The cycles. ``rec`` is the editor-like widget; ``alt`` the alternatives screen (F6)."""
 
     def __init__(
-        self, gen: Generator, rec: Recorder, *, max_tokens: int, timeout: float, seed: int
+        self, gen: LocalEngine, rec: Recorder, *, max_tokens: int, timeout: float, seed: int
     ) -> None:
         self.gen = gen
         self.rec = rec
@@ -227,14 +238,13 @@ class Soak:
         self.lost_queued = 0
 
     def submit(self, max_tokens: int | None = None, *, alternative: bool = False) -> int:
-        request = Request(
-            reply_to=self.alt if alternative else self.rec,  # type: ignore[arg-type]
-            prompt=self.rng.choice(PROMPTS),
+        request = GenerateRequest(
+            TextSpec(self.rng.choice(PROMPTS)),
             settings=SamplerSettings(seed=self.rng.randrange(2**31)),
             max_tokens=max_tokens or self.max_tokens,
-            exclusive=not alternative,
         )
-        rid = self.gen.submit(request)
+        target = self.alt if alternative else self.rec
+        rid = self.gen.submit(request, deliver(target), exclusive=not alternative)  # type: ignore[arg-type]
         (self.alt_submitted if alternative else self.submitted).append(rid)
         return rid
 
@@ -252,7 +262,9 @@ class Soak:
         done_before = rid in self.rec.finished
         self.gen.cancel()
         self.wait_finished(rid)
-        if not done_before and self.rec.ends.get(rid) in ("length", "eot"):
+        # A stream may end by itself (end of text) before the cancel arrives; one that ran to
+        # its full length did not hear the cancel.
+        if not done_before and self.rec.ends.get(rid) == "length":
             if running:
                 self.lost_running += 1
             else:
@@ -281,13 +293,13 @@ class Soak:
             for rid in ids:
                 self.wait_finished(rid)
             return "burst"
-        if roll < 0.88:  # F6 alternatives: queued side by side, dropped when the screen closes
+        if roll < 0.88:  # F6 alternatives: queued side by side, cancelled when the screen closes
             ids = [self.submit(8, alternative=True) for _ in range(3)]
             alt = self.alt
             if not alt.wait(lambda: alt.is_started(ids[0]), self.timeout):
                 raise Stuck(f"alternative {ids[0]} did not start within {self.timeout}s")
             time.sleep(self.rng.uniform(0, 0.02))
-            self.gen.cancel_all(alt)  # type: ignore[arg-type]
+            self.gen.cancel(ids)
             rid = self.submit()  # the editor must still be served afterwards
             self.wait_started(rid)
             self.cancel(rid, running=True)
@@ -316,10 +328,8 @@ def run_soak(
     """Run ``cycles`` generate/cancel cycles on ``model``; never raises for a failed soak."""
     result = SoakResult(bound_mb=bound_mb, rss_start=rss_bytes())
     rec = Recorder()
-    gen = Generator()
-    worker = threading.Thread(target=gen.serve, name="soak-engine", daemon=True)
-    worker.start()
-    gen.load(model, reply_to=rec, threads=threads)  # type: ignore[arg-type]
+    gen = LocalEngine(deliver(rec))  # type: ignore[arg-type]
+    gen.load(model, threads=threads)
     if not rec.wait(lambda: rec.ready is not None or rec.failed is not None, 120):
         result.stuck = "the model did not load within 120 s"
         return result
@@ -337,12 +347,12 @@ def run_soak(
             result.cycles = i
             if i == warmup:
                 gc.collect()
-                result.rss_warm = rss_bytes()
+                result.rss_warm = total_rss(gen)
                 start = time.perf_counter()
             if i % every == 0 or i == cycles:
                 if i == cycles:
                     gc.collect()
-                rss = rss_bytes()
+                rss = total_rss(gen)
                 result.rss_peak = max(result.rss_peak, rss)
                 result.samples.append((i, rss))
                 if progress:
@@ -352,12 +362,12 @@ def run_soak(
         faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
     result.seconds = time.perf_counter() - start
     gc.collect()
-    result.rss_end = rss_bytes()  # with the model still loaded, like the warm-up baseline
+    result.rss_end = total_rss(gen)  # with the model still loaded, like the warm-up baseline
     if result.cycles > warmup:
         result.cycles -= warmup  # the rate and growth are over the cycles after warm-up
-    gen.stop()
-    worker.join(timeout)
-    result.worker_stopped = not worker.is_alive()
+    child = gen._child
+    gen.close()
+    result.worker_stopped = child is None or child.proc.poll() is not None
     result.rss_peak = max(result.rss_peak, result.rss_end)
     gc.collect()
     result.rss_closed = rss_bytes()
@@ -371,13 +381,12 @@ def run_soak(
         extra = set(rec.finished) - set(soak.submitted)
         result.not_one_finish.update({rid: rec.finished[rid] for rid in extra})
         result.errors.extend(rec.errors)
-        # Alternatives dropped from the queue by cancel_all get no GenerationFinished (nobody
-        # listens any more); the others get exactly one.
+        # Alternatives get exactly one GenerationFinished each, cancelled or not.
         alt = soak.alt
         result.alternatives = len(soak.alt_submitted)
         result.alternatives_dropped = sum(1 for r in soak.alt_submitted if r not in alt.finished)
         result.not_one_finish.update(
-            {r: alt.finished[r] for r in soak.alt_submitted if alt.finished.get(r, 0) > 1}
+            {r: alt.finished.get(r, 0) for r in soak.alt_submitted if alt.finished.get(r) != 1}
         )
         result.errors.extend(alt.errors)
         result.ends = dict(collections.Counter(rec.ends.values()))
@@ -410,9 +419,9 @@ def report(result: SoakResult) -> str:
         f"cycle kinds            {d['kinds']}",
         f"requests ended         {d['ends']}",
         f"alternatives (F6)      {d['alternatives']} requests, {d['alternatives_dropped']} "
-        "dropped from the queue by cancel_all",
+        "without a GenerationFinished",
         f"ignored cancels        {d['lost_cancels_running']} of running streams, "
-        f"{d['lost_cancels_queued']} of requests not yet taken by the worker (they ran to "
+        f"{d['lost_cancels_queued']} of requests not yet taken by the engine (they ran to "
         "their end)",
     ]
     lines += [f"FAIL: {f}" for f in result.failures] or ["OK"]

@@ -86,6 +86,33 @@ def _free_sampler(llm: object) -> None:
         sampler.close()
 
 
+@contextlib.contextmanager
+def _model_params(*, extra_bufts: bool) -> Iterator[None]:
+    """Make ``Llama()`` build its model params with ``use_extra_bufts`` as given.
+
+    llama-cpp-python (0.3.x) fills ``llama_model_params`` inside ``Llama.__init__`` from
+    ``llama_model_default_params()`` and offers no argument for this field, so the default
+    maker is wrapped for the duration of one load (loads happen on one thread).
+    """
+    import llama_cpp.llama_cpp as lib
+
+    if extra_bufts:
+        yield
+        return
+    original = lib.llama_model_default_params
+
+    def params() -> object:
+        p = original()
+        p.use_extra_bufts = False
+        return p
+
+    lib.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        lib.llama_model_default_params = original
+
+
 def available_threads() -> int:
     """The CPUs this process may run on (not half the machine, as llama-cpp-python assumes)."""
     try:
@@ -143,6 +170,7 @@ class Engine:
     n_ctx: int
     threads: int
     gpu_layers: int
+    extra_bufts: bool = True
     notices: list[str] = field(default_factory=list)
     last_stats: StreamStats = field(default_factory=StreamStats)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -155,8 +183,13 @@ class Engine:
         n_ctx: int | None = None,
         gpu_layers: int | str | None = 0,
         threads: int | None = None,
+        extra_bufts: bool = True,
     ) -> Engine:
-        """Validate and load ``path``. ``n_ctx`` is clamped to the model's trained context."""
+        """Validate and load ``path``. ``n_ctx`` is clamped to the model's trained context.
+
+        ``extra_bufts=False`` loads without llama.cpp's extra buffer types (the AMX and CPU
+        repack buffers), which crash the first decode on some CPUs (see models.cpu_probe).
+        """
         info = read_info(path)
         route_llama_logs()
         import llama_cpp
@@ -169,7 +202,11 @@ class Engine:
         try:
             # verbose=False would redirect file descriptors 1 and 2 (blanking a running TUI);
             # verbose=True prints with Python's print, which we capture and log instead.
-            with contextlib.redirect_stderr(chatter), contextlib.redirect_stdout(chatter):
+            with (
+                contextlib.redirect_stderr(chatter),
+                contextlib.redirect_stdout(chatter),
+                _model_params(extra_bufts=extra_bufts),
+            ):
                 llm = llama_cpp.Llama(
                     model_path=str(info.path),
                     n_ctx=ctx,
@@ -187,7 +224,14 @@ class Engine:
         finally:
             log.debug("llama-cpp-python: %s", chatter.getvalue())
         llm.verbose = False
-        engine = cls(info=info, llm=llm, n_ctx=ctx, threads=n_threads, gpu_layers=layers)
+        engine = cls(
+            info=info,
+            llm=llm,
+            n_ctx=ctx,
+            threads=n_threads,
+            gpu_layers=layers,
+            extra_bufts=extra_bufts,
+        )
         if notice:
             engine.notices.append(notice)
         return engine

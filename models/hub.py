@@ -14,6 +14,7 @@ import os
 import re
 import shutil
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -188,9 +189,13 @@ def _finish_official(
     quant: str,
     n_embd: int | None,
     notify: Notify,
+    cancel: threading.Event | None = None,
 ) -> Path:
-    """Convert the downloaded checkpoint in ``folder`` and quantize it to ``quant``."""
-    from models import convert, quantize
+    """Convert the downloaded checkpoint in ``folder`` and quantize it to ``quant``.
+
+    Both steps run in a child process (:mod:`models.child_job`): ``cancel`` stops them.
+    """
+    from models import child_job, quantize
     from models.convert import GPT2Config
 
     config = GPT2Config.read(folder / "config.json")
@@ -205,12 +210,12 @@ def _finish_official(
     keep_f16 = f16.exists() or actual == "F16"
     if not f16.exists():
         notify(f"converting {name} to GGUF (F16)…")
-        convert.convert(folder, f16, "f16", name=name)
+        child_job.run("convert", out=f16, cancel=cancel, src=folder, type="f16", name=name)
     if actual == "F16":
         return f16
     notify(f"quantizing {name} to {actual}…")
     try:
-        quantize.quantize(f16, final, actual)
+        child_job.run("quantize", out=final, cancel=cancel, src=f16, quant=actual)
     finally:
         if not keep_f16:  # an intermediate file: the checkpoint stays cached for other quants
             f16.unlink(missing_ok=True)
@@ -224,8 +229,11 @@ def pull(
     source: str = "official",
     notify: Notify = lambda _msg: None,
     tqdm_class: Any = None,
+    cancel: threading.Event | None = None,
 ) -> Path:
     """Make ``name`` ready to load and return the path of its .gguf.
+
+    ``cancel`` stops the convert and quantize steps (``tqdm_class`` carries the download's).
 
     ``name`` is a catalog name, ``owner/repo`` (a GGUF repo or a GPT-2 safetensors repo), or
     ``owner/repo:file.gguf``. Already-converted files are reused without any network call.
@@ -243,7 +251,7 @@ def pull(
 
     if "/" not in name:
         spec = catalog.get(name)
-        return _pull_catalog(spec, quant, source, notify, tqdm_class)
+        return _pull_catalog(spec, quant, source, notify, tqdm_class, cancel)
 
     for ready in (quant, K_QUANT_FALLBACK.get(quant)):  # narrow models fall back from K-quants
         if ready and model_path(name, ready).exists():
@@ -251,13 +259,18 @@ def pull(
     files = _repo_files(name, None)
     if "model.safetensors" in files and "config.json" in files:
         folder = _download_official(name, None, None, tqdm_class)
-        return _finish_official(name, folder, quant, None, notify)
+        return _finish_official(name, folder, quant, None, notify, cancel)
     chosen = _pick_gguf(files, quant, name)
     return _place(download(name, chosen, None, tqdm_class=tqdm_class), model_path(name, quant))
 
 
 def _pull_catalog(
-    spec: ModelSpec, quant: str, source: str, notify: Notify, tqdm_class: Any
+    spec: ModelSpec,
+    quant: str,
+    source: str,
+    notify: Notify,
+    tqdm_class: Any,
+    cancel: threading.Event | None = None,
 ) -> Path:
     if source == "gguf":
         if spec.gguf is None or quant not in spec.gguf.files:
@@ -284,7 +297,7 @@ def _pull_catalog(
     if not is_offline():
         notify(f"fetching {spec.repo_id} at {spec.revision[:10]} from {_endpoint()}…")
     folder = _download_official(spec.repo_id, spec.revision, spec.safetensors_sha256, tqdm_class)
-    return _finish_official(spec.name, folder, quant, spec.n_embd, notify)
+    return _finish_official(spec.name, folder, quant, spec.n_embd, notify, cancel)
 
 
 def _endpoint() -> str:

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import engine_hooks
 import pytest
 from helpers import wait_until
 from textual.widgets import TextArea
 
 from models.engine import Engine
+from models.engine_client import GenerateRequest
+from models.local_engine import LocalEngine
+from models.prompts import build
 from tui import document as docs
 from tui.app import QuillpenApp
 from tui.config import Settings
@@ -31,21 +34,13 @@ async def ready(pilot: Any, app: QuillpenApp) -> None:
 
 
 async def finished(pilot: Any, app: QuillpenApp) -> None:
-    await wait_until(pilot, lambda: not app.editor.generating and not app.generator.busy, 20)
+    await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, 20)
 
 
 @pytest.fixture
-def slow_stream(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def slow_stream(monkeypatch: pytest.MonkeyPatch) -> None:
     """Slow the engine to ~50 pieces/s so a key can land mid-stream on any machine."""
-    original = Engine.stream
-
-    def stream(self: Engine, *args: Any, **kwargs: Any) -> Iterator[str]:
-        for piece in original(self, *args, **kwargs):
-            time.sleep(0.02)
-            yield piece
-
-    monkeypatch.setattr(Engine, "stream", stream)
-    yield
+    engine_hooks.use(monkeypatch, "slow")
 
 
 async def test_tab_streams_in_place_and_one_undo_removes_it(
@@ -79,7 +74,7 @@ async def test_escape_stops_generation(tmp_path: Path, tiny_gguf: Path, slow_str
         await wait_until(pilot, lambda: len(app.editor.text) > 10)
         await pilot.press("escape")
         await finished(pilot, app)
-        stats = app.generator.engine.last_stats  # type: ignore[union-attr]
+        stats = app.last_stats
         assert stats.stopped_by == "cancel"
         assert stats.generated_tokens < 400
         assert app.status.state == "ready"
@@ -450,18 +445,18 @@ async def test_f6_offers_alternatives_and_inserts_the_pick(tmp_path: Path, tiny_
 
 
 async def test_f8_memory_and_note_steer_the_prompt(
-    tmp_path: Path, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_gguf: Path, tiny_engine: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from tui.screens.notes import NotesScreen
 
-    prompts: list[list[int]] = []
-    original = Engine.stream
+    sent: list[GenerateRequest] = []
+    original = LocalEngine.submit
 
-    def spy(self: Engine, prompt: Any, *args: Any, **kwargs: Any) -> Iterator[str]:
-        prompts.append(list(prompt))
-        yield from original(self, prompt, *args, **kwargs)
+    def spy(self: LocalEngine, request: GenerateRequest, *args: Any, **kwargs: Any) -> int:
+        sent.append(request)
+        return original(self, request, *args, **kwargs)
 
-    monkeypatch.setattr(Engine, "stream", spy)
+    monkeypatch.setattr(LocalEngine, "submit", spy)
     path = tmp_path / "n.md"
     app = make_app(path, tiny_gguf, continue_tokens=5)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -475,9 +470,8 @@ async def test_f8_memory_and_note_steer_the_prompt(
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
         await pilot.press("tab")
         await finished(pilot, app)
-        engine = app.generator.engine
-        assert engine is not None
-        text = engine.detokenize(prompts[-1])
+        # The prompt the engine process built from what the app sent, built again here.
+        text = tiny_engine.detokenize(build(sent[-1].prompt, tiny_engine, 5).tokens)
         assert text.startswith("Mara is a lighthouse keeper.")
         assert "[Author's note: ominous]" in text and "It rained." in text
         await pilot.press("ctrl+s")
@@ -493,7 +487,7 @@ async def test_app_leaves_one_core_to_the_ui(tmp_path: Path, tiny_gguf: Path) ->
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test() as pilot:
         await ready(pilot, app)
-        assert app.generator.engine is not None
-        assert app.generator.engine.threads == max(1, available_threads() - 1)
+        assert app.engine.model is not None
+        assert app.engine.model.threads == max(1, available_threads() - 1)
     chosen = QuillpenApp(None, threads=3, settings=Settings())
     assert chosen.threads == 3

@@ -31,6 +31,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, NamedTuple
 
+import engine_hooks
 import gguf
 import numpy as np
 import pytest
@@ -70,14 +71,6 @@ gguf_bytes = test_hub.gguf_bytes
 
 # Model output that must be shown as text: Rich/Textual markup, a clear-screen CSI, an OSC 52
 # clipboard write, a carriage return, a NUL and a bell.
-HOSTILE_PIECES = [
-    " [bold]x[/bold]",
-    " \x1b[2Jclear",
-    " osc\x1b]52;c;SGVsbG8=\x07",
-    " cr\r",
-    " nul\x00",
-    " [@click=app.quit]q[/]",
-]
 HOSTILE_SHOWN = " [bold]x[/bold] clear osc cr nul [@click=app.quit]q[/]"
 CONTROL_CHARS = ("\x1b", "\x00", "\x07", "\r")
 GPU_LAYERS_HELP = "number of layers or 'auto'"
@@ -182,7 +175,7 @@ def screen_output(app: QuillpenApp) -> str:
 
 
 def hostile_stream(self: Engine, *args: Any, **kwargs: Any) -> Iterator[str]:
-    yield from HOSTILE_PIECES
+    yield from engine_hooks.HOSTILE_PIECES
 
 
 # -- a small GPT-2 (byte-level vocabulary): it converts and loads in a fraction of a second ----
@@ -994,12 +987,12 @@ def test_generate_prints_hostile_output_as_text(
 async def test_app_shows_hostile_output_as_text(
     tmp_path: Path, small_gguf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(Engine, "stream", hostile_stream)
+    engine_hooks.use(monkeypatch, "hostile")  # in the engine process
     app = QuillpenApp(tmp_path / "s.md", model=str(small_gguf), settings=Settings())
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 20)
         await pilot.press(*"Hi", "tab")
-        await wait_until(pilot, lambda: not app.editor.generating and not app.generator.busy, 20)
+        await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, 20)
         assert app.editor.text == "Hi" + HOSTILE_SHOWN
         assert app.is_running  # [@click=app.quit] did nothing
 

@@ -1,14 +1,13 @@
-"""The chat: history on disk, and ChatPane driven through a real Generator and tiny model."""
+"""The chat: history on disk, and ChatPane driven through a real engine process and tiny model."""
 
 from __future__ import annotations
 
 import json
 import stat
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import engine_hooks
 import pytest
 from helpers import wait_until
 from textual.app import App, ComposeResult
@@ -16,11 +15,19 @@ from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
 from models.engine import Engine, StreamStats
+from models.engine_client import GenerateRequest, Sink
+from models.local_engine import LocalEngine
+from models.prompts import ChatSpec, build
 from models.sampling import SamplerSettings
-from models.transcript import CHAT_STOPS, Turn
+from models.transcript import CHAT_STOPS, Turn, build_chat_prompt
 from tui.chat_store import UNTITLED, chat_path, delete_chat, document_key, load_chat, save_chat
-from tui.generation import Generator, Request
-from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, ModelReady
+from tui.messages import (
+    GenerationChunk,
+    GenerationFinished,
+    GenerationStarted,
+    ModelReady,
+    deliver,
+)
 from tui.widgets.chat import (
     CSS_FILE,
     STOPPED_NOTE,
@@ -137,31 +144,29 @@ class _Host(App[object]):
         key: str = "doc",
         draft: str = "",
         max_tokens: int = 24,
-        generator: Any = None,
+        engine: Any = None,
     ) -> None:
         super().__init__()
         self.model = model
         self.key = key
         self.draft = draft
         self.max_tokens = max_tokens
-        self.generator = generator or Generator()
+        self.engine = engine or LocalEngine(deliver(self))
         self.sampler = SamplerSettings(seed=7)
         self.ready = model is None
         self.inserted: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield ChatPane(self.key, lambda: self.draft, max_tokens=self.max_tokens)
+        yield ChatPane(self.key, lambda: self.draft, self.engine, max_tokens=self.max_tokens)
 
     def on_mount(self) -> None:
-        if isinstance(self.generator, Generator):
-            self.run_worker(self.generator.serve, thread=True)
-            if self.model is not None:
-                self.generator.load(self.model, reply_to=self)
+        if isinstance(self.engine, LocalEngine) and self.model is not None:
+            self.engine.load(self.model)
         self.query_one(ChatPane).input.focus()
 
     def on_unmount(self) -> None:
-        if isinstance(self.generator, Generator):
-            self.generator.stop()
+        if isinstance(self.engine, LocalEngine):
+            self.engine.close()
 
     def on_model_ready(self, message: ModelReady) -> None:
         self.ready = True
@@ -199,7 +204,18 @@ def spies(monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Any]]:
     return calls
 
 
-async def test_send_streams_a_reply(tiny_gguf: Path, spies: dict[str, list[Any]]) -> None:
+def prompt_text(pane: ChatPane, engine: Engine) -> str:
+    """The transcript the engine built for the pane's last request (built again here)."""
+    spec = pane.last_spec
+    assert spec is not None
+    return build_chat_prompt(
+        engine, list(spec.history), spec.message, draft=spec.draft, max_new=pane.max_tokens
+    ).text
+
+
+async def test_send_streams_a_reply(
+    tiny_gguf: Path, tiny_engine: Engine, spies: dict[str, list[Any]]
+) -> None:
     app = _Host(tiny_gguf, max_tokens=40)
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_until(pilot, lambda: app.ready)
@@ -226,27 +242,17 @@ async def test_send_streams_a_reply(tiny_gguf: Path, spies: dict[str, list[Any]]
         )
         renders = [md for w, md in spies["update"] if w is reply.markdown]
         assert renders[-1] == text and len([r for r in renders if r]) == 1
-        assert pane.last_prompt is not None and pane.last_prompt.text.endswith(
-            "User: Hi\nthere\nAssistant:"
-        )
+        assert prompt_text(pane, tiny_engine).endswith("User: Hi\nthere\nAssistant:")
+        assert pane.last_facts is not None and pane.last_facts.prompt_tokens > 0
         # A second message continues the conversation.
         await send(pilot, pane, "More")
         await wait_until(pilot, lambda: len(pane.history) == 4)
         assert len(replies(pane)) == 2 and len(pane.query(UserMessage)) == 2
-        assert pane.last_prompt is not None and f"Assistant: {text}\nUser: More" in (
-            pane.last_prompt.text
-        )
+        assert f"Assistant: {text}\nUser: More" in prompt_text(pane, tiny_engine)
 
 
 async def test_escape_stops_a_long_reply(tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    stream = Engine.stream
-
-    def slow_stream(self: Engine, *args: Any, **kwargs: Any) -> Iterator[str]:
-        for piece in stream(self, *args, **kwargs):  # a big model's pace: ~50 tokens/s
-            time.sleep(0.02)
-            yield piece
-
-    monkeypatch.setattr(Engine, "stream", slow_stream)
+    engine_hooks.use(monkeypatch, "slow")  # a big model's pace: ~50 tokens/s
     app = _Host(tiny_gguf, max_tokens=800)
     async with app.run_test(size=(100, 40)) as pilot:
         await wait_until(pilot, lambda: app.ready)
@@ -267,9 +273,8 @@ async def test_escape_stops_a_long_reply(tiny_gguf: Path, monkeypatch: pytest.Mo
         assert str(reply.note.render()) == STOPPED_NOTE
         assert len(pane.history) == 2 and pane.history[1].stopped
         assert pane.history[1].content == reply.text != ""
-        engine = app.generator.engine
-        assert engine is not None and engine.last_stats.stopped_by == "cancel"
-        assert engine.last_stats.generated_tokens < 800
+        assert pane.last_stats.stopped_by == "cancel"
+        assert pane.last_stats.generated_tokens < 800
         # Escape with nothing streaming is not ours: no error, nothing changes.
         await pilot.press("escape")
         assert len(pane.history) == 2
@@ -366,36 +371,37 @@ async def test_no_model_shows_error_line() -> None:
         assert len(pane.query(ErrorLine)) == 1 and len(pane.query(UserMessage)) == 1
 
 
-class _FakeGenerator:
-    """Records requests; the test plays the worker's part by posting messages."""
+class _RecordingEngine:
+    """Records requests; the test plays the engine's part by posting messages."""
 
     def __init__(self) -> None:
-        self.requests: list[Request] = []
+        self.requests: list[GenerateRequest] = []
+        self.sinks: list[Sink] = []
         self.cancelled = 0
 
-    def submit(self, request: Request) -> int:
+    def submit(self, request: GenerateRequest, sink: Sink, *, exclusive: bool = True) -> int:
         self.requests.append(request)
+        self.sinks.append(sink)
         return request.id
 
-    def cancel(self) -> None:
+    def cancel(self, request_ids: Any = None) -> None:
         self.cancelled += 1
 
 
 async def test_chunks_are_sanitized_and_cleaned(tiny_engine: Engine) -> None:
-    fake = _FakeGenerator()
-    app = _Host(None, draft="Once upon a time. The dragon slept.", generator=fake)
+    fake = _RecordingEngine()
+    app = _Host(None, draft="Once upon a time. The dragon slept.", engine=fake)
     async with app.run_test(size=(100, 40)) as pilot:
         pane = app.query_one(ChatPane)
         pane.include_draft = True
         await send(pilot, pane, "Ideas?")
         await wait_until(pilot, lambda: bool(fake.requests))
         [request] = fake.requests
-        assert request.reply_to is pane and request.max_tokens == 24
+        assert request.max_tokens == 24
         assert request.settings == app.sampler and tuple(request.stop) == CHAT_STOPS
-        assert callable(request.prompt)
-        tokens = request.prompt(tiny_engine)  # built in the worker, with the engine
-        assert pane.last_prompt is not None and tokens == pane.last_prompt.tokens
-        assert "The dragon slept.\n[End of draft.]" in pane.last_prompt.text
+        assert isinstance(request.prompt, ChatSpec) and request.prompt == pane.last_spec
+        tokens = build(request.prompt, tiny_engine, 24).tokens  # as the engine builds it
+        assert tokens and "The dragon slept.\n[End of draft.]" in prompt_text(pane, tiny_engine)
 
         rid = request.id
         pane.post_message(GenerationStarted(rid, len(tokens), 0))

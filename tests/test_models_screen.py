@@ -231,7 +231,7 @@ async def test_use_with_gpu_layers_auto_loads_and_tab_writes(tiny_local: Path) -
         await pilot.press("tab")
         await wait_until(
             pilot,
-            lambda: len(app.editor.text) > len(before) and not app.generator.busy,
+            lambda: len(app.editor.text) > len(before) and not app.engine.busy,
             timeout=20,
         )
         assert app.editor.text.startswith(before)
@@ -377,3 +377,30 @@ async def test_started_offline_then_switched_online_pulls(
         assert status(screen).startswith("Ready:"), status(screen)
         assert ("gpt2", "Q8_0") in rows(screen)
         assert len(errors(notes)) == 1  # only the offline failure
+
+
+async def test_cancel_during_quantize_stops_it_within_a_second(
+    fake_hub: FakeHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Quantizing runs in a child process: Cancel kills it and leaves no partial file."""
+    import time
+
+    from models.child_job import DELAY_ENV, partial_of
+
+    monkeypatch.setenv(DELAY_ENV, "60")  # a quantize that would take a minute
+    app, notes = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_models(pilot)
+        await choose_quant(pilot, screen, "Q5_K_M")
+        await pilot.click("#pull")
+        await wait_until(pilot, wait_status(screen, "quantizing"), timeout=PULL_TIMEOUT)
+        final = hub.model_path("gpt2", "Q5_K_M")
+        partial = partial_of(final)
+        await wait_until(pilot, partial.exists, timeout=PULL_TIMEOUT)
+        started = time.monotonic()
+        await pilot.press("escape")
+        await wait_until(pilot, wait_status(screen, "Cancelled"), timeout=5)
+        assert time.monotonic() - started < 1.0
+        assert not partial.exists() and not final.exists()
+        assert store.list_local() == [] and errors(notes) == []
+        assert app.is_running

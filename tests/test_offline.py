@@ -60,14 +60,14 @@ async def test_full_offline_session_makes_no_connection(
         await wait_until(pilot, lambda: app.model_name is not None, 20)
         app.editor.move_cursor(app.editor.document.end)
         await pilot.press("tab")  # generate
-        await wait_until(pilot, lambda: not app.generator.busy and not app.editor.generating)
+        await wait_until(pilot, lambda: not app.engine.busy and not app.editor.generating)
         await pilot.press("f3")  # chat
         app.chat.input.text = "What happens next?"
         await pilot.press("enter")
         await wait_until(pilot, lambda: bool(app.chat.last_reply), 20)
-        await wait_until(pilot, lambda: not app.generator.busy)
+        await wait_until(pilot, lambda: not app.engine.busy)
         await pilot.press("f4", "ctrl+g")  # templates
-        await wait_until(pilot, lambda: not app.generator.busy and not app.editor.generating)
+        await wait_until(pilot, lambda: not app.engine.busy and not app.editor.generating)
         await pilot.press("f5")  # models: a pull must fail clearly without connecting
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
         await pilot.press("ctrl+g")

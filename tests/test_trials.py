@@ -18,7 +18,6 @@ import re
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import deque
 from pathlib import Path
@@ -272,7 +271,7 @@ def _soak(model: Path, *args: str) -> tuple[int, dict[str, Any], str]:
 
 
 def test_soak_generate_cancel_cycles(tiny_gguf: Path) -> None:
-    """300 generate/cancel cycles through the real Generator: memory stays bounded, no request
+    """300 generate/cancel cycles through the real engine process: memory stays bounded, no request
     hangs, each gets exactly one GenerationFinished, no cancel of a running stream is lost."""
     rc, result, stderr = _soak(tiny_gguf, "--cycles", "300", "--bound-mb", "16")
     print(
@@ -296,26 +295,28 @@ def test_soak_fails_when_memory_grows_past_the_bound(tiny_gguf: Path) -> None:
     assert any("RSS grew" in failure for failure in result["failures"])
 
 
-def test_a_cancel_before_the_worker_takes_the_request_is_kept(tiny_gguf: Path) -> None:
+def test_a_cancel_before_the_engine_takes_the_request_is_kept(tiny_gguf: Path) -> None:
     """Tab while the model loads, then Esc: the queued continuation must not run at all.
 
     (The soak found this: ``cancel()`` was a no-op until the worker took the request.)
     """
-    from tui.generation import Generator, Request
+    from models.engine_client import GenerateRequest
+    from models.local_engine import LocalEngine
+    from models.prompts import TextSpec
+    from tui.messages import deliver
 
     rec = _load("soak", SOAK).Recorder()
-    gen = Generator()
-    worker = threading.Thread(target=gen.serve, daemon=True)
-    worker.start()
+    engine = LocalEngine(deliver(rec))
     try:
-        gen.load(tiny_gguf, reply_to=rec)  # the worker is busy loading...
-        rid = gen.submit(Request(reply_to=rec, prompt="Once upon a time", max_tokens=200))
-        assert gen.busy, "a queued request counts as busy (the app's Esc checks busy)"
-        gen.cancel()
+        engine.load(tiny_gguf)  # the engine process is busy starting and loading...
+        rid = engine.submit(
+            GenerateRequest(TextSpec("Once upon a time"), max_tokens=200), deliver(rec)
+        )
+        assert engine.busy, "a queued request counts as busy (the app's Esc checks busy)"
+        engine.cancel()
         assert rec.wait(lambda: rid in rec.finished, 30)
+        assert rec.wait(lambda: rec.ready is not None, 30)
     finally:
-        gen.stop()
-        worker.join(10)
-    assert rec.ready is not None
+        engine.close()
     assert rec.ends[rid] == "cancelled" and rid not in rec.started
     assert rec.finished[rid] == 1

@@ -20,23 +20,26 @@ from textual.worker import Worker, WorkerState
 
 from models import store
 from models.catalog import DEFAULT_MODEL
-from models.context import fit_story
-from models.engine import Engine, available_threads
+from models.engine import StreamStats, available_threads
+from models.engine_client import GenerateRequest
 from models.errors import QuillpenError
 from models.hub import set_offline
+from models.local_engine import LocalEngine
+from models.prompts import StorySpec
 from models.sampling import SamplerSettings, preset
 from models.text import printable
 from tui import config as config_mod
 from tui import document as docs
 from tui.document import Document, NotUtf8
-from tui.generation import Generator, Request
 from tui.messages import (
+    EngineCrashed,
     GenerationChunk,
     GenerationFinished,
     GenerationStarted,
     ModelFailed,
     ModelLoading,
     ModelReady,
+    deliver,
 )
 from tui.screens.alternatives import AlternativesScreen
 from tui.screens.dialogs import AskPath, Choice
@@ -78,6 +81,7 @@ class QuillpenApp(App[None]):
         model: str | None = None,
         gpu_layers: int | str | None = None,
         threads: int | None = None,
+        cpu_repack: str | None = None,
         settings: config_mod.Settings | None = None,
     ) -> None:
         self.settings = settings or config_mod.load()
@@ -92,16 +96,18 @@ class QuillpenApp(App[None]):
         # One core is left to the UI: measured on 2 CPUs, the app streams 1.5× faster with
         # one llama.cpp thread than with two (bench/stream_rate.py).
         self.threads = threads or self.settings.threads or max(1, available_threads() - 1)
-        self.generator = Generator()
+        self.engine = LocalEngine(deliver(self), cpu_repack=cpu_repack or self.settings.cpu_repack)
         self.document = Document()
         self.dirty = False
         self.notes = StoryNotes()
         self._clean_text: str | None = ""
         self.model_name: str | None = None
+        self.last_stats = StreamStats()
+        self._idle = "no model"
+        """Facts about the last generation (tokens, speed, why it stopped)."""
         self._journal_timer: Any = None
-        self._seen: dict[str, int] = {}  # what the last prompt left out (set in the worker)
         self.editor = WriterEditor(id="editor")
-        self.chat = ChatPane(self.document.key, self.editor.prompt_text, id="chat")
+        self.chat = ChatPane(self.document.key, self.editor.prompt_text, self.engine, id="chat")
         self.templates = TemplatePane(id="templates")
         self.status = StatusBar(id="status")
 
@@ -141,9 +147,8 @@ class QuillpenApp(App[None]):
             self.set_keymap(self.settings.keymap)
         for warning in self.settings.warnings:
             self.notify(warning, title="Settings", severity="warning", timeout=8)
-        self.run_worker(self.generator.serve, thread=True, name="engine", group="engine")
         self._open_initial()
-        self.load_model(self.model_ref)
+        self.call_after_refresh(self.load_model, self.model_ref)
         if self.settings.autosave_seconds > 0:
             self.set_interval(max(5.0, self.settings.autosave_seconds), self.autosave)
         self._install_sighup()
@@ -170,12 +175,11 @@ class QuillpenApp(App[None]):
         self._open_path(self.file)
 
     def load_model(self, reference: str | None) -> None:
-        """Find the model (no download) and load it in the worker; say what is missing."""
-        status = self.status
+        """Find the model (no download) and start its engine; say what is missing."""
         try:
             path = store.resolve(reference or DEFAULT_MODEL)
         except QuillpenError as exc:
-            status.state = "no model"
+            self._set_idle("no model")
             if reference:
                 self.notify(str(exc), title="Model", severity="error", timeout=10)
             else:
@@ -186,11 +190,21 @@ class QuillpenApp(App[None]):
                     timeout=10,
                 )
             return
-        self.generator.load(path, reply_to=self, gpu_layers=self.gpu_layers, threads=self.threads)
+        self.use_model(path)
+
+    def use_model(self, path: Path) -> None:
+        """Start an engine process for the model at ``path`` (replacing the current one)."""
+        self.engine.load(path, gpu_layers=self.gpu_layers, threads=self.threads)
 
     # Model messages --------------------------------------------------------------------------
+    def _set_idle(self, state: str) -> None:
+        """The engine's state, shown whenever nothing is being generated."""
+        self._idle = state
+        if self.status.state != "generating" or not self.engine.busy:
+            self.status.state = state
+
     def on_model_loading(self, message: ModelLoading) -> None:
-        self.status.state = "loading…"
+        self._set_idle("loading…")
         self.status.model_name = Path(message.path).stem
 
     def on_model_ready(self, message: ModelReady) -> None:
@@ -198,13 +212,19 @@ class QuillpenApp(App[None]):
         status = self.status
         status.model_name = f"{message.name} {message.quant}"
         status.window = message.n_ctx
-        status.state = "ready"
+        self._set_idle("ready (safe mode)" if message.safe_mode else "ready")
         for notice in message.notices:
             self.notify(notice, title="Model", severity="warning", timeout=10)
 
+    def on_engine_crashed(self, message: EngineCrashed) -> None:
+        crash = message.event
+        self.model_name = None
+        self._set_idle("restarting…" if crash.restarting else "engine stopped")
+        self.notify(crash.message, title="Engine", severity="error", timeout=20)
+
     def on_model_failed(self, message: ModelFailed) -> None:
         self.model_name = None
-        self.status.state = "no model"
+        self._set_idle("no model")
         self.status.model_name = ""
         self.notify(message.error, title="Model failed to load", severity="error", timeout=12)
 
@@ -218,7 +238,7 @@ class QuillpenApp(App[None]):
             )
             return
         if editor.generating:
-            self.generator.cancel()
+            self.engine.cancel()
             return
         self.start_continuation()
 
@@ -231,24 +251,15 @@ class QuillpenApp(App[None]):
         editor = self.editor
         text = editor.prompt_text()
         max_new = max_tokens or self.settings.continue_tokens
-        seen: dict[str, int] = {}
-        notes = self.notes
-
-        def build(engine: Engine) -> list[int]:
-            prompt = fit_story(engine, text, memory=notes.memory, note=notes.note, max_new=max_new)
-            seen["hidden"] = prompt.hidden_chars
-            return prompt.tokens
-
-        request = Request(
-            reply_to=editor,
-            prompt=build,
+        request = GenerateRequest(
+            StorySpec(text, self.notes.memory, self.notes.note),
             settings=settings or self.sampler,
             max_tokens=max_new,
             stop=stop,
         )
+        self.flush_journal()  # on disk before the engine runs: nothing typed is lost to a crash
         editor.begin_generation(request.id)
-        self._seen = seen
-        self.generator.submit(request)
+        self.engine.submit(request, deliver(editor))
         self.status.state = "generating"
 
     def action_alternatives(self) -> None:
@@ -258,44 +269,33 @@ class QuillpenApp(App[None]):
                 "No model is loaded: press F5 to choose or download one.", severity="warning"
             )
             return
-        text = self.editor.prompt_text()
-        ids = [Request(reply_to=self, prompt="").id for _ in range(ALTERNATIVES)]
+        spec = StorySpec(self.editor.prompt_text(), self.notes.memory, self.notes.note)
+        requests = [
+            GenerateRequest(spec, self.sampler.with_(seed=None), ALTERNATIVE_TOKENS)
+            for _ in range(ALTERNATIVES)
+        ]
+        ids = [r.id for r in requests]
         screen = AlternativesScreen(ids)
-        notes = self.notes
-
-        def build(engine: Engine) -> list[int]:
-            memory, note = notes.memory, notes.note
-            return fit_story(
-                engine, text, memory=memory, note=note, max_new=ALTERNATIVE_TOKENS
-            ).tokens
 
         def chosen(choice: str | None) -> None:
-            self.generator.cancel_all(screen)
+            self.engine.cancel(ids)
             if choice:
                 self.editor.insert_generated(choice)
 
         self.push_screen(screen, chosen)
-        for request_id in ids:
-            self.generator.submit(
-                Request(
-                    reply_to=screen,
-                    prompt=build,
-                    settings=self.sampler.with_(seed=None),
-                    max_tokens=ALTERNATIVE_TOKENS,
-                    exclusive=False,
-                    id=request_id,
-                )
-            )
+        self.flush_journal()
+        for request in requests:
+            self.engine.submit(request, deliver(screen), exclusive=False)
 
     def action_stop(self) -> None:
         """Esc: stop whatever is being generated."""
-        if self.generator.busy:
-            self.generator.cancel()
+        if self.engine.busy:
+            self.engine.cancel()
 
     @on(GenerationStarted)
     def _generation_started(self, message: GenerationStarted) -> None:
         self.status.context_used = message.prompt_tokens
-        self.status.hidden_chars = self._seen.get("hidden", 0)
+        self.status.hidden_chars = message.facts.hidden_chars
 
     @on(GenerationChunk)
     def _generation_chunk(self, message: GenerationChunk) -> None:
@@ -304,8 +304,9 @@ class QuillpenApp(App[None]):
 
     @on(GenerationFinished)
     def _generation_finished(self, message: GenerationFinished) -> None:
+        self.last_stats = message.stats
         status = self.status
-        status.state = "ready" if self.model_name else "no model"
+        status.state = self._idle
         status.context_used = message.stats.prompt_tokens + message.stats.generated_tokens
         if message.error:
             self.notify(message.error, title="Generation failed", severity="error")
@@ -377,11 +378,13 @@ class QuillpenApp(App[None]):
             self._journal_timer = self.set_timer(JOURNAL_DELAY, self.flush_journal)
 
     def flush_journal(self) -> None:
-        """Write the recovery copy now (also on SIGHUP and before risky steps)."""
-        self._journal_timer = None
+        """Write the recovery copy now (also on SIGHUP and before every generation)."""
+        if self._journal_timer is not None:
+            self._journal_timer.stop()
+            self._journal_timer = None
         self._count_words()
-        if not self.dirty:
-            return
+        if not self.dirty and self.editor.text == self._clean_text:
+            return  # (keys typed just now may not have marked the document dirty yet)
         try:
             docs.write_journal(self.document, self.editor.text)
         except OSError as exc:
@@ -488,13 +491,13 @@ class QuillpenApp(App[None]):
         self._unless_unsaved(self._quit_now)
 
     def _quit_now(self) -> None:
-        self.generator.stop()
+        self.engine.close()
         if not self.dirty:
             docs.clear_journal(self.document)
         self.exit()
 
     def on_unmount(self) -> None:
-        self.generator.stop()
+        self.engine.close()
         if self.dirty:
             self.flush_journal()
 
@@ -608,6 +611,7 @@ def launch(args: argparse.Namespace) -> int:
         model=args.model,
         gpu_layers=args.gpu_layers,
         threads=args.threads,
+        cpu_repack=args.cpu_repack,
     )
     app.run()
     return 0

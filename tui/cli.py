@@ -25,6 +25,16 @@ def _gpu_layers(value: str) -> int | str:
         raise argparse.ArgumentTypeError("takes a number of layers or 'auto'") from None
 
 
+def _cpu_repack(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--cpu-repack",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="llama.cpp's AMX/repack weight buffers: auto (default: probe once on CPUs with "
+        "AMX), on, or off (safe mode)",
+    )
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--offline",
@@ -52,6 +62,7 @@ def app_parser() -> argparse.ArgumentParser:
         help="CPU threads for the model (default: all available but one, for the UI)",
     )
     p.add_argument("--version", action="version", version=f"quillpen {__version__}")
+    _cpu_repack(p)
     _common(p)
     return p
 
@@ -91,9 +102,11 @@ def tool_parser() -> argparse.ArgumentParser:
     gen.add_argument("--stop", action="append", default=[], help="stop before this text")
     gen.add_argument("--gpu-layers", type=_gpu_layers, default=None)
     gen.add_argument("--threads", type=int, default=None)
+    _cpu_repack(gen)
     _common(gen)
 
     doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
+    _cpu_repack(doctor)
     _common(doctor)
     return p
 
@@ -168,6 +181,7 @@ def _convert(args: argparse.Namespace) -> int:
 
 def cmd_generate(args: argparse.Namespace) -> int:
     from models import store
+    from models.cpu_probe import decide
     from models.engine import Engine
     from models.sampling import SamplerSettings
     from models.text import printable
@@ -177,9 +191,13 @@ def cmd_generate(args: argparse.Namespace) -> int:
         prompt.encode("utf-8")  # undecodable bytes arrive as surrogates (argv, C locale)
     except UnicodeError:
         raise QuillpenError("the prompt is not UTF-8 text") from None
+    path = store.resolve(args.model)
+    repack = decide(_repack_setting(args))
     engine = Engine.load(
-        store.resolve(args.model), gpu_layers=args.gpu_layers, threads=args.threads
+        path, gpu_layers=args.gpu_layers, threads=args.threads, extra_bufts=repack.extra_bufts
     )
+    if repack.reason and repack.source != "setting":
+        _err(repack.reason)
     for notice in engine.notices:
         _err(notice)
     settings = SamplerSettings().with_(
@@ -210,6 +228,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from importlib.metadata import PackageNotFoundError, version
 
     from models import locations, store
+    from models.cpu_probe import decide
     from models.engine import available_threads, gpu_offload_supported
     from models.hub import is_offline
 
@@ -223,6 +242,10 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         print(f"{key + ':':<12} {value}")
     print(f"offline:     {'yes' if is_offline() else 'no'}")
     print(f"threads:     {available_threads()} available to this process")
+    repack = decide(_repack_setting(args))
+    print(f"cpu repack:  {repack.describe()}")
+    if repack.reason:
+        print(f"             {repack.reason}")
     gpu = gpu_offload_supported()
     where = "supported by this llama.cpp build" if gpu else "not in this build (CPU only)"
     print(f"GPU offload: {where}")
@@ -231,6 +254,15 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for m in models:
         print(f"  {m.name:<22} {m.quant:<8} {m.size_text:>9}  {m.path}")
     return 0
+
+
+def _repack_setting(args: argparse.Namespace) -> str:
+    """--cpu-repack, else config.toml's cpu_repack, else auto."""
+    if args.cpu_repack:
+        return str(args.cpu_repack)
+    from tui import config
+
+    return config.load().cpu_repack
 
 
 def run_app(args: argparse.Namespace) -> int:

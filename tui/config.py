@@ -7,6 +7,7 @@ Example::
     continue_tokens = 60      # length of a Tab continuation
     theme = "textual-dark"
     autosave_seconds = 0      # 0 = off; the recovery journal runs regardless
+    cpu_repack = "auto"       # llama.cpp's AMX/repack buffers: auto (probe once), on, off
 
     [sampler]
     temperature = 0.8
@@ -25,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from models import locations
+from models.cpu_probe import CHOICES as CPU_REPACK
 from models.sampling import SamplerSettings
 
 if sys.version_info >= (3, 11):
@@ -42,6 +44,7 @@ class Settings:
     theme: str = "textual-dark"
     autosave_seconds: float = 0.0
     offline: bool = False
+    cpu_repack: str = "auto"
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     keymap: dict[str, str] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
@@ -59,6 +62,7 @@ _SIMPLE = {
     "theme": (str,),
     "autosave_seconds": (int, float),
     "offline": (bool,),
+    "cpu_repack": (str,),
 }
 
 
@@ -95,6 +99,11 @@ def load(path: Path | None = None) -> Settings:
     if settings.gpu_layers != "auto" and not isinstance(settings.gpu_layers, int):
         settings.warnings.append(f"{path.name}: gpu_layers must be a number or 'auto'")
         settings.gpu_layers = 0
+    if settings.cpu_repack not in CPU_REPACK:
+        settings.warnings.append(
+            f"{path.name}: cpu_repack must be one of {', '.join(CPU_REPACK)}; using auto"
+        )
+        settings.cpu_repack = "auto"
     settings.continue_tokens = max(1, min(int(settings.continue_tokens), 512))
     return settings
 

@@ -1,17 +1,24 @@
-"""Messages that cross from the generation thread to the widgets (posted, never called)."""
+"""Engine events as Textual messages, posted (never called) to the widget that asked.
+
+The engine client calls its callbacks from its own reader thread; :func:`deliver` turns each
+event into a message and posts it, which is the only thing that crosses back to the UI thread.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from textual.message import Message
+from textual.message_pump import MessagePump
 
+from models import engine_client as ev
 from models.engine import StreamStats
+from models.prompts import PromptFacts
 
 
 @dataclass
 class ModelLoading(Message):
-    """The worker started loading ``path``."""
+    """The engine started loading ``path``."""
 
     path: str
 
@@ -25,6 +32,7 @@ class ModelReady(Message):
     quant: str
     n_ctx: int
     notices: list[str]
+    safe_mode: bool = False
 
 
 @dataclass
@@ -36,15 +44,23 @@ class ModelFailed(Message):
 
 
 @dataclass
+class EngineCrashed(Message):
+    """The engine process died; ``event.message`` says why and what happens next."""
+
+    event: ev.EngineCrashed
+
+
+@dataclass
 class GenerationStarted(Message):
     request_id: int
     prompt_tokens: int
     trimmed_tokens: int
+    facts: PromptFacts = field(default_factory=PromptFacts)
 
 
 @dataclass
 class GenerationChunk(Message):
-    """New text for request ``request_id`` (several tokens batched, ≤ ~30 per second)."""
+    """New text for request ``request_id`` (several tokens batched by the engine)."""
 
     request_id: int
     text: str
@@ -60,3 +76,31 @@ class GenerationFinished(Message):
     stats: StreamStats
     cancelled: bool = False
     error: str | None = None
+
+
+def as_message(event: ev.EngineEvent) -> Message:
+    if isinstance(event, ev.Chunk):
+        return GenerationChunk(event.request_id, event.text, event.tokens, event.tokens_per_second)
+    if isinstance(event, ev.Started):
+        facts = event.facts
+        return GenerationStarted(event.request_id, facts.prompt_tokens, facts.trimmed_tokens, facts)
+    if isinstance(event, ev.Finished):
+        return GenerationFinished(event.request_id, event.stats, event.cancelled, event.error)
+    if isinstance(event, ev.ModelLoaded):
+        return ModelReady(
+            event.name, event.path, event.quant, event.n_ctx, list(event.notices), event.safe_mode
+        )
+    if isinstance(event, ev.ModelLoading):
+        return ModelLoading(event.path)
+    if isinstance(event, ev.ModelFailed):
+        return ModelFailed(event.path, event.error)
+    return EngineCrashed(event)
+
+
+def deliver(target: MessagePump) -> ev.Sink:
+    """A callback for the engine client that posts each event to ``target`` as a message."""
+
+    def sink(event: ev.EngineEvent) -> None:
+        target.post_message(as_message(event))
+
+    return sink

@@ -2,36 +2,27 @@
 
     python slow_quillpen.py [quillpen arguments]
 
-Exactly ``tui.cli.main`` (the console script's entry point), except that ``Engine.stream``
-sleeps ``QUILLPEN_TRIAL_PIECE_DELAY`` seconds (default 0.02) after each piece, so a Tab
-continuation of a tiny model lasts seconds on any machine instead of a fraction of one.
+Exactly ``tui.cli.main`` (the console script's entry point), except that the engine process
+sleeps ``QUILLPEN_TRIAL_PIECE_DELAY`` seconds (default 0.02) after each piece (the ``slow`` hook
+of ``tests/engine_hooks.py``), so a Tab continuation of a tiny model lasts seconds on any
+machine instead of a fraction of one.
 """
 
 from __future__ import annotations
 
 import os
 import sys
-import time
-from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+TESTS = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(TESTS.parent))
+sys.path.insert(0, str(TESTS))
 
-from models.engine import Engine
-from tui.cli import main
+from engine_hooks import HOOK_ENV, spec  # noqa: E402
 
-DELAY = float(os.environ.get("QUILLPEN_TRIAL_PIECE_DELAY", "0.02"))
-_original = Engine.stream
+from tui.cli import main  # noqa: E402
 
-
-def _slow_stream(self: Engine, *args: Any, **kwargs: Any) -> Iterator[str]:
-    for piece in _original(self, *args, **kwargs):
-        time.sleep(DELAY)
-        yield piece
-
-
-Engine.stream = _slow_stream  # type: ignore[method-assign]
+os.environ[HOOK_ENV] = spec("slow")
 
 if __name__ == "__main__":
     sys.exit(main())

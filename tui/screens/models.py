@@ -141,12 +141,7 @@ class ModelsScreen(Screen[None]):
             self.notify("Select a model first.", severity="warning")
             return
         self._apply_gpu_layers()
-        self.qapp.generator.load(
-            model.path,
-            reply_to=self.qapp,
-            gpu_layers=self.qapp.gpu_layers,
-            threads=self.qapp.threads,
-        )
+        self.qapp.use_model(model.path)
         self.notify(f"Loading {model.name} {model.quant}…")
         self.app.pop_screen()
 
@@ -205,6 +200,7 @@ class ModelsScreen(Screen[None]):
             quant=quant,
             notify=self._note,
             tqdm_class=callback_progress(report, self._cancel),
+            cancel=self._cancel,
         )
 
     def _note(self, text: str) -> None:

@@ -2,8 +2,8 @@
 
 ``ChatPane`` shows a scrolling log (the writer's messages as plain text, replies as Markdown
 streamed as they arrive), an input and an "include my draft" check box. It asks for replies
-through ``app.generator`` like every other widget and keeps its history per document on disk
-(:mod:`tui.chat_store`).
+through the engine client it is given, like every widget that asks for text, and keeps its
+history per document on disk (:mod:`tui.chat_store`).
 
 Keys (priority bindings, so they win over the input's own keys while the pane has focus):
 
@@ -36,13 +36,14 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Markdown, Static, TextArea
 from textual.widgets.markdown import MarkdownStream
 
-from models.engine import Engine
+from models.engine import StreamStats
+from models.engine_client import EngineClient, GenerateRequest
+from models.prompts import ChatSpec, PromptFacts
 from models.sampling import PRESETS, SamplerSettings
 from models.text import printable
-from models.transcript import CHAT_STOPS, ChatPrompt, Turn, build_chat_prompt, clean_reply
+from models.transcript import CHAT_STOPS, Turn, clean_reply
 from tui.chat_store import delete_chat, load_chat, save_chat
-from tui.generation import Generator, Request
-from tui.messages import GenerationChunk, GenerationFinished
+from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
 
 log = logging.getLogger("quillpen.chat")
 
@@ -97,7 +98,8 @@ class ChatPane(Widget):
     """Chat with the model about the draft; history kept per document.
 
     ``document_key`` names the saved history (:func:`tui.chat_store.document_key`);
-    ``draft_provider`` returns the document's text for "include my draft".
+    ``draft_provider`` returns the document's text for "include my draft"; ``engine`` is the
+    engine client replies are asked of.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -121,6 +123,7 @@ class ChatPane(Widget):
         self,
         document_key: str,
         draft_provider: Callable[[], str],
+        engine: EngineClient,
         *,
         max_tokens: int = MAX_REPLY_TOKENS,
         name: str | None = None,
@@ -130,15 +133,19 @@ class ChatPane(Widget):
         super().__init__(name=name, id=id, classes=classes)
         self.document_key = document_key
         self.draft_provider = draft_provider
+        self.engine = engine
         self.max_tokens = max_tokens
         self.history: list[Turn] = []
-        self.last_prompt: ChatPrompt | None = None
-        """The prompt of the latest request (set in the generation thread)."""
+        self.last_spec: ChatSpec | None = None
+        """What the latest request asked the engine to continue."""
+        self.last_facts: PromptFacts | None = None
+        """What the engine made of it (turns dropped, draft tokens), from its started event."""
         self._request_id: int | None = None
         self._reply: AssistantMessage | None = None
         self._stream: MarkdownStream | None = None
         self._raw = ""
         self._save_warned = False
+        self.last_stats = StreamStats()
 
     # Layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -172,7 +179,7 @@ class ChatPane(Widget):
             return
         self.history = load_chat(document_key)
         if self.streaming:
-            self._generator.cancel()
+            self._cancel()
             self._request_id = None  # its last messages belong to the old document
         if self.is_mounted:
             self.call_later(self._reload)
@@ -208,10 +215,9 @@ class ChatPane(Widget):
     def include_draft(self, value: bool) -> None:
         self.query_one("#chat-include-draft", Checkbox).value = value
 
-    @property
-    def _generator(self) -> Generator:
-        generator: Generator = self.app.generator  # type: ignore[attr-defined]
-        return generator
+    def _cancel(self) -> None:
+        if self._request_id is not None:
+            self.engine.cancel([self._request_id])
 
     @property
     def streaming(self) -> bool:
@@ -246,7 +252,7 @@ class ChatPane(Widget):
     async def action_stop(self) -> None:
         if not self.streaming:
             raise SkipAction()
-        self._generator.cancel()
+        self._cancel()
         if self._stream is None and self._reply is not None:
             # Nothing shown yet (the request may still be queued): finish it here and ignore
             # whatever it still sends.
@@ -300,7 +306,7 @@ class ChatPane(Widget):
 
     async def action_clear(self) -> None:
         if self.streaming:
-            self._generator.cancel()
+            self._cancel()
             await self._abandon()
         await self.log_view.remove_children()
         self.history = []
@@ -332,31 +338,26 @@ class ChatPane(Widget):
                 draft = self.draft_provider()
             except Exception:
                 log.exception("the draft provider failed")
-        max_new = self.max_tokens
-
-        def prompt(engine: Engine) -> list[int]:  # runs in the generation thread
-            built = build_chat_prompt(engine, prior, message, draft=draft, max_new=max_new)
-            self.last_prompt = built
-            return built.tokens
-
         settings: SamplerSettings = getattr(self.app, "sampler", PRESETS["balanced"])
-        request = Request(
-            reply_to=self,
-            prompt=prompt,
-            settings=settings,
-            max_tokens=max_new,
-            stop=CHAT_STOPS,
-        )
+        spec = ChatSpec(tuple(prior), message, draft)
+        request = GenerateRequest(spec, settings, self.max_tokens, CHAT_STOPS)
+        self.last_spec = spec
+        self.last_facts = None
         self._request_id = request.id
         self._raw = ""
         self._stream = None
         self._reply = AssistantMessage(pending=True)
         await self.log_view.mount(self._reply)
         self.refresh_bindings()
-        self._generator.submit(request)
+        self.engine.submit(request, deliver(self))
 
     # Generation messages ---------------------------------------------------------------------
     # These messages bubble on to the app afterwards (its status bar shows every generation).
+    @on(GenerationStarted)
+    def _on_started(self, event: GenerationStarted) -> None:
+        if event.request_id == self._request_id:
+            self.last_facts = event.facts
+
     @on(GenerationChunk)
     async def _on_chunk(self, event: GenerationChunk) -> None:
         if event.request_id != self._request_id or self._reply is None:
@@ -376,6 +377,7 @@ class ChatPane(Widget):
     async def _on_finished(self, event: GenerationFinished) -> None:
         if event.request_id != self._request_id:
             return
+        self.last_stats = event.stats
         reply = self._reply
         text = clean_reply(self._raw)
         await self._abandon()

@@ -1,0 +1,118 @@
+"""Convert and quantize in a child process, so that Cancel really stops them.
+
+llama.cpp's quantizer is one long native call that no Python thread can interrupt, and a crash
+in it would end whatever process runs it. :func:`run` starts ``python -m models.child_job`` for
+one job, polls ``cancel`` every 50 ms, kills the child when it is set, and removes the job's
+partial output. A failure comes back as a :class:`QuillpenError` with the child's own message.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+from models.errors import QuillpenError
+from models.progress import PullCancelled
+
+ERROR_PREFIX = "quillpen-error: "
+DELAY_ENV = "QUILLPEN_TEST_QUANTIZE_DELAY"
+"""Test-only: seconds a quantize job spends (with its partial file written) before it starts."""
+POLL = 0.05
+_running: set[subprocess.Popen[bytes]] = set()
+_lock = threading.Lock()
+
+
+def partial_of(path: Path) -> Path:
+    """Where convert and quantize write ``path`` until it is complete."""
+    return path.with_name(path.name + ".partial")
+
+
+def run(kind: str, *, out: Path, cancel: threading.Event | None = None, **args: Any) -> Path:
+    """Run job ``kind`` ("convert" or "quantize") writing ``out``; returns ``out``."""
+    spec = json.dumps({"kind": kind, "out": str(out), **{k: str(v) for k, v in args.items()}})
+    with tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "models.child_job", spec],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=err,
+            start_new_session=True,  # Ctrl+C and hang-ups reach the app, which ends us
+        )
+        with _lock:
+            _running.add(proc)
+        try:
+            while proc.poll() is None:
+                if cancel is not None and cancel.is_set():
+                    proc.kill()
+                    proc.wait()
+                    partial_of(out).unlink(missing_ok=True)
+                    raise PullCancelled(f"{kind} cancelled; nothing partial was kept")
+                time.sleep(POLL)
+        finally:
+            with _lock:
+                _running.discard(proc)
+            if proc.poll() is None:  # an exception above (KeyboardInterrupt, ...)
+                proc.kill()
+                proc.wait()
+                partial_of(out).unlink(missing_ok=True)
+        err.seek(0)
+        lines = err.read().decode("utf-8", "replace").strip().splitlines()
+    if proc.returncode == 0:
+        return out
+    partial_of(out).unlink(missing_ok=True)
+    for line in reversed(lines):
+        if line.startswith(ERROR_PREFIX):
+            raise QuillpenError(line.removeprefix(ERROR_PREFIX))
+    if proc.returncode < 0:
+        from models.cpu_probe import signal_name
+
+        raise QuillpenError(f"the {kind} step crashed ({signal_name(-proc.returncode)})")
+    last = lines[-1] if lines else "no output"
+    raise QuillpenError(f"the {kind} step failed (exit code {proc.returncode}: {last})")
+
+
+def end_all() -> None:
+    """Kill every running job (the app is going away)."""
+    with _lock:
+        procs = list(_running)
+    for proc in procs:
+        with contextlib.suppress(OSError):
+            proc.kill()
+
+
+atexit.register(end_all)
+
+
+def _main(spec: dict[str, str]) -> None:
+    out = Path(spec["out"])
+    if spec["kind"] == "convert":
+        from models.convert import convert
+
+        convert(Path(spec["src"]), out, spec["type"], name=spec.get("name") or None)
+    elif spec["kind"] == "quantize":
+        from models.quantize import quantize
+
+        delay = float(os.environ.get(DELAY_ENV) or 0)
+        if delay:
+            partial_of(out).write_bytes(b"GGUF")
+            time.sleep(delay)
+        quantize(Path(spec["src"]), out, spec["quant"])
+    else:
+        raise QuillpenError(f"unknown job {spec['kind']!r}")
+
+
+if __name__ == "__main__":
+    try:
+        _main(json.loads(sys.argv[1]))
+    except QuillpenError as exc:
+        print(ERROR_PREFIX + str(exc), file=sys.stderr)
+        sys.exit(1)

@@ -1,0 +1,287 @@
+"""The engine process: owns llama.cpp, reads requests on stdin, writes events on stdout.
+
+Started by :class:`models.local_engine.LocalEngine` as ``python -m models.engine_process``. Its
+main thread loads the model and generates; a reader thread takes requests off the pipe so a
+cancel lands within one token. It exits as soon as its stdin closes, so it can never outlive
+the app. Native output (fd 1) goes to the log on fd 2, never into the protocol.
+
+Messages (JSON frames, see :mod:`models.frames`); requests carry ``op``, events ``event``:
+
+- ``load`` {path, gpu_layers, threads, cpu_repack, safe} → ``loaded`` | ``load_failed``
+- ``generate`` {id, prompt, settings, max_tokens, stop} → ``started``, ``chunk``…, ``finished``
+- ``count`` {id, text} → ``count`` {id, tokens}
+- ``cancel`` {ids: [...] | null} · ``pace`` {interval} · ``exit``
+"""
+
+from __future__ import annotations
+
+import ctypes
+import dataclasses
+import faulthandler
+import importlib.util
+import logging
+import os
+import queue
+import sys
+import threading
+import time
+from typing import Any
+
+from models.engine import Engine, StreamStats
+from models.errors import QuillpenError
+from models.frames import PROTOCOL, FrameWriter, read_frame
+from models.prompts import build, from_wire
+from models.sampling import SamplerSettings
+
+log = logging.getLogger("quillpen.engine_process")
+FLUSH_INTERVAL = 1 / 20
+"""Seconds between chunks (the client may change it with ``pace``)."""
+CRASH_ENV = "QUILLPEN_TEST_CRASH"
+"""Test-only: ``generate:N`` segfaults after N tokens, ``generate-unsafe:N`` only while extra
+buffer types are in use (as the AMX crash does), ``load`` while loading."""
+HOOK_ENV = "QUILLPEN_TEST_ENGINE_HOOK"
+"""Test-only: ``file.py:function`` run in the engine process before it serves (to slow it)."""
+
+
+def segfault() -> None:
+    """Die as a native crash does (a real SIGSEGV; used by tests and the CPU probe's tests)."""
+    ctypes.string_at(0)
+
+
+class EngineServer:
+    """One model, one request at a time; cancel and pace arrive on the reader thread."""
+
+    def __init__(self, writer: FrameWriter) -> None:
+        self.writer = writer
+        self.jobs: queue.Queue[dict[str, Any]] = queue.Queue()
+        self.engine: Engine | None = None
+        self.cancel_event = threading.Event()
+        self.flush_interval = FLUSH_INTERVAL
+        self._lock = threading.Lock()
+        self._open: set[int] = set()
+        self._cancelled: set[int] = set()
+        self._current: int | None = None
+
+    # Reader thread --------------------------------------------------------------------------
+    def read_requests(self, fd: int) -> None:
+        """Take requests off the pipe until it closes, then end the process at once."""
+        while True:
+            try:
+                message = read_frame(fd)
+            except (OSError, ValueError):
+                message = None
+            if message is None or message.get("op") == "exit":
+                os._exit(0)
+            op = message.get("op")
+            if op == "cancel":
+                self.cancel(message.get("ids"))
+            elif op == "pace":
+                self.flush_interval = min(1.0, max(0.005, float(message["interval"])))
+            else:
+                if op == "generate":
+                    with self._lock:
+                        self._open.add(int(message["id"]))
+                self.jobs.put(message)
+
+    def cancel(self, ids: list[int] | None) -> None:
+        with self._lock:
+            targets = set(self._open) if ids is None else {int(i) for i in ids} & self._open
+            self._cancelled |= targets
+            if self._current in targets:
+                self.cancel_event.set()
+
+    # Main thread ----------------------------------------------------------------------------
+    def serve(self) -> None:
+        self.send({"event": "hello", "protocol": PROTOCOL, "pid": os.getpid()})
+        while True:
+            message = self.jobs.get()
+            op = message.get("op")
+            try:
+                if op == "load":
+                    self.load(message)
+                elif op == "generate":
+                    self.generate(message)
+                elif op == "count":
+                    self.count(message)
+            except Exception as exc:  # keep serving; the client hears about it
+                log.exception("%s failed", op)
+                if op == "generate":
+                    self._finish(int(message["id"]), StreamStats(), error=str(exc))
+
+    def send(self, message: dict[str, Any]) -> None:
+        self.writer.send(message)
+
+    def load(self, message: dict[str, Any]) -> None:
+        from models.cpu_probe import decide
+
+        path = message["path"]
+        if _crash_requested("load"):
+            segfault()
+        try:
+            decision = decide(message.get("cpu_repack", "auto"))
+            extra_bufts = decision.extra_bufts and not message.get("safe", False)
+            engine = Engine.load(
+                path,
+                gpu_layers=message.get("gpu_layers"),
+                threads=message.get("threads"),
+                extra_bufts=extra_bufts,
+            )
+        except QuillpenError as exc:
+            self.send({"event": "load_failed", "path": path, "error": str(exc)})
+            return
+        if self.engine is not None:
+            self.engine.close()
+        self.engine = engine
+        notices = list(engine.notices)
+        if not extra_bufts and not message.get("safe") and decision.reason:
+            notices.append(decision.reason)
+        self.send(
+            {
+                "event": "loaded",
+                "name": engine.name,
+                "path": str(engine.info.path),
+                "quant": engine.info.file_type,
+                "n_ctx": engine.n_ctx_train,
+                "threads": engine.threads,
+                "safe_mode": not extra_bufts,
+                "notices": notices,
+            }
+        )
+
+    def count(self, message: dict[str, Any]) -> None:
+        tokens = self.engine.count_tokens(message["text"]) if self.engine else 0
+        self.send({"event": "count", "id": message["id"], "tokens": tokens})
+
+    def generate(self, message: dict[str, Any]) -> None:
+        request_id = int(message["id"])
+        with self._lock:
+            if request_id in self._cancelled:
+                self._open.discard(request_id)
+                self._cancelled.discard(request_id)
+                cancelled = True
+            else:
+                cancelled = False
+                self._current = request_id
+                self.cancel_event.clear()
+        if cancelled:
+            self._finish(request_id, StreamStats(stopped_by="cancel"), cancelled=True)
+            return
+        engine = self.engine
+        if engine is None:
+            self._finish(request_id, StreamStats(), error="no model is loaded")
+            return
+        max_tokens = int(message.get("max_tokens", 80))
+        built = build(from_wire(message["prompt"]), engine, max_tokens)
+        tokens, trimmed, max_tokens = engine.fit_prompt(built.tokens, max_tokens)
+        facts = dataclasses.replace(
+            built.facts,
+            prompt_tokens=len(tokens),
+            trimmed_tokens=built.facts.trimmed_tokens + trimmed,
+        )
+        self.send({"event": "started", "id": request_id, "facts": dataclasses.asdict(facts)})
+        crash_after = _crash_after(engine)
+        stream = engine.stream(
+            tokens,
+            SamplerSettings(**message.get("settings", {})),
+            max_tokens=max_tokens,
+            stop=message.get("stop", ()),
+            cancel=self.cancel_event,
+        )
+        buffer: list[str] = []
+        last_flush = 0.0  # the first piece goes out at once
+        for piece in stream:
+            buffer.append(piece)
+            now = time.monotonic()
+            if now - last_flush >= self.flush_interval:
+                self._chunk(request_id, buffer, engine.last_stats)
+                last_flush = now
+            if crash_after is not None and engine.last_stats.generated_tokens >= crash_after:
+                self._chunk(request_id, buffer, engine.last_stats)
+                segfault()
+        self._chunk(request_id, buffer, engine.last_stats)
+        stats = engine.last_stats
+        self._finish(request_id, stats, cancelled=stats.stopped_by == "cancel")
+
+    def _chunk(self, request_id: int, buffer: list[str], stats: StreamStats) -> None:
+        if buffer:
+            text = "".join(buffer)
+            buffer.clear()
+            self.send(
+                {
+                    "event": "chunk",
+                    "id": request_id,
+                    "text": text,
+                    "tokens": stats.generated_tokens,
+                    "tps": stats.tokens_per_second,
+                }
+            )
+
+    def _finish(
+        self,
+        request_id: int,
+        stats: StreamStats,
+        *,
+        cancelled: bool = False,
+        error: str | None = None,
+    ) -> None:
+        with self._lock:
+            self._open.discard(request_id)
+            self._cancelled.discard(request_id)
+            if self._current == request_id:
+                self._current = None
+        self.send(
+            {
+                "event": "finished",
+                "id": request_id,
+                "stats": dataclasses.asdict(stats),
+                "cancelled": cancelled,
+                "error": error,
+            }
+        )
+
+
+def _crash_requested(phase: str) -> bool:
+    return os.environ.get(CRASH_ENV, "").split(":")[0] == phase
+
+
+def _crash_after(engine: Engine) -> int | None:
+    """Tokens after which the test crash hook fires during this generation, if any."""
+    phase, _, count = os.environ.get(CRASH_ENV, "").partition(":")
+    if phase == "generate" or (phase == "generate-unsafe" and engine.extra_bufts):
+        return int(count or 1)
+    return None
+
+
+def _run_test_hook() -> None:
+    spec = os.environ.get(HOOK_ENV)
+    if not spec:
+        return
+    path, _, func = spec.rpartition(":")
+    module_spec = importlib.util.spec_from_file_location("quillpen_engine_hook", path)
+    if module_spec is None or module_spec.loader is None:
+        raise SystemExit(f"cannot load the engine test hook {path}")
+    module = importlib.util.module_from_spec(module_spec)
+    module_spec.loader.exec_module(module)
+    getattr(module, func)()
+
+
+def main() -> None:
+    protocol_out = os.dup(1)
+    os.dup2(2, 1)  # anything native code prints lands in the log, not in the protocol
+    sys.stdout = sys.stderr
+    level = logging.DEBUG if os.environ.get("QUILLPEN_ENGINE_DEBUG") else logging.WARNING
+    logging.basicConfig(
+        stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    faulthandler.enable()  # a native crash leaves its Python stack in the log
+    _run_test_hook()
+    server = EngineServer(FrameWriter(protocol_out))
+    threading.Thread(target=server.read_requests, args=(0,), daemon=True).start()
+    try:
+        server.serve()
+    except BrokenPipeError:  # the app is gone
+        os._exit(0)
+
+
+if __name__ == "__main__":
+    main()
