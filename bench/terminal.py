@@ -20,6 +20,7 @@ benchmark runs, not the numbers.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import re
@@ -32,6 +33,9 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+_sessions = itertools.count()
+ECHO_CHARS = "¤§¶©®±÷þðæøåß¿¡µ¬°¦¨ÆØÅÞÐ¹²³¼½¾×"
+MARKER = "0: the sea was slow"  # the first line of the launch document (its L is the cursor)
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
@@ -52,10 +56,15 @@ Minimal().run()
 
 
 class Terminal:
-    """A private tmux server with one 80×24 session."""
+    """A private tmux server with one 80×24 session, its output copied to a file.
 
-    def __init__(self, name: str, env: dict[str, str]) -> None:
-        self.name, self.env = name, env
+    Waiting reads that copy (``pipe-pane``) in this process: polling ``capture-pane`` would
+    start a tmux client every few milliseconds and take the CPU the app is measured on.
+    """
+
+    def __init__(self, name: str, env: dict[str, str], log: Path) -> None:
+        self.name, self.env, self.log = name, env, log
+        self._seen = b""
 
     def tmux(self, *args: str) -> str:
         return subprocess.run(
@@ -63,8 +72,11 @@ class Terminal:
         ).stdout
 
     def start(self, command: str) -> float:
+        self.log.write_bytes(b"")
         started = time.perf_counter()
-        self.tmux("new-session", "-d", "-s", "b", "-x", "80", "-y", "24", command)
+        self.tmux("new-session", "-d", "-s", "b", "-x", "80", "-y", "24", f"sleep 0.05; {command}")
+        self.tmux("pipe-pane", "-t", "b", "-o", f"cat >> {self.log}")
+        self._file = self.log.open("rb")
         return started
 
     def screen(self) -> str:
@@ -73,18 +85,42 @@ class Terminal:
     def keys(self, *keys: str) -> None:
         self.tmux("send-keys", "-t", "b", *keys)
 
-    def wait(self, predicate: object, timeout: float = 60.0) -> str:
+    def mark(self) -> None:
+        """Forget the output so far: the next :meth:`expect` looks only at what follows."""
+        self._file.read()
+        self._seen = b""
+
+    def expect(self, needle: str, timeout: float = 60.0, poll: float = 0.002) -> float:
+        """Wait until ``needle`` is written to the terminal; the time it was seen (to within
+        ``poll`` seconds: a slower poll wakes this process less while the engine is timed)."""
+        target = needle.encode()
         deadline = time.monotonic() + timeout
         while True:
-            screen = self.screen()
-            if predicate(screen):  # type: ignore[operator]
-                return screen
+            self._seen += self._file.read()
+            index = self._seen.find(target)
+            if index >= 0:
+                now = time.perf_counter()
+                self._seen = self._seen[index + len(target) :]
+                return now
             if time.monotonic() > deadline:
-                raise TimeoutError(f"screen was:\n{screen}")
-            time.sleep(0.005)
+                raise TimeoutError(f"{needle!r} not written; screen was:\n{self.screen()}")
+            self._seen = self._seen[-len(target) :]
+            time.sleep(poll)
 
     def stop(self) -> None:
+        """Close the terminal (the app gets SIGHUP) and check that nothing of it lives on."""
+        try:
+            pids = [self.pane_pid(), *descendants(self.pane_pid())]
+        except (ValueError, IndexError, OSError):
+            pids = []
         self.tmux("kill-server")
+        deadline = time.monotonic() + 3
+        while any(Path(f"/proc/{p}").exists() for p in pids) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        for pid in pids:
+            if Path(f"/proc/{pid}").exists():
+                print(f"warning: process {pid} outlived its terminal; killed", file=sys.stderr)
+                os.kill(pid, 9)
 
     def pane_pid(self) -> int:
         return int(self.tmux("list-panes", "-t", "b", "-F", "#{pane_pid}").split()[0])
@@ -97,12 +133,27 @@ def rss_mb(pid: int) -> float:
     return 0.0
 
 
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def descendants(pid: int) -> list[int]:
     out = []
     for task in Path(f"/proc/{pid}/task").iterdir():
         for child in (task / "children").read_text().split():
             out += [int(child), *descendants(int(child))]
     return out
+
+
+def app_process(pane_pid: int) -> int:
+    """The quillpen UI process: the pane's process or its child (a shell may sit between)."""
+    for pid in [pane_pid, *descendants(pane_pid)]:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        if b"quillpen" in cmdline and b"engine_process" not in cmdline:
+            return pid
+    raise RuntimeError("no quillpen process in the pane")
 
 
 def build_model(folder: Path, quick: bool) -> Path:
@@ -156,52 +207,78 @@ def app_round(model: Path, tokens: int, home: Path, echo_keys: int) -> dict[str,
     story = home / "story.md"
     story.write_text("")
     out: dict[str, float] = {}
-    term = Terminal(f"qpb{os.getpid()}", env)
+    term = Terminal(f"qpb{os.getpid()}-{next(_sessions)}", env, home / "tty.log")
     try:
         term.start(f"{QUILLPEN} {story} --model {model}")
-        term.wait(lambda s: "│ ready" in s)
-        app_pid = int(Path(f"/proc/{term.pane_pid()}/task/{term.pane_pid()}/children").read_text())
+        term.expect("ready")
+        app_pid = app_process(term.pane_pid())
         time.sleep(1.0)  # idle
         pids = [app_pid, *descendants(app_pid)]
         out["rss_ui"] = rss_mb(app_pid)
         out["rss_all"] = sum(rss_mb(p) for p in pids)
         term.keys("-l", PROMPT)
-        term.wait(lambda s: "from the sea." in s)
-        before = term.wait(lambda s: "│ ready" in s)
+        term.expect(f"{len(PROMPT.split())} words")
+        time.sleep(0.3)
+        before = _ctx(term.screen())
+        term.mark()
+        engine_pid = descendants(app_pid)[0]
+        cpu_before = {
+            name: cpu_seconds(pid) for name, pid in (("ui", app_pid), ("engine", engine_pid))
+        }
         start = time.perf_counter()
         term.keys("Tab")
-        during = term.wait(lambda s: "generating" in s and _ctx(s) > 0, timeout=30)
-        after = term.wait(lambda s: "│ ready" in s and _ctx(s) > _ctx(before), timeout=300)
-        out["seconds"] = time.perf_counter() - start
-        out["generated"] = _ctx(after) - _ctx(during)  # the status shows prompt, then + generated
+        term.expect("generating", timeout=30, poll=0.02)
+        end = term.expect("ready", timeout=300, poll=0.02)
+        out["seconds"] = end - start
+        for name, pid in (("ui", app_pid), ("engine", engine_pid)):
+            out[f"cpu_{name}"] = (cpu_seconds(pid) - cpu_before[name]) / out["seconds"]
+        after = term.screen()
+        out["generated"] = _ctx(after) - before - _prompt_tokens(model)
         if echo_keys:
+            idle = _echo(term, ECHO_CHARS[:echo_keys], streaming=False)
             term.keys("Tab")  # a second continuation; type into it as it streams
-            term.wait(lambda s: "generating" in s, timeout=30)
-            delays = []
-            for i in range(echo_keys):
-                t0 = time.perf_counter()
-                term.keys("-l", "¤")
-                term.wait(lambda s, n=i + 1: s.count("¤") >= n or "│ ready" in s, timeout=10)
-                if "generating" not in term.screen():
-                    break
-                delays.append((time.perf_counter() - t0) * 1000)
-                time.sleep(0.05)
-            if delays:
-                out["echo_p50"] = statistics.median(delays)
-                out["echo_p95"] = sorted(delays)[max(0, round(0.95 * len(delays)) - 1)]
-                out["echo_n"] = len(delays)
+            term.expect("generating", timeout=30)
+            busy = _echo(term, ECHO_CHARS[echo_keys : 2 * echo_keys], streaming=True)
             term.keys("Escape")
+            for name, delays in (("echo", busy), ("idle_echo", idle)):
+                if delays:
+                    out[f"{name}_p50"] = statistics.median(delays)
+                    out[f"{name}_p95"] = sorted(delays)[max(0, round(0.95 * len(delays)) - 1)]
     finally:
         term.stop()
     return out
 
 
-def launch_round(command: str, marker: str, env: dict[str, str]) -> float:
-    term = Terminal(f"qpl{os.getpid()}", env)
+def _echo(term: Terminal, chars: str, *, streaming: bool) -> list[float]:
+    """Milliseconds from each key sent to its character written to the terminal."""
+    delays = []
+    for char in chars:
+        term.mark()
+        t0 = time.perf_counter()
+        term.keys("-l", char)
+        seen = term.expect(char, timeout=10)
+        if streaming and "generating" not in term.screen():
+            break  # the continuation ended: later keys would measure an idle editor
+        delays.append((seen - t0) * 1000)
+        time.sleep(0.05)
+    return delays
+
+
+def _prompt_tokens(model: Path) -> int:
+    from models.engine import Engine
+
+    engine = Engine.load(model, threads=1)
+    try:
+        return len(engine.tokenize(PROMPT))
+    finally:
+        engine.close()
+
+
+def launch_round(command: str, marker: str, env: dict[str, str], log: Path) -> float:
+    term = Terminal(f"qpl{os.getpid()}-{next(_sessions)}", env, log)
     try:
         started = term.start(command)
-        term.wait(lambda s: marker in s, timeout=60)
-        return time.perf_counter() - started
+        return term.expect(marker, timeout=60) - started - 0.05  # less the shell's sleep
     finally:
         term.stop()
 
@@ -211,9 +288,10 @@ def main() -> None:
     ap.add_argument("--model", type=Path)
     ap.add_argument("--tokens", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--echo-keys", type=int, default=20)
+    ap.add_argument("--echo-keys", type=int, default=15, help="at most 16")
     ap.add_argument("--quick", action="store_true", help="tiny model, one round: a smoke test")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("-v", "--verbose", action="store_true", help="print each round")
     args = ap.parse_args()
     if args.quick:
         args.tokens, args.rounds, args.echo_keys = min(args.tokens, 40), 1, 2
@@ -233,16 +311,22 @@ def main() -> None:
             rounds["bare"].append(bare_rate(model, args.tokens))
             run = app_round(model, args.tokens, folder / f"home{r}", args.echo_keys)
             rounds["app"].append(run["generated"] / run["seconds"])
+            if args.verbose:
+                print("round", run, file=sys.stderr)
             if "echo_p95" in run:
                 rounds["echo_p50"].append(run["echo_p50"])
                 rounds["echo_p95"].append(run["echo_p95"])
             rounds["rss"].append(run["rss_all"])
             launch_env = {**env, "XDG_STATE_HOME": str(folder / f"lstate{r}")}
             rounds["launch"].append(
-                launch_round(f"{QUILLPEN} {doc} --model {model}", "THE END", launch_env)
+                launch_round(
+                    f"{QUILLPEN} {doc} --model {model}", MARKER, launch_env, folder / "l.log"
+                )
             )
             rounds["minimal"].append(
-                launch_round(f"{sys.executable} {minimal} {doc}", "THE END", launch_env)
+                launch_round(
+                    f"{sys.executable} {minimal} {doc}", MARKER, launch_env, folder / "m.log"
+                )
             )
         med = {k: statistics.median(v) if v else float("nan") for k, v in rounds.items()}
         result = {

@@ -27,7 +27,7 @@ ERROR_PREFIX = "quillpen-error: "
 DELAY_ENV = "QUILLPEN_TEST_QUANTIZE_DELAY"
 """Test-only: seconds a quantize job spends (with its partial file written) before it starts."""
 POLL = 0.05
-_running: set[subprocess.Popen[bytes]] = set()
+_running: dict[subprocess.Popen[bytes], Path] = {}
 _lock = threading.Lock()
 
 
@@ -48,7 +48,7 @@ def run(kind: str, *, out: Path, cancel: threading.Event | None = None, **args: 
             start_new_session=True,  # Ctrl+C and hang-ups reach the app, which ends us
         )
         with _lock:
-            _running.add(proc)
+            _running[proc] = out
         try:
             while proc.poll() is None:
                 if cancel is not None and cancel.is_set():
@@ -59,7 +59,7 @@ def run(kind: str, *, out: Path, cancel: threading.Event | None = None, **args: 
                 time.sleep(POLL)
         finally:
             with _lock:
-                _running.discard(proc)
+                _running.pop(proc, None)
             if proc.poll() is None:  # an exception above (KeyboardInterrupt, ...)
                 proc.kill()
                 proc.wait()
@@ -81,12 +81,15 @@ def run(kind: str, *, out: Path, cancel: threading.Event | None = None, **args: 
 
 
 def end_all() -> None:
-    """Kill every running job (the app is going away)."""
+    """Kill every running job and remove its partial output (the app is going away)."""
     with _lock:
-        procs = list(_running)
-    for proc in procs:
+        jobs = list(_running.items())
+    for proc, out in jobs:
         with contextlib.suppress(OSError):
             proc.kill()
+        with contextlib.suppress(OSError):
+            proc.wait(timeout=0.5)
+        partial_of(out).unlink(missing_ok=True)
 
 
 atexit.register(end_all)

@@ -255,6 +255,13 @@ class Engine:
             data: bytes = self.llm.detokenize(list(tokens))  # type: ignore[attr-defined]
         return data.decode("utf-8", "replace")
 
+    def set_threads(self, threads: int) -> None:
+        """Threads for the next decodes (between tokens; the app frees a core while you type)."""
+        import llama_cpp
+
+        threads = max(1, threads)
+        llama_cpp.llama_set_n_threads(self.llm.ctx, threads, threads)  # type: ignore[attr-defined]
+
     def count_tokens(self, text: str) -> int:
         return len(self.tokenize(text))
 

@@ -153,6 +153,14 @@ class EngineClient(Protocol):
         """Stop these requests (None: all) within one token; each still gets ``Finished``."""
         ...
 
+    def set_flush_interval(self, seconds: float) -> None:
+        """How often streamed text is delivered (the UI sets it from its redraw cost)."""
+        ...
+
+    def writer_active(self) -> None:
+        """The writer is typing: an engine sharing their CPU may yield some of it."""
+        ...
+
     def close(self) -> None:
         """End the engine now; never waits long."""
         ...

@@ -10,7 +10,9 @@ Messages (JSON frames, see :mod:`models.frames`); requests carry ``op``, events 
 - ``load`` {path, gpu_layers, threads, cpu_repack, safe} → ``loaded`` | ``load_failed``
 - ``generate`` {id, prompt, settings, max_tokens, stop} → ``started``, ``chunk``…, ``finished``
 - ``count`` {id, text} → ``count`` {id, tokens}
-- ``cancel`` {ids: [...] | null} · ``pace`` {interval} · ``exit``
+- ``cancel`` {ids: [...] | null} · ``exit``
+- ``pace`` {interval?, typing?}: seconds between chunks; ``typing``: the writer is typing, so
+  for that many seconds generate with one thread fewer and leave a core to the editor
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from models.sampling import SamplerSettings
 
 log = logging.getLogger("quillpen.engine_process")
 FLUSH_INTERVAL = 1 / 20
-"""Seconds between chunks (the client may change it with ``pace``)."""
+"""Seconds between chunks (the client changes it with ``pace`` to suit its redraw cost)."""
 CRASH_ENV = "QUILLPEN_TEST_CRASH"
 """Test-only: ``generate:N`` segfaults after N tokens, ``generate-unsafe:N`` only while extra
 buffer types are in use (as the AMX crash does), ``load`` while loading."""
@@ -57,6 +59,7 @@ class EngineServer:
         self.engine: Engine | None = None
         self.cancel_event = threading.Event()
         self.flush_interval = FLUSH_INTERVAL
+        self.typing_until = 0.0
         self._lock = threading.Lock()
         self._open: set[int] = set()
         self._cancelled: set[int] = set()
@@ -76,7 +79,10 @@ class EngineServer:
             if op == "cancel":
                 self.cancel(message.get("ids"))
             elif op == "pace":
-                self.flush_interval = min(1.0, max(0.005, float(message["interval"])))
+                if "interval" in message:
+                    self.flush_interval = min(1.0, max(0.005, float(message["interval"])))
+                if "typing" in message:
+                    self.typing_until = time.monotonic() + min(5.0, float(message["typing"]))
             else:
                 if op == "generate":
                     with self._lock:
@@ -189,18 +195,32 @@ class EngineServer:
         )
         buffer: list[str] = []
         last_flush = 0.0  # the first piece goes out at once
-        for piece in stream:
-            buffer.append(piece)
-            now = time.monotonic()
-            if now - last_flush >= self.flush_interval:
-                self._chunk(request_id, buffer, engine.last_stats)
-                last_flush = now
-            if crash_after is not None and engine.last_stats.generated_tokens >= crash_after:
-                self._chunk(request_id, buffer, engine.last_stats)
-                segfault()
+        threads = engine.threads
+        try:
+            for piece in stream:
+                buffer.append(piece)
+                threads = self._yield_to_typing(engine, threads)
+                now = time.monotonic()
+                if now - last_flush >= self.flush_interval:
+                    self._chunk(request_id, buffer, engine.last_stats)
+                    last_flush = now
+                if crash_after is not None and engine.last_stats.generated_tokens >= crash_after:
+                    self._chunk(request_id, buffer, engine.last_stats)
+                    segfault()
+        finally:
+            if threads != engine.threads:
+                engine.set_threads(engine.threads)
         self._chunk(request_id, buffer, engine.last_stats)
         stats = engine.last_stats
         self._finish(request_id, stats, cancelled=stats.stopped_by == "cancel")
+
+    def _yield_to_typing(self, engine: Engine, current: int) -> int:
+        """One thread fewer while the writer types (keys echo at once), all of them otherwise."""
+        typing = time.monotonic() < self.typing_until
+        wanted = max(1, engine.threads - 1) if typing else engine.threads
+        if wanted != current:
+            engine.set_threads(wanted)
+        return wanted
 
     def _chunk(self, request_id: int, buffer: list[str], stats: StreamStats) -> None:
         if buffer:

@@ -20,6 +20,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
@@ -46,6 +47,8 @@ from models.prompts import PromptFacts, to_wire
 
 log = logging.getLogger("quillpen.local_engine")
 CLOSE_WAIT = 1.0
+TYPING_HOLD = 0.6
+"""Seconds after a key press during which the engine runs with one thread fewer."""
 ADVICE = (
     "quillpen stopped the engine after a second crash. Try another quantization or model (F5), "
     'fewer threads (--threads 1), or cpu_repack = "off"; engine.log in quillpen\'s state '
@@ -139,6 +142,7 @@ class LocalEngine:
         self._loading = False
         self._open: dict[int, Sink] = {}
         self._closed = False
+        self._last_typing = 0.0
         _live.add(self)
 
     # The EngineClient interface -------------------------------------------------------------
@@ -193,6 +197,13 @@ class LocalEngine:
         """How often the engine sends text while streaming (the UI adapts it to its redraws)."""
         self._send({"op": "pace", "interval": seconds})
 
+    def writer_active(self) -> None:
+        """The writer pressed a key: while a request streams, leave a core free for a moment."""
+        now = time.monotonic()
+        if self._open and now - self._last_typing > TYPING_HOLD / 3:
+            self._last_typing = now
+            self._send({"op": "pace", "typing": TYPING_HOLD})
+
     def close(self) -> None:
         """End the engine process (within about a second, whatever it is doing)."""
         with self._lock:
@@ -202,6 +213,15 @@ class LocalEngine:
             self._fail_open("the engine was closed", cancelled=True)
         if child is not None:
             child.close()
+
+    def kill(self) -> None:
+        """End the engine process now, without waiting (a hang-up; the app is going away)."""
+        self._closed = True
+        child = self._child
+        if child is not None:
+            child.ended = True
+            with contextlib.suppress(OSError):
+                child.proc.kill()
 
     # Process lifecycle ----------------------------------------------------------------------
     def _send(self, message: dict[str, Any]) -> None:

@@ -481,13 +481,13 @@ async def test_f8_memory_and_note_steer_the_prompt(
         assert again.notes.memory == "Mara is a lighthouse keeper."
 
 
-async def test_app_leaves_one_core_to_the_ui(tmp_path: Path, tiny_gguf: Path) -> None:
+async def test_app_engine_uses_every_cpu(tmp_path: Path, tiny_gguf: Path) -> None:
     from models.engine import available_threads
 
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test() as pilot:
         await ready(pilot, app)
         assert app.engine.model is not None
-        assert app.engine.model.threads == max(1, available_threads() - 1)
+        assert app.engine.model.threads == available_threads()
     chosen = QuillpenApp(None, threads=3, settings=Settings())
     assert chosen.threads == 3

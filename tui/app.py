@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import contextlib
 import logging
-import signal
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from textual import on
+from textual import events, on
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
@@ -30,6 +28,7 @@ from models.sampling import SamplerSettings, preset
 from models.text import printable
 from tui import config as config_mod
 from tui import document as docs
+from tui import hangup
 from tui.document import Document, NotUtf8
 from tui.messages import (
     EngineCrashed,
@@ -54,6 +53,12 @@ from tui.widgets.templates import TemplatePane
 
 log = logging.getLogger("quillpen.app")
 JOURNAL_DELAY = 0.5
+FLUSH_MIN, FLUSH_MAX = 1 / 30, 0.25
+"""Bounds of the seconds between streamed chunks."""
+UI_SHARE = 0.08
+"""The share of one core the editor may spend drawing streamed text; the engine's flush rate
+follows the measured redraw cost (measured: the engine runs at its bare speed only if the UI
+leaves it the CPU; see docs/performance.md)."""
 ALTERNATIVES = 3
 ALTERNATIVE_TOKENS = 24
 
@@ -93,9 +98,11 @@ class QuillpenApp(App[None]):
         self.file = file
         self.model_ref = model or self.settings.model
         self.gpu_layers = gpu_layers if gpu_layers is not None else self.settings.gpu_layers
-        # One core is left to the UI: measured on 2 CPUs, the app streams 1.5× faster with
-        # one llama.cpp thread than with two (bench/stream_rate.py).
-        self.threads = threads or self.settings.threads or max(1, available_threads() - 1)
+        # Every CPU: the engine has its own process, the flush rate keeps redraws cheap, and
+        # the engine frees a core while the writer types (bench/terminal.py).
+        self.threads = threads or self.settings.threads or available_threads()
+        self._redraw_cost = 0.0
+        self._flush_interval = 1 / 20
         self.engine = LocalEngine(deliver(self), cpu_repack=cpu_repack or self.settings.cpu_repack)
         self.document = Document()
         self.dirty = False
@@ -110,6 +117,21 @@ class QuillpenApp(App[None]):
         self.chat = ChatPane(self.document.key, self.editor.prompt_text, self.engine, id="chat")
         self.templates = TemplatePane(id="templates")
         self.status = StatusBar(id="status")
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key) and not event.is_forwarded and self.engine.busy:
+            self.engine.writer_active()  # keys echo at once, even while the model runs
+        await super().on_event(event)
+
+    @on(WriterEditor.RedrawCost)
+    def _pace(self, message: WriterEditor.RedrawCost) -> None:
+        """Set the engine's flush rate so drawing streamed text takes ≤ UI_SHARE of a core."""
+        cost = message.seconds
+        self._redraw_cost = 0.7 * self._redraw_cost + 0.3 * cost if self._redraw_cost else cost
+        interval = min(FLUSH_MAX, max(FLUSH_MIN, self._redraw_cost / UI_SHARE))
+        if abs(interval - self._flush_interval) > 0.2 * self._flush_interval:
+            self._flush_interval = interval
+            self.engine.set_flush_interval(interval)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Document keys belong to the main screen, not to dialogs on top of it."""
@@ -151,22 +173,21 @@ class QuillpenApp(App[None]):
         self.call_after_refresh(self.load_model, self.model_ref)
         if self.settings.autosave_seconds > 0:
             self.set_interval(max(5.0, self.settings.autosave_seconds), self.autosave)
-        self._install_sighup()
 
-    def _install_sighup(self) -> None:
-        """A dropped SSH session sends SIGHUP: write the journal before going."""
-        try:
-            loop = self._loop  # type: ignore[attr-defined]
-        except AttributeError:
-            return
-        if loop is None:
-            return
-        with contextlib.suppress(NotImplementedError, RuntimeError, ValueError):
-            loop.add_signal_handler(signal.SIGHUP, self._on_hangup)
+    # A hang-up (tui.hangup) ------------------------------------------------------------------
+    def journal_now(self) -> None:
+        """Write the recovery copy at once, touching no widget (safe in a signal handler)."""
+        text = self.editor.text
+        if self.dirty or text != self._clean_text:
+            docs.write_journal(self.document, text)
 
-    def _on_hangup(self) -> None:
-        self.flush_journal()
-        self.exit()
+    def end_children(self) -> None:
+        self.engine.kill()
+
+    def exit_soon(self) -> None:
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.call_soon_threadsafe(self.exit)
 
     def _open_initial(self) -> None:
         if self.file is None:
@@ -613,5 +634,6 @@ def launch(args: argparse.Namespace) -> int:
         threads=args.threads,
         cpu_repack=args.cpu_repack,
     )
-    app.run()
+    with hangup.guard(app):
+        app.run()
     return 0

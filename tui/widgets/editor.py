@@ -6,6 +6,7 @@ is one undo step however many chunks it arrived in.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from rich.style import Style
@@ -49,6 +50,13 @@ class WriterEditor(TextArea):
 
     class Journal(Message):
         """The text changed (typed or generated): time to update the recovery journal."""
+
+    class RedrawCost(Message):
+        """Seconds one streamed chunk took: inserting it and the screen update after it."""
+
+        def __init__(self, seconds: float) -> None:
+            super().__init__()
+            self.seconds = seconds
 
     def __init__(self, text: str = "", **kwargs: object) -> None:
         super().__init__(
@@ -158,6 +166,7 @@ class WriterEditor(TextArea):
     def on_generation_chunk(self, message: GenerationChunk) -> None:
         if message.request_id != self.request_id or self._gen_mark is None:
             return
+        started = time.perf_counter()
         text = printable(message.text)
         if not text:
             return
@@ -180,6 +189,10 @@ class WriterEditor(TextArea):
             self.selection = self.selection.cursor(mark.end)
             self.scroll_cursor_visible()
         self.post_message(self.Journal())
+        self.call_after_refresh(self._measured, started)
+
+    def _measured(self, started: float) -> None:
+        self.post_message(self.RedrawCost(time.perf_counter() - started))
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
         if message.request_id != self.request_id:
