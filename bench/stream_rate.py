@@ -7,8 +7,8 @@ Q4_K_M, then measures tokens/s of:
   bare    llama-cpp-python's own Llama.generate loop (threads = available CPUs)
   default llama-cpp-python with its default thread count (half the CPUs)
   engine  quillpen's Engine.stream (stop-string handling, UTF-8 decoding)
-  app     the whole app path: Generator thread → batched messages → TextArea inserts (headless),
-          with the default threads and with one thread (leaving a core to the UI)
+  app     the whole app path: engine process → paced chunks → TextArea inserts (headless),
+          with the default threads (all CPUs) and with one thread
 and prints each as a ratio to `bare`.
 """
 
@@ -74,7 +74,7 @@ async def app_rate(path: Path, tokens: int, threads: int | None = None) -> float
         while app.editor.generating:
             await pilot.pause(0.01)
         elapsed = time.perf_counter() - start
-        generated = app.generator.engine.last_stats.generated_tokens if app.generator.engine else 0
+        generated = app.last_stats.generated_tokens
     return generated / elapsed
 
 

@@ -115,15 +115,23 @@ class Terminal:
             pids = []
         self.tmux("kill-server")
         deadline = time.monotonic() + 3
-        while any(Path(f"/proc/{p}").exists() for p in pids) and time.monotonic() < deadline:
+        while any(map(_alive, pids)) and time.monotonic() < deadline:
             time.sleep(0.02)
-        for pid in pids:
-            if Path(f"/proc/{pid}").exists():
-                print(f"warning: process {pid} outlived its terminal; killed", file=sys.stderr)
-                os.kill(pid, 9)
+        for pid in filter(_alive, pids):
+            cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:120]
+            print(f"warning: {pid} ({cmd.decode()}) outlived its terminal", file=sys.stderr)
+            os.kill(pid, 9)
 
     def pane_pid(self) -> int:
         return int(self.tmux("list-panes", "-t", "b", "-F", "#{pane_pid}").split()[0])
+
+
+def _alive(pid: int) -> bool:
+    """Running (not a zombie waiting to be reaped)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
 
 
 def rss_mb(pid: int) -> float:
@@ -278,7 +286,7 @@ def launch_round(command: str, marker: str, env: dict[str, str], log: Path) -> f
     term = Terminal(f"qpl{os.getpid()}-{next(_sessions)}", env, log)
     try:
         started = term.start(command)
-        return term.expect(marker, timeout=60) - started - 0.05  # less the shell's sleep
+        return term.expect(marker, timeout=60, poll=0.005) - started - 0.05  # less the sleep
     finally:
         term.stop()
 
@@ -289,12 +297,13 @@ def main() -> None:
     ap.add_argument("--tokens", type=int, default=300)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--echo-keys", type=int, default=15, help="at most 16")
+    ap.add_argument("--launches", type=int, default=5, help="launches of each app per round")
     ap.add_argument("--quick", action="store_true", help="tiny model, one round: a smoke test")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each round")
     args = ap.parse_args()
     if args.quick:
-        args.tokens, args.rounds, args.echo_keys = min(args.tokens, 40), 1, 2
+        args.tokens, args.rounds, args.echo_keys, args.launches = min(args.tokens, 40), 1, 2, 1
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model = args.model or build_model(folder, args.quick)
@@ -318,16 +327,17 @@ def main() -> None:
                 rounds["echo_p95"].append(run["echo_p95"])
             rounds["rss"].append(run["rss_all"])
             launch_env = {**env, "XDG_STATE_HOME": str(folder / f"lstate{r}")}
-            rounds["launch"].append(
-                launch_round(
-                    f"{QUILLPEN} {doc} --model {model}", MARKER, launch_env, folder / "l.log"
+            for _ in range(args.launches):  # short and noisy: several, interleaved
+                rounds["launch"].append(
+                    launch_round(
+                        f"{QUILLPEN} {doc} --model {model}", MARKER, launch_env, folder / "l.log"
+                    )
                 )
-            )
-            rounds["minimal"].append(
-                launch_round(
-                    f"{sys.executable} {minimal} {doc}", MARKER, launch_env, folder / "m.log"
+                rounds["minimal"].append(
+                    launch_round(
+                        f"{sys.executable} {minimal} {doc}", MARKER, launch_env, folder / "m.log"
+                    )
                 )
-            )
         med = {k: statistics.median(v) if v else float("nan") for k, v in rounds.items()}
         result = {
             "rounds": args.rounds,

@@ -164,6 +164,19 @@ def decide(
     if not has_amx(info):
         return RepackDecision(True, "no AMX")
     key = machine_key(info)
+    if probe is run_probe and key in _decided:
+        return _decided[key]
+    decision = _probe_or_cached(key, probe)
+    if probe is run_probe:
+        _decided[key] = decision
+    return decision
+
+
+_decided: dict[str, RepackDecision] = {}
+"""This process's decisions: the probe's cache file may live in another state dir (tests)."""
+
+
+def _probe_or_cached(key: str, probe: Callable[[], tuple[bool | None, str]]) -> RepackDecision:
     cached = _read_cache().get(key)
     if isinstance(cached, dict) and isinstance(cached.get("extra_bufts_ok"), bool):
         ok = bool(cached["extra_bufts_ok"])

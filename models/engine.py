@@ -183,14 +183,19 @@ class Engine:
         n_ctx: int | None = None,
         gpu_layers: int | str | None = 0,
         threads: int | None = None,
-        extra_bufts: bool = True,
+        extra_bufts: bool | None = None,
     ) -> Engine:
         """Validate and load ``path``. ``n_ctx`` is clamped to the model's trained context.
 
         ``extra_bufts=False`` loads without llama.cpp's extra buffer types (the AMX and CPU
-        repack buffers), which crash the first decode on some CPUs (see models.cpu_probe).
+        repack buffers), which crash the first decode on some CPUs; ``None`` asks
+        :func:`models.cpu_probe.decide` (probed once per machine where it matters).
         """
         info = read_info(path)
+        if extra_bufts is None:
+            from models.cpu_probe import decide
+
+            extra_bufts = decide("auto").extra_bufts
         route_llama_logs()
         import llama_cpp
 

@@ -149,6 +149,10 @@ class EngineClient(Protocol):
         """Queue ``request`` (exclusive: cancel every request still open first)."""
         ...
 
+    def count_tokens(self, text: str, reply: Callable[[int | None], None]) -> None:
+        """Count ``text``'s tokens; ``reply`` gets the number (None: the engine is gone)."""
+        ...
+
     def cancel(self, request_ids: Sequence[int] | None = None) -> None:
         """Stop these requests (None: all) within one token; each still gets ``Finished``."""
         ...

@@ -22,7 +22,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -41,6 +41,7 @@ from models.engine_client import (
     ModelLoading,
     Sink,
     Started,
+    next_request_id,
 )
 from models.frames import FrameWriter, read_frame
 from models.prompts import PromptFacts, to_wire
@@ -141,6 +142,7 @@ class LocalEngine:
         self._options: LoadOptions | None = None
         self._loading = False
         self._open: dict[int, Sink] = {}
+        self._counts: dict[int, Callable[[int | None], None]] = {}
         self._closed = False
         self._last_typing = 0.0
         _live.add(self)
@@ -186,6 +188,17 @@ class LocalEngine:
             if not child.send(message):  # it just died: the reader reports it
                 log.debug("request %s sent to a dead engine", request.id)
         return request.id
+
+    def count_tokens(self, text: str, reply: Callable[[int | None], None]) -> None:
+        """Count ``text``'s tokens with the model's tokenizer; ``reply`` gets the number (None
+        if the engine went away first), on the reader thread."""
+        with self._lock:
+            request_id = next_request_id()
+            self._counts[request_id] = reply
+            child = self._child
+        if child is None or not child.send({"op": "count", "id": request_id, "text": text}):
+            self._counts.pop(request_id, None)
+            reply(None)
 
     def cancel(self, request_ids: Sequence[int] | None = None) -> None:
         with self._lock:
@@ -301,6 +314,11 @@ class LocalEngine:
                 )
             if sink is not None:
                 sink(_request_event(message))
+        elif event == "count":
+            with self._lock:
+                reply = self._counts.pop(int(message["id"]), None)
+            if reply is not None:
+                reply(int(message["tokens"]))
         elif event == "loaded":
             self._loading = False
             self.model = ModelLoaded(
@@ -337,7 +355,10 @@ class LocalEngine:
             self._start(replace(options, safe=True, threads=max(1, threads // 2)))
 
     def _fail_open(self, error: str, *, cancelled: bool = False) -> None:
-        """Finish every open request (caller holds the lock)."""
+        """Finish every open request and count (caller holds the lock)."""
+        counts, self._counts = self._counts, {}
+        for reply in counts.values():
+            reply(None)
         open_requests, self._open = self._open, {}
         for request_id, sink in open_requests.items():
             stopped = "cancel" if cancelled else "error"

@@ -44,6 +44,28 @@ def slow() -> None:
     Engine.stream = stream  # type: ignore[method-assign]
 
 
+def slow_load() -> None:
+    """Loading takes ``QUILLPEN_TRIAL_LOAD_DELAY`` seconds (default 20): a long load phase."""
+    _delay_load(lambda extra_bufts: True)
+
+
+def slow_safe_load() -> None:
+    """Only a safe-mode load (the restart after a crash) takes long."""
+    _delay_load(lambda extra_bufts: not extra_bufts)
+
+
+def _delay_load(when: Any) -> None:
+    original = Engine.load.__func__  # type: ignore[attr-defined]
+    delay = float(os.environ.get("QUILLPEN_TRIAL_LOAD_DELAY", "20"))
+
+    def load(cls: type[Engine], *args: Any, **kwargs: Any) -> Engine:
+        if when(kwargs.get("extra_bufts", True)):
+            time.sleep(delay)
+        return original(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    Engine.load = classmethod(load)  # type: ignore[method-assign,assignment]
+
+
 def hostile() -> None:
     """The model "writes" escape sequences, markup and control characters."""
 

@@ -261,3 +261,96 @@ def test_signals_do_not_reach_the_engine_process(tiny_gguf: Path) -> None:
     assert engine.pid is not None
     assert os.getsid(engine.pid) != os.getsid(0)
     engine.close()
+
+
+# -- pacing: what the UI asks of the engine while it streams -----------------------------------
+
+
+def test_the_flush_interval_sets_how_often_text_arrives(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A UI with expensive redraws asks for fewer, larger chunks; the engine obliges."""
+    import engine_hooks
+
+    engine_hooks.use(monkeypatch, "slow")
+    monkeypatch.setenv("QUILLPEN_TRIAL_PIECE_DELAY", "0.01")  # 60 pieces ≈ 0.6 s
+    events = Events()
+    engine = LocalEngine(events)
+    engine.load(tiny_gguf, threads=1)
+    events.wait_for(ModelLoaded)
+    counts = []
+    for interval in (0.02, 0.3):
+        engine.set_flush_interval(interval)
+        got = Events()
+        engine.submit(GenerateRequest(TextSpec("Rain"), SamplerSettings(seed=2), 60), got)
+        [done] = got.wait_for(Finished)
+        assert done.stats.generated_tokens == 60
+        counts.append(sum(1 for e in got.items if hasattr(e, "text")))
+    engine.close()
+    fast, slow = counts
+    assert slow <= 4 < 10 <= fast, counts
+
+
+def test_typing_frees_a_core_for_a_moment(tiny_gguf: Path) -> None:
+    """While the writer types, the engine decodes with one thread fewer; then all again."""
+    import llama_cpp
+
+    from models.engine_process import EngineServer
+    from models.frames import FrameWriter
+
+    read_end, write_end = os.pipe()
+    server = EngineServer(FrameWriter(write_end))
+    engine = Engine.load(tiny_gguf, threads=2)
+    ctx = engine.llm.ctx  # type: ignore[attr-defined]
+    try:
+        assert server._yield_to_typing(engine, 2) == 2
+        server.typing_until = time.monotonic() + 0.2
+        assert server._yield_to_typing(engine, 2) == 1
+        assert llama_cpp.llama_n_threads(ctx) == 1
+        time.sleep(0.25)
+        assert server._yield_to_typing(engine, 1) == 2
+        assert llama_cpp.llama_n_threads(ctx) == 2
+    finally:
+        engine.close()
+        os.close(read_end)
+        os.close(write_end)
+
+
+async def test_the_app_paces_the_engine_by_its_redraw_cost(
+    tmp_path: Path, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tui.app import FLUSH_MAX, FLUSH_MIN
+    from tui.widgets.editor import WriterEditor
+
+    asked: list[float] = []
+    original = LocalEngine.set_flush_interval
+
+    def spy(self: LocalEngine, seconds: float) -> None:
+        asked.append(seconds)
+        original(self, seconds)
+
+    monkeypatch.setattr(LocalEngine, "set_flush_interval", spy)
+    app = QuillpenApp(tmp_path / "s.md", model=str(tiny_gguf), settings=Settings())
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_name is not None, 30)
+        for _ in range(5):
+            app.editor.post_message(WriterEditor.RedrawCost(0.05))  # a slow terminal
+        await wait_until(pilot, lambda: bool(asked) and asked[-1] == FLUSH_MAX)
+        for _ in range(20):
+            app.editor.post_message(WriterEditor.RedrawCost(0.0005))  # a fast one
+        await wait_until(pilot, lambda: asked[-1] <= FLUSH_MIN * 1.25)  # (20% steps)
+        assert min(asked) >= FLUSH_MIN
+
+
+def test_counts_tokens_with_the_models_tokenizer(tiny_gguf: Path) -> None:
+    events = Events()
+    engine = LocalEngine(events)
+    engine.load(tiny_gguf, threads=1)
+    events.wait_for(ModelLoaded)
+    counted: list[int | None] = []
+    done = threading.Event()
+    engine.count_tokens("Hello world,", lambda n: (counted.append(n), done.set()))
+    assert done.wait(10) and counted == [3]  # [15496, 995, 11]
+    engine.close()
+    engine.count_tokens("anything", counted.append)  # no engine: an answer, not a hang
+    assert counted == [3, None]

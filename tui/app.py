@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import argparse
 import logging
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import App, SystemCommand
@@ -51,14 +50,17 @@ from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
 from tui.widgets.templates import TemplatePane
 
+if TYPE_CHECKING:
+    from argparse import Namespace
+
 log = logging.getLogger("quillpen.app")
 JOURNAL_DELAY = 0.5
-FLUSH_MIN, FLUSH_MAX = 1 / 30, 0.25
+FLUSH_MIN, FLUSH_MAX = 1 / 30, 0.4
 """Bounds of the seconds between streamed chunks."""
-UI_SHARE = 0.08
+UI_SHARE = 0.06
 """The share of one core the editor may spend drawing streamed text; the engine's flush rate
-follows the measured redraw cost (measured: the engine runs at its bare speed only if the UI
-leaves it the CPU; see docs/performance.md)."""
+follows the measured redraw cost. On 2 cores every UI wake-up stalls one of llama.cpp's
+threads, so fewer, larger chunks keep the engine near its bare speed (docs/performance.md)."""
 ALTERNATIVES = 3
 ALTERNATIVE_TOKENS = 24
 
@@ -625,7 +627,7 @@ class QuillpenApp(App[None]):
             self.notify(f"{event.worker.name} stopped: {event.worker.error}", severity="error")
 
 
-def launch(args: argparse.Namespace) -> int:
+def launch(args: Namespace) -> int:
     """Run the app from the command line arguments."""
     app = QuillpenApp(
         args.file,

@@ -271,11 +271,28 @@ def run_app(args: argparse.Namespace) -> int:
     return launch(args)
 
 
+def _end_jobs_on_hangup() -> None:
+    """A dropped terminal or SIGTERM during `models pull|convert`: end the convert or quantize
+    child (it runs in its own session) and remove its partial file before going."""
+    import signal
+
+    from models import child_job
+
+    def handler(signum: int, frame: object) -> None:
+        child_job.end_all()
+        os._exit(128 + signum)
+
+    for sig in (signal.SIGHUP, signal.SIGTERM):
+        signal.signal(sig, handler)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     tool = bool(argv) and argv[0] in SUBCOMMANDS
     args = (tool_parser() if tool else app_parser()).parse_args(argv)
     _setup(args)
+    if tool:
+        _end_jobs_on_hangup()
     try:
         if not tool:
             return run_app(args)

@@ -42,17 +42,21 @@ class MainScreen(Screen[None]):
         yield Header()
         with Horizontal(id="panes"):
             yield self.editor
-            yield self.chat
-            yield self.templates
         yield self.status
         yield Footer(compact=True, show_command_palette=False)
 
     def on_mount(self) -> None:
         self.editor.border_title = "Editor"
-        self.chat.border_title = "Chat"
-        self.templates.border_title = "Templates"
         self._layout(self.app.size.width)
         self.editor.focus()
+        # The document first: chat and templates (a third of the start-up's widgets and
+        # styles) join right after the first screen is drawn.
+        self.call_after_refresh(self._mount_side_panes)
+
+    async def _mount_side_panes(self) -> None:
+        self.chat.border_title = "Chat"
+        self.templates.border_title = "Templates"
+        await self.query_one("#panes", Horizontal).mount_all([self.chat, self.templates])
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)

@@ -155,6 +155,7 @@ class WriterEditor(TextArea):
         self.marks.append(self._gen_mark)
         self._gen_edits.clear()
         self.history.checkpoint()
+        self.cursor_blink = False  # the cursor moves with the text; a blink is one more redraw
 
     def prompt_text(self) -> str:
         """The text the model continues: everything before the cursor."""
@@ -198,6 +199,7 @@ class WriterEditor(TextArea):
         if message.request_id != self.request_id:
             return
         self.request_id = None
+        self.cursor_blink = True
         self._merge_generated_batches()
         if self._gen_mark is not None and self._gen_mark.start == self._gen_mark.end:
             self.marks.remove(self._gen_mark)
