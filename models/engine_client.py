@@ -168,3 +168,7 @@ class EngineClient(Protocol):
     def close(self) -> None:
         """End the engine now; never waits long."""
         ...
+
+    def kill(self) -> None:
+        """End the engine at once without waiting (the app is going away: a hang-up)."""
+        ...

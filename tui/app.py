@@ -18,7 +18,7 @@ from textual.worker import Worker, WorkerState
 from models import store
 from models.catalog import DEFAULT_MODEL
 from models.engine import StreamStats, available_threads
-from models.engine_client import GenerateRequest
+from models.engine_client import EngineClient, GenerateRequest
 from models.errors import QuillpenError
 from models.hub import set_offline
 from models.local_engine import LocalEngine
@@ -29,6 +29,7 @@ from tui import config as config_mod
 from tui import document as docs
 from tui import hangup
 from tui.document import Document, NotUtf8
+from tui.keys import in_key_order
 from tui.messages import (
     EngineCrashed,
     GenerationChunk,
@@ -105,7 +106,9 @@ class QuillpenApp(App[None]):
         self.threads = threads or self.settings.threads or available_threads()
         self._redraw_cost = 0.0
         self._flush_interval = 1 / 20
-        self.engine = LocalEngine(deliver(self), cpu_repack=cpu_repack or self.settings.cpu_repack)
+        self.engine: EngineClient = LocalEngine(
+            deliver(self), cpu_repack=cpu_repack or self.settings.cpu_repack
+        )
         self.document = Document()
         self.dirty = False
         self.notes = StoryNotes()
@@ -253,7 +256,10 @@ class QuillpenApp(App[None]):
 
     # Generation (editor) ---------------------------------------------------------------------
     def action_continue_text(self) -> None:
-        """Tab: continue the document at the cursor."""
+        """Tab: continue the document at the cursor (after the keys typed just before it)."""
+        in_key_order(self, self._continue_text)
+
+    def _continue_text(self) -> None:
         editor = self.editor
         if self.model_name is None:
             self.notify(
@@ -287,6 +293,9 @@ class QuillpenApp(App[None]):
 
     def action_alternatives(self) -> None:
         """F6: write a few short continuations and let the user pick one."""
+        in_key_order(self, self._alternatives)
+
+    def _alternatives(self) -> None:
         if self.model_name is None:
             self.notify(
                 "No model is loaded: press F5 to choose or download one.", severity="warning"
@@ -417,6 +426,9 @@ class QuillpenApp(App[None]):
         self.status.words = len(self.editor.text.split())
 
     def action_save(self) -> None:
+        in_key_order(self, self._save)
+
+    def _save(self) -> None:
         if self.document.path is None:
             self.push_screen(AskPath("Save as:"), self._save_as)
             return
@@ -460,7 +472,7 @@ class QuillpenApp(App[None]):
 
     def action_new(self) -> None:
         """Start an untitled document (asks first if there are unsaved changes)."""
-        self._unless_unsaved(lambda: self._set_document(Document(), ""))
+        in_key_order(self, lambda: self._unless_unsaved(lambda: self._set_document(Document(), "")))
 
     def action_notes(self) -> None:
         """F8: edit the memory and author's note of this document."""
@@ -484,11 +496,14 @@ class QuillpenApp(App[None]):
             if path is not None:
                 self._open_path(path)
 
-        self._unless_unsaved(lambda: self.push_screen(AskPath("Open file:"), chosen))
+        in_key_order(
+            self,
+            lambda: self._unless_unsaved(lambda: self.push_screen(AskPath("Open file:"), chosen)),
+        )
 
     def _unless_unsaved(self, then: Any) -> None:
         """Run ``then`` now, or after the user saves or discards unsaved changes."""
-        if not self.dirty:
+        if not self.dirty and self.editor.text == self._clean_text:
             then()
             return
 
@@ -511,11 +526,11 @@ class QuillpenApp(App[None]):
         )
 
     async def action_quit(self) -> None:
-        self._unless_unsaved(self._quit_now)
+        in_key_order(self, lambda: self._unless_unsaved(self._quit_now))
 
     def _quit_now(self) -> None:
         self.engine.close()
-        if not self.dirty:
+        if not self.dirty and self.editor.text == self._clean_text:
             docs.clear_journal(self.document)
         self.exit()
 
@@ -638,4 +653,4 @@ def launch(args: Namespace) -> int:
     )
     with hangup.guard(app):
         app.run()
-    return 0
+    return hangup.leave_now_if_threads_linger(app.return_code or 0)

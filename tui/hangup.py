@@ -17,6 +17,7 @@ import contextlib
 import logging
 import os
 import signal
+import sys
 import threading
 from collections.abc import Iterator
 from types import FrameType
@@ -61,3 +62,16 @@ def guard(app: Quittable) -> Iterator[None]:
     finally:
         for sig, old in previous.items():
             signal.signal(sig, old)
+
+
+def leave_now_if_threads_linger(code: int) -> int:
+    """After the app has closed: return ``code``, or end the process at once with it if a
+    worker thread is still busy (a download): Python would otherwise wait for it at exit."""
+    others = [t for t in threading.enumerate() if t is not threading.main_thread()]
+    if not any(t.is_alive() and not t.daemon for t in others):
+        return code
+    child_job.end_all()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    os._exit(code)

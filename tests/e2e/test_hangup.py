@@ -199,3 +199,49 @@ def test_the_cli_pull_ends_its_job_on_a_hang_up(
     models = Path(os.environ.get("XDG_CACHE_HOME", "")) / "quillpen" / "models"
     hang_up(tmux, expect_children=1)
     assert not list(models.rglob("*.partial"))
+
+
+def test_ctrl_q_while_the_model_loads_quits_at_once(
+    session: Callable[..., Tmux], tmp_path: Path, tiny_gguf: Path
+) -> None:
+    """Quitting never waits for the engine: a 20 s load is abandoned, its process ended."""
+    story = tmp_path / "story.md"
+    story.write_text("Saved already.\n")
+    tmux = session(**{engine_hooks.HOOK_ENV: engine_hooks.spec("slow_load")})
+    start(tmux, story, "--model", str(tiny_gguf))
+    tmux.wait_for(lambda s: "loading" in s)
+    pids = family(tmux.app_pid())
+    assert len(pids) >= 2, "the engine process is loading"
+    started = time.monotonic()
+    tmux.keys("C-q")
+    assert tmux.wait_exit(timeout=5) == 0
+    while any(map(alive, pids)):
+        assert time.monotonic() - started < 2.0, "the engine outlived Ctrl+Q"
+        time.sleep(0.02)
+
+
+def test_ctrl_q_during_a_download_quits_at_once(
+    session: Callable[..., Tmux], tmp_path: Path, fake_hub: FakeHub
+) -> None:
+    """A pull in progress (held at the Hub) does not hold up Ctrl+Q."""
+    tmux = session(**{DELAY_ENV: "60"})
+    start(tmux, tmp_path / "story.md")
+    tmux.keys("F5")
+    tmux.wait_for(lambda s: "Nothing downloaded yet" in s)
+    for _ in range(2):
+        tmux.keys("Tab")
+        time.sleep(0.3)
+    tmux.type(test_hub.OFFICIAL_REPO)
+    tmux.wait_for(lambda s: test_hub.OFFICIAL_REPO in s)
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "quantizing" in s, timeout=60)
+    pids = family(tmux.app_pid())
+    started = time.monotonic()
+    tmux.keys("C-q")
+    assert tmux.wait_exit(timeout=5) == 0
+    assert time.monotonic() - started < 2.0
+    while any(map(alive, pids)):
+        assert time.monotonic() - started < 2.0, "a job outlived Ctrl+Q"
+        time.sleep(0.02)
+    models = Path(os.environ.get("XDG_CACHE_HOME", "")) / "quillpen" / "models"
+    assert not list(models.rglob("*.partial"))

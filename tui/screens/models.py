@@ -102,6 +102,9 @@ class ModelsScreen(Screen[None]):
                 yield Switch(hub.is_offline(), id="offline")
         yield Footer()
 
+    def on_unmount(self) -> None:
+        self._cancel.set()  # a pull still running stops at its next chunk or step
+
     def on_mount(self) -> None:
         table = self.query_one(DataTable)
         table.add_columns("Name", "Quant", "Size", "Path")

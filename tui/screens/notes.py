@@ -8,6 +8,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
+from tui.keys import in_key_order
 from tui.story_notes import StoryNotes
 
 
@@ -44,6 +45,9 @@ class NotesScreen(ModalScreen[StoryNotes | None]):
             self.action_cancel()
 
     def action_save(self) -> None:
+        in_key_order(self, self._save)  # after the keys typed just before Ctrl+S
+
+    def _save(self) -> None:
         memory = self.query_one("#memory", TextArea).text
         note = self.query_one("#note", TextArea).text
         self.dismiss(StoryNotes(memory.strip(), note.strip()))

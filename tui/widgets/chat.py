@@ -5,7 +5,8 @@ streamed as they arrive), an input and an "include my draft" check box. It asks 
 through the engine client it is given, like every widget that asks for text, and keeps its
 history per document on disk (:mod:`tui.chat_store`).
 
-Keys (priority bindings, so they win over the input's own keys while the pane has focus):
+Keys (priority bindings, so they win over the input's own keys while the pane has focus; the
+ones that act on the typed text run after the keys read before them, see :mod:`tui.keys`):
 
 - Enter (``chat.send``): send the message (in the input; elsewhere Enter keeps its meaning)
 - Ctrl+J (``chat.newline``): a new line in the message
@@ -42,6 +43,7 @@ from models.sampling import PRESETS, SamplerSettings
 from models.text import printable
 from models.transcript import CHAT_STOPS, Turn, clean_reply
 from tui.chat_store import delete_chat, load_chat, save_chat
+from tui.keys import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
 
 if TYPE_CHECKING:
@@ -242,16 +244,18 @@ class ChatPane(Widget):
             return self.streaming
         return True
 
-    async def action_send(self) -> None:
+    def action_send(self) -> None:
         if self.screen.focused is not self.input:
             raise SkipAction()  # Enter on the check box (or elsewhere) keeps its own meaning
-        await self.send(self.input.text)
+        in_key_order(self, lambda: self.send(self.input.text))  # with every key typed before
 
     def action_newline(self) -> None:
         field = self.input
         if self.screen.focused is not field:
             raise SkipAction()
-        field.replace("\n", *field.selection, maintain_selection_offset=False)
+        in_key_order(
+            self, lambda: field.replace("\n", *field.selection, maintain_selection_offset=False)
+        )
 
     async def action_stop(self) -> None:
         if not self.streaming:
