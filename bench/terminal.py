@@ -38,6 +38,7 @@ ECHO_CHARS = "¤§¶©®±÷þðæøåß¿¡µ¬°¦¨ÆØÅÞÐ¹²³¼½¾×"
 MARKER = "0: the sea was slow"  # the first line of the launch document (its L is the cursor)
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
+sys.path.insert(0, str(ROOT / "bench"))
 
 PROMPT = "The lighthouse keeper climbed the stairs as the storm rolled in from the sea."
 QUILLPEN = Path(sys.executable).with_name("quillpen")
@@ -182,21 +183,11 @@ def build_model(folder: Path, quick: bool) -> Path:
 
 def bare_rate(model: Path, tokens: int) -> float:
     """The reference: llama-cpp-python's own generate loop at all CPU threads."""
-    import llama_cpp
+    from stream_rate import bare_rate as bare
 
     from models.engine import available_threads
 
-    llm = llama_cpp.Llama(str(model), n_ctx=1024, n_threads=available_threads(), verbose=False)
-    ids = llm.tokenize(PROMPT.encode(), add_bos=False)
-    llm.set_seed(7)
-    start, n = time.perf_counter(), 0
-    for _ in llm.generate(ids, top_k=40, top_p=0.95, min_p=0.05, temp=0.8, repeat_penalty=1.15):
-        n += 1
-        if n >= tokens:
-            break
-    rate = n / (time.perf_counter() - start)
-    llm.close()
-    return rate
+    return bare(model, tokens, available_threads())
 
 
 def _ctx(screen: str) -> int:

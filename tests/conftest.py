@@ -64,3 +64,19 @@ def tmux(tmp_path: Path, user_dirs: dict[str, Path]) -> Iterator[Tmux]:
     session = Tmux(f"qpt{os.getpid()}{tmp_path.name[-6:]}", env, tmp_path)
     yield session
     session.stop()
+
+
+@pytest.fixture
+def submitted(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    """Every GenerateRequest the app hands its engine client (which still serves it)."""
+    from models.local_engine import LocalEngine
+
+    sent: list[object] = []
+    original = LocalEngine.submit
+
+    def spy(self: LocalEngine, request: object, *args: object, **kwargs: object) -> int:
+        sent.append(request)
+        return original(self, request, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(LocalEngine, "submit", spy)
+    return sent

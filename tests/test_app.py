@@ -13,7 +13,6 @@ from textual.widgets import TextArea
 
 from models.engine import Engine
 from models.engine_client import GenerateRequest
-from models.local_engine import LocalEngine
 from models.prompts import build
 from tui import document as docs
 from tui.app import QuillpenApp
@@ -445,18 +444,11 @@ async def test_f6_offers_alternatives_and_inserts_the_pick(tmp_path: Path, tiny_
 
 
 async def test_f8_memory_and_note_steer_the_prompt(
-    tmp_path: Path, tiny_gguf: Path, tiny_engine: Engine, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_gguf: Path, tiny_engine: Engine, submitted: list[GenerateRequest]
 ) -> None:
     from tui.screens.notes import NotesScreen
 
-    sent: list[GenerateRequest] = []
-    original = LocalEngine.submit
-
-    def spy(self: LocalEngine, request: GenerateRequest, *args: Any, **kwargs: Any) -> int:
-        sent.append(request)
-        return original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(LocalEngine, "submit", spy)
+    sent = submitted
     path = tmp_path / "n.md"
     app = make_app(path, tiny_gguf, continue_tokens=5)
     async with app.run_test(size=(100, 30)) as pilot:

@@ -64,19 +64,9 @@ async def test_ctrl_q_in_a_burst_asks_about_the_text_typed_before_it(tmp_path: P
 
 
 async def test_tab_in_a_burst_continues_after_the_text_typed_before_it(
-    tmp_path: Path, tiny_gguf: Path, monkeypatch: Any
+    tmp_path: Path, tiny_gguf: Path, submitted: list[Any]
 ) -> None:
-    from models.engine_client import GenerateRequest
-    from models.local_engine import LocalEngine
-
-    sent: list[GenerateRequest] = []
-    original = LocalEngine.submit
-
-    def spy(self: LocalEngine, request: GenerateRequest, *args: Any, **kwargs: Any) -> int:
-        sent.append(request)
-        return original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(LocalEngine, "submit", spy)
+    sent = submitted
     app = QuillpenApp(tmp_path / "s.md", model=str(tiny_gguf), settings=Settings())
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 30)

@@ -78,6 +78,30 @@ def typed(tmux: Tmux) -> None:
     tmux.wait_for(lambda s: TYPED in s)
 
 
+def pull_until_quantizing(tmux: Tmux) -> None:
+    """F5, pull the fake Hub's checkpoint by repo id, wait for its quantize step."""
+    tmux.keys("F5")
+    tmux.wait_for(lambda s: "Nothing downloaded yet" in s)  # mounted, the name field focused
+    for _ in range(2):  # name → quant → repo field (focus moves show nothing to wait for)
+        tmux.keys("Tab")
+        time.sleep(0.3)
+    tmux.type(test_hub.OFFICIAL_REPO)
+    tmux.wait_for(lambda s: test_hub.OFFICIAL_REPO in s)
+    tmux.keys("Enter")
+    tmux.wait_for(lambda s: "quantizing" in s, timeout=60)
+
+
+def streaming(session: Callable[..., Tmux], story: Path, model: Path) -> Tmux:
+    """The app, slowed, streaming a continuation of the typed text."""
+    tmux = session(**{engine_hooks.HOOK_ENV: engine_hooks.spec("slow")})
+    start(tmux, story, "--model", str(model))
+    tmux.wait_for(lambda s: "│ ready" in s)
+    typed(tmux)
+    tmux.keys("Tab")
+    tmux.wait_for(lambda s: "generating" in s)
+    return tmux
+
+
 def journal_of(story: Path) -> str | None:
     return read_journal(Document(path=story))
 
@@ -117,12 +141,7 @@ def test_while_the_model_loads(
 
 def test_while_text_streams(session: Callable[..., Tmux], tmp_path: Path, tiny_gguf: Path) -> None:
     story = tmp_path / "story.md"
-    tmux = session(**{engine_hooks.HOOK_ENV: engine_hooks.spec("slow")})
-    start(tmux, story, "--model", str(tiny_gguf))
-    tmux.wait_for(lambda s: "│ ready" in s)
-    typed(tmux)
-    tmux.keys("Tab")
-    tmux.wait_for(lambda s: "generating" in s)
+    tmux = streaming(session, story, tiny_gguf)
     time.sleep(0.3)
     hang_up(tmux, expect_children=1)
     journal = journal_of(story)
@@ -171,15 +190,7 @@ def test_while_a_pull_quantizes(
     tmux = session(**{DELAY_ENV: "60"})
     start(tmux, story)
     typed(tmux)
-    tmux.keys("F5")
-    tmux.wait_for(lambda s: "Nothing downloaded yet" in s)  # mounted, the name field focused
-    for _ in range(2):  # name → quant → repo field (focus moves show nothing to wait for)
-        tmux.keys("Tab")
-        time.sleep(0.3)
-    tmux.type(test_hub.OFFICIAL_REPO)
-    tmux.wait_for(lambda s: test_hub.OFFICIAL_REPO in s)
-    tmux.keys("Enter")
-    tmux.wait_for(lambda s: "quantizing" in s, timeout=60)
+    pull_until_quantizing(tmux)
     models = Path(os.environ.get("XDG_CACHE_HOME", "")) / "quillpen" / "models"
     deadline = time.monotonic() + 10
     while not list(models.rglob("*.partial")) and time.monotonic() < deadline:
@@ -226,15 +237,7 @@ def test_ctrl_q_during_a_download_quits_at_once(
     """A pull in progress (held at the Hub) does not hold up Ctrl+Q."""
     tmux = session(**{DELAY_ENV: "60"})
     start(tmux, tmp_path / "story.md")
-    tmux.keys("F5")
-    tmux.wait_for(lambda s: "Nothing downloaded yet" in s)
-    for _ in range(2):
-        tmux.keys("Tab")
-        time.sleep(0.3)
-    tmux.type(test_hub.OFFICIAL_REPO)
-    tmux.wait_for(lambda s: test_hub.OFFICIAL_REPO in s)
-    tmux.keys("Enter")
-    tmux.wait_for(lambda s: "quantizing" in s, timeout=60)
+    pull_until_quantizing(tmux)
     pids = family(tmux.app_pid())
     started = time.monotonic()
     tmux.keys("C-q")
@@ -245,3 +248,21 @@ def test_ctrl_q_during_a_download_quits_at_once(
         time.sleep(0.02)
     models = Path(os.environ.get("XDG_CACHE_HOME", "")) / "quillpen" / "models"
     assert not list(models.rglob("*.partial"))
+
+
+def test_sigterm_ends_it_the_same_way(
+    session: Callable[..., Tmux], tmp_path: Path, tiny_gguf: Path
+) -> None:
+    import signal
+
+    story = tmp_path / "story.md"
+    tmux = streaming(session, story, tiny_gguf)
+    pids = family(tmux.app_pid())
+    assert len(pids) >= 2
+    started = time.monotonic()
+    os.kill(pids[0], signal.SIGTERM)
+    while any(map(alive, pids)):
+        assert time.monotonic() - started < 2.0, "still running 2 s after SIGTERM"
+        time.sleep(0.02)
+    journal = journal_of(story)
+    assert journal is not None and journal.startswith(TYPED)
