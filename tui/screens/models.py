@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from textual import on, work
 from textual.app import ComposeResult
@@ -30,8 +30,14 @@ from models.errors import QuillpenError
 from models.progress import PullCancelled, callback_progress
 from tui.screens.dialogs import Choice
 
-if TYPE_CHECKING:
-    from tui.app import QuillpenApp
+
+class ModelHost(Protocol):
+    """What this screen needs of the app (not the app class itself: no import circle)."""
+
+    gpu_layers: int | str
+    model_name: str | None
+
+    def use_model(self, path: Path) -> None: ...
 
 
 class ModelsScreen(Screen[None]):
@@ -60,7 +66,7 @@ class ModelsScreen(Screen[None]):
         self._local: list[store.LocalModel] = []
 
     @property
-    def qapp(self) -> QuillpenApp:
+    def qapp(self) -> ModelHost:
         return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
