@@ -12,6 +12,23 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+_NAMES = {"escape": "Esc", "pageup": "PgUp", "pagedown": "PgDn", "delete": "Delete"}
+_MODIFIERS = {"ctrl": "Ctrl", "shift": "Shift", "alt": "Alt", "meta": "Meta", "super": "Super"}
+
+
+def key_label(key: str) -> str:
+    """A key as people read it: ``ctrl+s`` → ``Ctrl+S``, ``escape`` → ``Esc``, ``f1`` → ``F1``."""
+    parts = key.strip().split("+")
+    *mods, name = parts
+    if name in _NAMES:
+        name = _NAMES[name]
+    elif len(name) > 1 and name[0] == "f" and name[1:].isdigit():
+        name = name.upper()  # F1
+    elif len(name) > 1 or mods:
+        name = name.title() if len(name) > 1 else name.upper()  # Enter, Ctrl+S
+    # a lone letter stays as typed: "q", not "Q" (which reads as Shift+Q)
+    return "+".join([*(_MODIFIERS.get(m, m.title()) for m in mods), name])
+
 
 def binding_rows(
     groups: Iterable[tuple[str, Iterable[BindingType]]], keymap: dict[str, str]
@@ -23,7 +40,8 @@ def binding_rows(
             if not isinstance(b, Binding) or not b.description:
                 continue
             keys = keymap.get(b.id, b.key) if b.id else b.key
-            rows.append((where, keys.replace(",", " / "), b.description, b.id or ""))
+            shown = " / ".join(key_label(k) for k in keys.split(","))
+            rows.append((where, shown, b.description, b.id or ""))
     return rows
 
 
