@@ -933,7 +933,7 @@ def test_generate_gpu_layers_on_a_cpu_only_build(
             ("--gpu-layers", GPU_LAYERS_HELP),
         ),
         (("--gpu-layers", "lots"), ("--gpu-layers", GPU_LAYERS_HELP)),
-        (("generate", "--max-tokens", "many", "hi"), ("--max-tokens", "invalid int value")),
+        (("generate", "--max-tokens", "many", "hi"), ("--max-tokens", "a whole number")),
     ],
     ids=["generate-gpu-layers-lots", "app-gpu-layers-lots", "generate-max-tokens-word"],
 )

@@ -101,3 +101,46 @@ def test_list_empty_then_doctor() -> None:
 def test_offline_pull_without_cache_fails_clearly() -> None:
     res = quillpen("models", "pull", "gpt2", "--offline", env={"HF_ENDPOINT": "http://127.0.0.1:9"})
     assert_clean_error(res, "offline")
+
+
+def test_generate_max_tokens_zero_writes_nothing(tiny_gguf: Path) -> None:
+    run = quillpen("generate", "--model", str(tiny_gguf), "--max-tokens", "0", "Once")
+    assert run.returncode == 0 and run.stdout == "" and run.stderr == ""
+    bad = quillpen("generate", "--model", str(tiny_gguf), "--max-tokens", "-3", "Once")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert (
+        bad.stderr.strip()
+        .splitlines()[-1]
+        .endswith("--max-tokens: takes a whole number, 0 or more")
+    )
+
+
+def test_offline_in_config_holds_for_the_cli(user_dirs: dict[str, Path]) -> None:
+    config = user_dirs["config"] / "quillpen"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text("offline = true\n")
+    run = quillpen("doctor")
+    assert run.returncode == 0 and "offline:     yes" in run.stdout
+    pull = quillpen("models", "pull", "gpt2")  # nothing cached: says so, without a connection
+    assert_clean_error(pull, "offline")
+
+
+def test_verbose_app_logs_to_a_file_not_the_screen(user_dirs: dict[str, Path]) -> None:
+    import logging
+
+    from tui import cli
+
+    root = logging.getLogger()
+    saved = root.handlers[:]
+    root.handlers = []
+    try:
+        cli._setup(cli.app_parser().parse_args(["-v"]), app=True)
+        [handler] = root.handlers
+        assert isinstance(handler, logging.FileHandler)
+        assert Path(handler.baseFilename) == user_dirs["state"] / "quillpen" / "quillpen.log"
+        logging.getLogger("quillpen.test").info("hello")
+        handler.flush()
+        assert "hello" in Path(handler.baseFilename).read_text()
+        handler.close()
+    finally:
+        root.handlers = saved

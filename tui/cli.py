@@ -35,6 +35,16 @@ def _cpu_repack(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def _count(value: str) -> int:
+    try:
+        number = int(value)
+    except ValueError:
+        number = -1
+    if number < 0:
+        raise argparse.ArgumentTypeError("takes a whole number, 0 or more")
+    return number
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--offline",
@@ -92,7 +102,9 @@ def tool_parser() -> argparse.ArgumentParser:
     gen = sub.add_parser("generate", help="continue PROMPT and stream it to stdout")
     gen.add_argument("prompt", nargs="?", help="the text to continue (default: read stdin)")
     gen.add_argument("--model", default=catalog.DEFAULT_MODEL)
-    gen.add_argument("--max-tokens", type=int, default=80)
+    gen.add_argument(
+        "--max-tokens", type=_count, default=80, help="at most this many tokens (0: none)"
+    )
     gen.add_argument("--temperature", type=float)
     gen.add_argument("--top-p", type=float)
     gen.add_argument("--top-k", type=int)
@@ -115,17 +127,27 @@ def _err(msg: str) -> None:
     print(f"quillpen: {msg}", file=sys.stderr)
 
 
-def _setup(args: argparse.Namespace) -> None:
+def _setup(args: argparse.Namespace, *, app: bool = False) -> None:
+    from models import locations
     from models.hub import set_offline
+    from tui import config
 
-    set_offline(args.offline)
+    set_offline(args.offline or config.load().offline)  # --offline, HF_HUB_OFFLINE or config
     if not args.verbose:
         # huggingface_hub prints its retries itself; we print one clear line instead.
         os.environ.setdefault("HF_HUB_VERBOSITY", "error")
         logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
+    handler: logging.Handler = logging.StreamHandler(sys.stderr)
+    if app and args.verbose:  # the app owns the terminal: its log goes to a file
+        log_file = locations.state_dir() / "quillpen.log"
+        handler = logging.FileHandler(log_file, encoding="utf-8")
+        print(f"quillpen: logging to {log_file}", file=sys.stderr)
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+        if app
+        else "%(levelname)s %(name)s: %(message)s",
+        handlers=[handler],
     )
     # llama.cpp's own error lines would add to (or, in the app, draw over) our one clear line;
     # Engine.load puts their reason in its message. -v shows them all.
@@ -192,6 +214,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
     except UnicodeError:
         raise QuillpenError("the prompt is not UTF-8 text") from None
     path = store.resolve(args.model)
+    if args.max_tokens == 0:
+        return 0  # nothing to write (the model is still checked to exist)
     repack = decide(_repack_setting(args))
     engine = Engine.load(
         path, gpu_layers=args.gpu_layers, threads=args.threads, extra_bufts=repack.extra_bufts
@@ -290,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     tool = bool(argv) and argv[0] in SUBCOMMANDS
     args = (tool_parser() if tool else app_parser()).parse_args(argv)
-    _setup(args)
+    _setup(args, app=not tool)
     if tool:
         _end_jobs_on_hangup()
     try:
