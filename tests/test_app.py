@@ -104,11 +104,14 @@ async def test_save_writes_file_and_clears_dirty_mark(tmp_path: Path, tiny_gguf:
     async with app.run_test() as pilot:
         assert app.editor.text == POEM
         assert app.sub_title == "poem.md"
-        await pilot.press("end", *"!")
+        assert app.editor.cursor_location == app.editor.document.end  # opened at its end
+        await pilot.press("ctrl+home", "end", *"!")
         assert app.sub_title.endswith("●")
         await pilot.press("ctrl+s")
         assert path.read_text() == "The moon is a lantern,!\nthe sea a slow drum.\n"
         assert app.sub_title == "poem.md"
+        await pilot.press("ctrl+end", *"Ebb.")
+        assert app.editor.text.endswith("drum.\nEbb.")
         assert not list(tmp_path.glob(".poem.md.*"))  # no temp files left behind
 
 
@@ -252,7 +255,7 @@ async def test_keymap_from_config_remaps_continue(tmp_path: Path, tiny_gguf: Pat
         assert len(app.editor.text) > 2
         await pilot.press("f1")
         rows = app.screen.rows  # type: ignore[attr-defined]
-        assert ("Editor", "f9", "Continue", "editor.continue") in rows
+        assert ("Editor", "F9", "Continue", "editor.continue") in rows
 
 
 async def test_malformed_config_gives_defaults_and_a_warning(user_dirs: dict[str, Path]) -> None:

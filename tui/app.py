@@ -349,6 +349,7 @@ class QuillpenApp(App[None]):
         self.notes = load_notes(doc.key)
         self._clean_text = None if recovered else text
         self.editor.load_text(text)
+        self.editor.move_cursor(self.editor.document.end)  # Tab continues the text, not its top
         self.editor.clear_marks()
         self.dirty = recovered
         self.chat.set_document(doc.key)

@@ -46,6 +46,10 @@ class WriterEditor(TextArea):
         Binding("tab", "app.continue_text", "Continue", id="editor.continue", priority=True),
         Binding("escape", "app.stop", "Stop", id="editor.stop", show=False),
         Binding("f6", "app.alternatives", "Alternatives", id="editor.alternatives", show=False),
+        Binding("ctrl+home", "document_start", "Start of document", id="editor.start", show=False),
+        Binding("ctrl+end", "document_end", "End of document", id="editor.end", show=False),
+        Binding("ctrl+shift+home", "document_start(True)", "Select to start", show=False),
+        Binding("ctrl+shift+end", "document_end(True)", "Select to end", show=False),
     ]
 
     class Journal(Message):
@@ -73,6 +77,12 @@ class WriterEditor(TextArea):
         self._generating_edit = False
         self.last_prompt_tokens = 0
         self.hidden_chars = 0
+
+    def action_document_start(self, select: bool = False) -> None:
+        self.move_cursor((0, 0), select=select)
+
+    def action_document_end(self, select: bool = False) -> None:
+        self.move_cursor(self.document.end, select=select)
 
     # Marks -----------------------------------------------------------------------------------
     def get_line(self, line_index: int) -> Text:
