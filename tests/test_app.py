@@ -243,6 +243,14 @@ async def test_command_palette_offers_the_actions(tmp_path: Path, tiny_gguf: Pat
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in ("Save", "Open file…", "Help", "Models", "Stop generating", "Show chat"):
             assert title in titles
+        for title in ("Undo", "Redo", "Chat: regenerate", "Chat: insert reply", "Chat: clear"):
+            assert title in titles
+        grown = app.editor.text
+        await pilot.press("ctrl+p", *"undo")
+        await pilot.pause(0.3)
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.editor.text == "Dawn")  # the continuation, undone
+        assert grown != "Dawn"
 
 
 async def test_keymap_from_config_remaps_continue(tmp_path: Path, tiny_gguf: Path) -> None:

@@ -28,6 +28,7 @@ from tui.messages import (
     ModelReady,
     deliver,
 )
+from tui.screens.dialogs import Choice
 from tui.widgets.chat import (
     CSS_FILE,
     STOPPED_NOTE,
@@ -310,9 +311,16 @@ async def test_regenerate_insert_copy_clear(tiny_gguf: Path) -> None:
         assert app.clipboard == pane.history[1].content
         assert any(n.message == "Copied" for n in app._notifications)
 
-        await pilot.press("ctrl+l")
+        await pilot.press("ctrl+l")  # asks first; Esc keeps everything
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.press("escape")
         await pilot.pause()
-        assert pane.history == [] and not pane.log_view.children
+        assert len(pane.history) == 2 and chat_path("doc-r").exists()
+        await pilot.press("ctrl+l")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.click("#clear")
+        await wait_until(pilot, lambda: not pane.log_view.children)
+        assert pane.history == []
         assert not chat_path("doc-r").exists() and load_chat("doc-r") == []
 
 

@@ -608,6 +608,21 @@ class QuillpenApp(App[None]):
         yield SystemCommand(
             "Stop generating", "Stop the running continuation (Esc)", self.action_stop
         )
+        yield SystemCommand("Undo", "Undo the last edit or continuation (Ctrl+Z)", self.editor.undo)
+        yield SystemCommand("Redo", "Redo (Ctrl+Y)", self.editor.redo)
+        chat = self.chat
+        yield SystemCommand("Chat: regenerate", "A new last reply (Ctrl+R)", chat.action_regenerate)
+        yield SystemCommand(
+            "Chat: insert reply",
+            "Put the last reply at the cursor (Ctrl+T)",
+            chat.action_insert_reply,
+        )
+        yield SystemCommand(
+            "Chat: copy reply", "Copy the last reply (Ctrl+K)", chat.action_copy_reply
+        )
+        yield SystemCommand(
+            "Chat: clear", "Clear the chat and its history (Ctrl+L)", chat.action_clear
+        )
         yield SystemCommand("Save", "Save the document (Ctrl+S)", self.action_save)
         yield SystemCommand(
             "Save as…",

@@ -14,7 +14,7 @@ ones that act on the typed text run after the keys read before them, see :mod:`t
 - Ctrl+R (``chat.regenerate``): replace the last reply with a new one
 - Ctrl+T (``chat.insert``): post :class:`ChatPane.InsertReply` with the last reply
 - Ctrl+K (``chat.copy``): copy the last reply (OSC 52, and pyperclip when installed)
-- Ctrl+L (``chat.clear``): clear the chat and its saved history
+- Ctrl+L (``chat.clear``): clear the chat and its saved history (asks first)
 
 While a reply streams, Enter (and Ctrl+R) are ignored with a notice: one reply at a time; press
 Escape first to stop it. Styles live in ``chat.tcss`` next to this file (``CSS_FILE``).
@@ -45,6 +45,7 @@ from models.transcript import CHAT_STOPS, Turn, clean_reply
 from tui.chat_store import delete_chat, load_chat, save_chat
 from tui.keys import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
+from tui.screens.dialogs import Choice
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
@@ -312,7 +313,28 @@ class ChatPane(Widget):
             pass
         self.notify("Copied")
 
-    async def action_clear(self) -> None:
+    def action_clear(self) -> None:
+        """Ctrl+L: clear the chat and its saved history, after asking (it cannot be undone)."""
+        if not self.history and not self.streaming:
+            self.notify("The chat is empty")
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "clear":
+                self.call_later(self.clear)
+
+        turns = len(self.history)
+        self.app.push_screen(
+            Choice(
+                f"Clear this chat ({turns} message{'s' if turns != 1 else ''})? "
+                "Its saved history is deleted too.",
+                [("clear", "Clear"), ("cancel", "Cancel")],
+            ),
+            answer,
+        )
+
+    async def clear(self) -> None:
+        """Clear the chat and delete its saved history now."""
         if self.streaming:
             self._cancel()
             await self._abandon()
