@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -446,9 +446,30 @@ class QuillpenApp(App[None]):
         if choice == "overwrite":
             self._write(None)
 
-    def _save_as(self, path: Path | None) -> None:
-        if path is not None:
-            self._write(path)
+    def _save_as(self, path: Path | None, then: Callable[[], object] | None = None) -> None:
+        """Save under ``path`` (asking before replacing another file), then run ``then``."""
+        if path is None:
+            return
+        target = path.expanduser()
+        if target.is_dir():
+            self.notify(f"{target} is a folder: give a file name", title="Not saved")
+            return
+
+        def write() -> None:
+            if self._write(target) and then is not None:
+                then()
+
+        current = self.document.path
+        if target.exists() and not (current is not None and _same_file(current, target)):
+            self.push_screen(
+                Choice(
+                    f"{target} already exists. Replace it with this document?",
+                    [("replace", "Replace"), ("cancel", "Cancel")],
+                ),
+                lambda choice: write() if choice == "replace" else None,
+            )
+            return
+        write()
 
     def _write(self, path: Path | None, *, quiet: bool = False) -> bool:
         try:
@@ -510,8 +531,8 @@ class QuillpenApp(App[None]):
 
         def answer(choice: str | None) -> None:
             if choice == "save":
-                if self.document.path is None:
-                    self.notify("Save with Ctrl+S first: this document has no file name yet.")
+                if self.document.path is None:  # untitled: ask for a name, then go on
+                    self.push_screen(AskPath("Save as:"), lambda path: self._save_as(path, then))
                     return
                 if self._write(None):
                     then()
@@ -656,6 +677,13 @@ class QuillpenApp(App[None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.name} stopped: {event.worker.error}", severity="error")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
+    except OSError:
+        return False
 
 
 def launch(args: Namespace) -> int:

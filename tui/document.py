@@ -117,7 +117,9 @@ class Document:
         chosen = path or self.path
         if chosen is None:  # (Path("") would be ".", the current folder)
             raise QuillpenError("this document has no file name yet")
-        target = Path(chosen).expanduser()
+        link = Path(chosen).expanduser()
+        # Through a symlink, write the file it points to: the link stays a link.
+        target = Path(os.path.realpath(link)) if link.is_symlink() else link
         data = self._encode(text.replace("\n", self.newline))
         folder = target.parent if str(target.parent) else Path(".")
         try:
@@ -145,8 +147,8 @@ class Document:
             raise QuillpenError(
                 f"cannot save {target}: {reason}; your text is still here"
             ) from None
-        self.path = target
-        self.disk = DiskState.of(target)
+        self.path = link
+        self.disk = DiskState.of(link)
         _remove_stale_temps(target)
 
     def _encode(self, text: str) -> bytes:

@@ -1,0 +1,83 @@
+"""Saving never loses or misplaces text: save-as asks before replacing a file, a symlink stays a
+link (its target gets the text), and "Save" for an untitled document asks for a name."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import wait_until
+from textual.pilot import Pilot
+
+from tui.app import QuillpenApp
+from tui.config import Settings
+from tui.document import Document
+from tui.screens.dialogs import AskPath, Choice
+
+
+async def answer_path(pilot: Pilot[object], app: QuillpenApp, target: Path) -> None:
+    await wait_until(pilot, lambda: isinstance(app.screen, AskPath))
+    app.screen.query_one("Input").value = str(target)  # type: ignore[attr-defined]
+    await pilot.press("enter")
+
+
+async def test_save_as_onto_another_file_asks_first(tmp_path: Path) -> None:
+    other = tmp_path / "other.md"
+    other.write_text("Someone else's poem.\n")
+    app = QuillpenApp(None, settings=Settings())
+    async with app.run_test() as pilot:
+        await pilot.press(*"My draft")
+        await pilot.press("ctrl+s")
+        await answer_path(pilot, app, other)
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        assert "already exists" in app.screen.question  # type: ignore[attr-defined]
+        await pilot.click("#cancel")
+        await pilot.pause()
+        assert other.read_text() == "Someone else's poem.\n"  # untouched
+        assert app.document.path is None and app.sub_title.endswith("●")
+        await pilot.press("ctrl+s")
+        await answer_path(pilot, app, other)
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.click("#replace")
+        await wait_until(pilot, lambda: other.read_text() == "My draft")
+        assert app.document.path == other
+        await pilot.press(*"!", "ctrl+s")  # its own file now: no question
+        await wait_until(pilot, lambda: other.read_text() == "My draft!")
+
+
+async def test_a_folder_is_not_a_file_name(tmp_path: Path) -> None:
+    app = QuillpenApp(None, settings=Settings())
+    async with app.run_test() as pilot:
+        await pilot.press(*"text", "ctrl+s")
+        await answer_path(pilot, app, tmp_path)
+        await pilot.pause()
+        assert any("is a folder" in n.message for n in app._notifications)
+        assert app.editor.text == "text" and app.document.path is None
+
+
+def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
+    real = tmp_path / "drafts" / "poem.md"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "poem.md"
+    link.symlink_to(real)
+    doc, text = Document.open(link)
+    assert text == "old\n"
+    doc.save("new\n")
+    assert link.is_symlink() and link.resolve() == real.resolve()
+    assert real.read_text() == "new\n"
+    assert doc.path == link and not doc.changed_on_disk()
+    assert not list(tmp_path.glob(".poem.md.*")) and not list(real.parent.glob(".poem.md.*"))
+
+
+async def test_unsaved_untitled_save_asks_a_name_then_goes_on(tmp_path: Path) -> None:
+    target = tmp_path / "kept.md"
+    app = QuillpenApp(None, settings=Settings())
+    async with app.run_test() as pilot:
+        await pilot.press(*"Keep me")
+        await pilot.press("ctrl+n")  # a new document: first, what about this one?
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        await pilot.click("#save")
+        await answer_path(pilot, app, target)
+        await wait_until(pilot, lambda: target.exists())
+        assert target.read_text() == "Keep me"
+        await wait_until(pilot, lambda: app.editor.text == "" and app.document.path is None)
