@@ -81,3 +81,27 @@ async def test_unsaved_untitled_save_asks_a_name_then_goes_on(tmp_path: Path) ->
         await wait_until(pilot, lambda: target.exists())
         assert target.read_text() == "Keep me"
         await wait_until(pilot, lambda: app.editor.text == "" and app.document.path is None)
+
+
+async def test_an_untitled_draft_is_offered_back_after_a_crash(tmp_path: Path) -> None:
+    from tui import document as docs
+
+    crashed = QuillpenApp(None, settings=Settings())
+    async with crashed.run_test() as pilot:
+        await pilot.press(*"Lost at sea")
+        crashed.flush_journal()  # what the half-second timer does; then kill -9 (no cleanup)
+        assert docs.read_journal(Document()) == "Lost at sea"
+        crashed.dirty = False
+        crashed.editor.load_text("")
+        crashed._clean_text = ""  # (leave without the quit path's cleanup)
+    again = QuillpenApp(None, settings=Settings())
+    async with again.run_test() as pilot:
+        await pilot.pause()
+        assert again.editor.text == "Lost at sea" and again.sub_title.endswith("●")
+        assert any("untitled draft" in n.message for n in again._notifications)
+        await pilot.press(*" found")  # the next keystrokes add to it, never replace it
+        again.flush_journal()
+        assert docs.read_journal(Document()) == "Lost at sea found"
+        again.discard_recovery()
+        await pilot.pause()
+        assert again.editor.text == "" and docs.read_journal(Document()) is None

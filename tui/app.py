@@ -196,9 +196,25 @@ class QuillpenApp(App[None]):
 
     def _open_initial(self) -> None:
         if self.file is None:
-            self._set_document(Document(), "")
+            self._start_untitled()
             return
         self._open_path(self.file)
+
+    def _start_untitled(self) -> None:
+        """An untitled document: the draft a crash left behind, if any, else empty."""
+        doc = Document()
+        recovered = docs.read_journal(doc)
+        if not recovered:
+            self._set_document(doc, "")
+            return
+        self._set_document(doc, recovered, recovered=True)
+        self.notify(
+            "Recovered an untitled draft from the last session (shown now). Save it with "
+            "Ctrl+S, or run 'Discard recovered text' from the palette (Ctrl+P).",
+            title="Recovered",
+            severity="warning",
+            timeout=15,
+        )
 
     def load_model(self, reference: str | None) -> None:
         """Find the model (no download) and start its engine; say what is missing."""
@@ -472,6 +488,7 @@ class QuillpenApp(App[None]):
         write()
 
     def _write(self, path: Path | None, *, quiet: bool = False) -> bool:
+        old_journal = docs.journal_path(self.document)  # a save-as moves the document's key
         try:
             self.document.save(self.editor.text, path)
         except QuillpenError as exc:
@@ -484,6 +501,7 @@ class QuillpenApp(App[None]):
         self.dirty = False
         self._clean_text = self.editor.text
         docs.clear_journal(self.document)
+        old_journal.unlink(missing_ok=True)
         if self.notes != StoryNotes():
             save_notes(self.document.key, self.notes)
         self.chat.set_document(self.document.key, keep_history=True)
@@ -494,7 +512,7 @@ class QuillpenApp(App[None]):
 
     def action_new(self) -> None:
         """Start an untitled document (asks first if there are unsaved changes)."""
-        in_key_order(self, lambda: self._unless_unsaved(lambda: self._set_document(Document(), "")))
+        in_key_order(self, lambda: self._unless_unsaved(self._start_untitled))
 
     def action_notes(self) -> None:
         """F8: edit the memory and author's note of this document."""
@@ -566,6 +584,8 @@ class QuillpenApp(App[None]):
         self.dirty = False
         if self.document.path is not None:
             self._open_path(self.document.path)
+        else:
+            self._set_document(Document(), "")
 
     # Other panes -----------------------------------------------------------------------------
     @on(ChatPane.InsertReply)
