@@ -14,12 +14,14 @@ from textual.widgets import TextArea
 from models.engine import Engine
 from models.engine_client import GenerateRequest
 from models.prompts import build
+from models.sampling import SamplerSettings
 from tui import document as docs
 from tui.app import QuillpenApp
 from tui.config import Settings
 from tui.screens.dialogs import AskPath, Choice
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.widgets.editor import WriterEditor
 
 POEM = "The moon is a lantern,\nthe sea a slow drum.\n"
 
@@ -497,3 +499,35 @@ async def test_app_engine_uses_every_cpu(tmp_path: Path, tiny_gguf: Path) -> Non
         assert app.engine.model.threads == available_threads()
     chosen = QuillpenApp(None, threads=3, settings=Settings())
     assert chosen.threads == 3
+
+
+async def test_one_undo_removes_a_long_continuation_whole(
+    tmp_path: Path, tiny_gguf: Path, slow_stream: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """200 tokens arrive in far more chunks than Textual keeps undo steps by default (50)."""
+    import tui.app
+
+    monkeypatch.setattr(tui.app, "UI_SHARE", 1e9)  # the fastest flush rate, whatever the redraw
+    chunks: list[int] = []
+    original = WriterEditor.on_generation_chunk
+
+    def count(self: WriterEditor, message: Any) -> None:
+        chunks.append(1)
+        original(self, message)
+
+    monkeypatch.setattr(WriterEditor, "on_generation_chunk", count)
+    app = make_app(
+        tmp_path / "s.md", tiny_gguf, continue_tokens=200, sampler=SamplerSettings(seed=3)
+    )
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Before", "enter", *"the storm")
+        typed = app.editor.text
+        await pilot.press("tab")
+        await finished(pilot, app)
+        assert app.last_stats.generated_tokens > 100 and len(chunks) > 60
+        assert len(app.editor.text) > len(typed)
+        await pilot.press("ctrl+z")
+        assert app.editor.text == typed
+        await pilot.press("ctrl+z")  # and the typing before it is still undoable
+        assert app.editor.text != typed

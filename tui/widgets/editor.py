@@ -188,8 +188,16 @@ class WriterEditor(TextArea):
             result = self.insert(text, mark.end, maintain_selection_offset=not follow)
         finally:
             self._generating_edit = False
-        if self.history._undo_stack:
-            self._gen_edits.add(id(self.history._undo_stack[-1][-1]))
+        stack = self.history._undo_stack
+        if stack:
+            self._gen_edits.add(id(stack[-1][-1]))
+            # Each chunk is its own batch to Textual, which keeps 50: join it to the chunks
+            # before it as it comes, so a long continuation never pushes older steps out.
+            if len(stack) >= 2 and all(
+                id(e) in self._gen_edits for batch in (stack[-1], stack[-2]) for e in batch
+            ):
+                last = stack.pop()
+                stack[-1].extend(last)
         old_end = mark.end
         mark.end = result.end_location
         for other in self.marks:  # marks after the insertion point move along
