@@ -33,6 +33,10 @@ class StoryPrompt:
     """Characters at the start of the document the model cannot see."""
     story_tokens: int
     window: int
+    memory_cut: int = 0
+    """Tokens of the memory left out (it keeps its first MEMORY_MAX)."""
+    note_cut: int = 0
+    """Tokens of the author's note left out (it keeps its first NOTE_MAX)."""
 
     @property
     def used(self) -> int:
@@ -62,12 +66,9 @@ def fit_story(
     """Tokens of memory + the story's tail (+ note) leaving ``max_new`` for the continuation."""
     window = tok.n_ctx_train
     max_new = max(1, min(max_new, window // 2))
-    mem = _head(tok.tokenize(memory.strip() + "\n\n"), MEMORY_MAX) if memory.strip() else []
-    note_tokens = (
-        _head(tok.tokenize(f"\n[Author's note: {note.strip()}]\n"), NOTE_MAX)
-        if note.strip()
-        else []
-    )
+    whole_mem = tok.tokenize(memory.strip() + "\n\n") if memory.strip() else []
+    whole_note = tok.tokenize(f"\n[Author's note: {note.strip()}]\n") if note.strip() else []
+    mem, note_tokens = _head(whole_mem, MEMORY_MAX), _head(whole_note, NOTE_MAX)
     budget = max(1, window - max_new - len(mem) - len(note_tokens))
 
     # Start near where the budget is likely to fall (≈4 chars a token, with slack), then step.
@@ -90,4 +91,11 @@ def fit_story(
     elif note_tokens:
         story = note_tokens + story
     tokens = mem + story
-    return StoryPrompt(tokens=tokens, hidden_chars=cut, story_tokens=len(story), window=window)
+    return StoryPrompt(
+        tokens=tokens,
+        hidden_chars=cut,
+        story_tokens=len(story),
+        window=window,
+        memory_cut=len(whole_mem) - len(mem),
+        note_cut=len(whole_note) - len(note_tokens),
+    )

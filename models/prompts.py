@@ -58,6 +58,10 @@ class PromptFacts:
     """Characters at the start of the document the model cannot see."""
     dropped_turns: int = 0
     draft_tokens: int = 0
+    memory_cut: int = 0
+    """Tokens of the memory that did not fit its share of the window."""
+    note_cut: int = 0
+    """Tokens of the author's note that did not fit its share."""
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,13 @@ def build(spec: PromptSpec, tok: ChatTokenizer, max_new: int) -> BuiltPrompt:
     if isinstance(spec, StorySpec):
         story = fit_story(tok, spec.text, memory=spec.memory, note=spec.note, max_new=max_new)
         return BuiltPrompt(
-            story.tokens, PromptFacts(prompt_tokens=story.used, hidden_chars=story.hidden_chars)
+            story.tokens,
+            PromptFacts(
+                prompt_tokens=story.used,
+                hidden_chars=story.hidden_chars,
+                memory_cut=story.memory_cut,
+                note_cut=story.note_cut,
+            ),
         )
     if isinstance(spec, ChatSpec):
         chat = build_chat_prompt(

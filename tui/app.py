@@ -17,6 +17,7 @@ from textual.worker import Worker, WorkerState
 
 from models import store
 from models.catalog import DEFAULT_MODEL
+from models.context import MEMORY_MAX, NOTE_MAX
 from models.engine import StreamStats, available_threads
 from models.engine_client import EngineClient, GenerateRequest
 from models.errors import QuillpenError
@@ -27,7 +28,7 @@ from models.sampling import SamplerSettings, preset
 from models.text import printable
 from tui import config as config_mod
 from tui import document as docs
-from tui import hangup
+from tui import hangup, keymap
 from tui.document import Document, NotUtf8
 from tui.keys import in_key_order
 from tui.messages import (
@@ -116,6 +117,7 @@ class QuillpenApp(App[None]):
         self.model_name: str | None = None
         self.last_stats = StreamStats()
         self._idle = "no model"
+        self._cuts_told: tuple[int, int] = (0, 0)
         """Facts about the last generation (tokens, speed, why it stopped)."""
         self._journal_timer: Any = None
         self.editor = WriterEditor(id="editor")
@@ -172,7 +174,13 @@ class QuillpenApp(App[None]):
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
-        for warning in self.settings.warnings:
+        warnings = [*self.settings.warnings, *keymap.problems(self.settings.keymap, contexts())]
+        if self.settings.theme not in self.available_themes:
+            warnings.append(
+                f"theme {self.settings.theme!r} is not one of Textual's themes; using "
+                f"textual-dark (Ctrl+P → 'Change theme' lists them)"
+            )
+        for warning in warnings:
             self.notify(warning, title="Settings", severity="warning", timeout=8)
         self._open_initial()
         self.call_after_refresh(self.load_model, self.model_ref)
@@ -343,7 +351,23 @@ class QuillpenApp(App[None]):
     @on(GenerationStarted)
     def _generation_started(self, message: GenerationStarted) -> None:
         self.status.context_used = message.prompt_tokens
-        self.status.hidden_chars = message.facts.hidden_chars
+        facts = message.facts
+        self.status.hidden_chars = facts.hidden_chars
+        cuts = (facts.memory_cut, facts.note_cut)
+        if any(cuts) and cuts != self._cuts_told:
+            self._cuts_told = cuts
+            parts = [
+                f"the {what}'s last {n} token{'s' if n != 1 else ''}"
+                for what, n in (("memory", facts.memory_cut), ("author's note", facts.note_cut))
+                if n
+            ]
+            self.notify(
+                f"Too long to fit: the model does not see {' or '.join(parts)} "
+                f"(memory keeps {MEMORY_MAX} tokens, the note {NOTE_MAX}). Shorten them in F8.",
+                title="Memory & note",
+                severity="warning",
+                timeout=10,
+            )
 
     @on(GenerationChunk)
     def _generation_chunk(self, message: GenerationChunk) -> None:
@@ -610,22 +634,10 @@ class QuillpenApp(App[None]):
 
     # Screens and commands --------------------------------------------------------------------
     def action_help(self) -> None:
-        groups: list[tuple[str, list[BindingType]]] = [
+        groups: list[tuple[str, Sequence[BindingType]]] = [
             ("App", self.BINDINGS),
             ("Panes", MainScreen.BINDINGS),
-            (
-                "Editor",
-                [
-                    *WriterEditor.BINDINGS,
-                    Binding(
-                        "ctrl+z",
-                        "undo",
-                        "Undo (a whole continuation is one step)",
-                        id="editor.undo",
-                    ),
-                    Binding("ctrl+y", "redo", "Redo", id="editor.redo"),
-                ],
-            ),
+            ("Editor", [*WriterEditor.BINDINGS, *EDITOR_EXTRA]),
             ("Chat", ChatPane.BINDINGS),
             ("Templates", TemplatePane.BINDINGS),
             ("App", [Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")]),
@@ -697,6 +709,30 @@ class QuillpenApp(App[None]):
     def _worker_failed(self, event: Worker.StateChanged) -> None:
         if event.state == WorkerState.ERROR:
             self.notify(f"{event.worker.name} stopped: {event.worker.error}", severity="error")
+
+
+EDITOR_EXTRA = [
+    Binding("ctrl+z", "undo", "Undo (a whole continuation is one step)", id="editor.undo"),
+    Binding("ctrl+y", "redo", "Redo", id="editor.redo"),
+]
+"""TextArea's own keys, named here for F1 and the keymap."""
+
+
+def contexts() -> list[keymap.Context]:
+    """Where keys are live together: each place's bindings with the app's and its screen's."""
+    from tui.screens.models import ModelsScreen
+
+    app, main = QuillpenApp.BINDINGS, MainScreen.BINDINGS
+    return [
+        ("editor", [*app, *main, *WriterEditor.BINDINGS, *EDITOR_EXTRA]),
+        ("chat", [*app, *main, *ChatPane.BINDINGS]),
+        ("templates", [*app, *main, *TemplatePane.BINDINGS]),
+        ("models screen", [*app, *ModelsScreen.BINDINGS]),
+        ("alternatives", [*app, *AlternativesScreen.BINDINGS]),
+        ("notes", [*app, *NotesScreen.BINDINGS]),
+        ("help", [*app, *HelpScreen.BINDINGS]),
+        ("dialogs", [*app, *Choice.BINDINGS]),
+    ]
 
 
 def _same_file(a: Path, b: Path) -> bool:

@@ -104,8 +104,62 @@ def load(path: Path | None = None) -> Settings:
             f"{path.name}: cpu_repack must be one of {', '.join(CPU_REPACK)}; using auto"
         )
         settings.cpu_repack = "auto"
-    settings.continue_tokens = max(1, min(int(settings.continue_tokens), 512))
+    _check_ranges(settings, path.name)
     return settings
+
+
+# (lowest, highest) allowed; None: no bound on that side.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "threads": (1, 512),
+    "continue_tokens": (1, 512),
+    "autosave_seconds": (0, None),
+}
+_SAMPLER_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "temperature": (0, 5),
+    "top_k": (0, 50257),
+    "top_p": (0, 1),
+    "min_p": (0, 1),
+    "repeat_penalty": (0.5, 3),
+    "repeat_last_n": (0, 1024),
+}
+
+
+def _out_of_range(value: float, bounds: tuple[float | None, float | None]) -> bool:
+    low, high = bounds
+    return (low is not None and value < low) or (high is not None and value > high)
+
+
+def _describe(bounds: tuple[float | None, float | None]) -> str:
+    low, high = bounds
+    if high is None:
+        return f"at least {low:g}"
+    return f"between {low:g} and {high:g}"
+
+
+def _check_ranges(settings: Settings, name: str) -> None:
+    """Numbers outside what makes sense get a warning and the default."""
+    defaults = Settings()
+    for key, bounds in _RANGES.items():
+        value = getattr(settings, key)
+        if value is not None and _out_of_range(value, bounds):
+            default = getattr(defaults, key)
+            shown = "its default" if default is None else f"{default:g}"
+            settings.warnings.append(
+                f"{name}: {key} = {value:g} must be {_describe(bounds)}; using {shown}"
+            )
+            setattr(settings, key, default)
+    sampler_defaults = SamplerSettings()
+    bad: dict[str, Any] = {}
+    for key, bounds in _SAMPLER_RANGES.items():
+        value = getattr(settings.sampler, key)
+        if _out_of_range(value, bounds):
+            default = getattr(sampler_defaults, key)
+            settings.warnings.append(
+                f"{name}: sampler.{key} = {value:g} must be {_describe(bounds)}; using {default:g}"
+            )
+            bad[key] = default
+    if bad:
+        settings.sampler = settings.sampler.with_(**bad)
 
 
 def _sampler(raw: dict[str, Any], warnings: list[str], name: str) -> SamplerSettings:

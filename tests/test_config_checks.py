@@ -1,0 +1,88 @@
+"""Config problems are said, never passed over: numbers out of range, unknown themes, keymap
+ids and keys, keys claimed twice, and a memory or author's note too long to fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import wait_until
+
+from tui import config
+from tui.app import QuillpenApp, contexts
+from tui.config import Settings
+from tui.keymap import problems, valid_key
+
+
+def load(tmp_path: Path, text: str) -> config.Settings:
+    path = tmp_path / "config.toml"
+    path.write_text(text)
+    return config.load(path)
+
+
+def test_out_of_range_numbers_warn_and_fall_back(tmp_path: Path) -> None:
+    s = load(
+        tmp_path,
+        "threads = 0\nautosave_seconds = -5\ncontinue_tokens = 9999\n"
+        "[sampler]\ntop_p = 7\ntemperature = -1\ntop_k = 30\n",
+    )
+    assert s.threads is None and s.autosave_seconds == 0 and s.continue_tokens == 60
+    assert s.sampler.top_p == 0.95 and s.sampler.temperature == 0.8 and s.sampler.top_k == 30
+    text = "\n".join(s.warnings)
+    for fragment in (
+        "threads = 0 must be between 1 and 512",
+        "autosave_seconds = -5 must be at least 0",
+        "continue_tokens = 9999 must be between 1 and 512",
+        "sampler.top_p = 7 must be between 0 and 1; using 0.95",
+        "sampler.temperature = -1",
+    ):
+        assert fragment in text, text
+    assert len(s.warnings) == 5
+    assert load(tmp_path, "threads = 2\n[sampler]\ntop_p = 0.9\n").warnings == []
+
+
+def test_key_names() -> None:
+    for good in ("ctrl+s", "f6", "escape", "a", "ctrl+space", "shift+tab", "ctrl+shift+home"):
+        assert valid_key(good), good
+    for bad in ("ctrl+spcae", "f99", "cmd+s", "", "ctrl+"):
+        assert not valid_key(bad), bad
+
+
+def test_keymap_problems_are_named() -> None:
+    found = problems(
+        {
+            "editor.continue": "tab,f6",  # F6 is Alternatives' key
+            "editor.nope": "f9",
+            "chat.copy": "ctrl+cpoy",
+        },
+        contexts(),
+    )
+    assert "keymap: no binding has the id 'editor.nope' (F1 lists the ids)" in found
+    assert "keymap: chat.copy = 'ctrl+cpoy' is not a key name" in found
+    assert any("f6 is bound to both" in p and "editor.alternatives" in p for p in found), found
+    assert problems({"editor.continue": "tab,ctrl+space"}, contexts()) == []
+    assert problems({}, contexts()) == []  # the defaults never clash
+
+
+async def test_app_says_what_is_wrong_with_theme_and_keymap(tmp_path: Path) -> None:
+    settings = Settings(theme="solarised-purple", keymap={"editor.continue": "f6"})
+    app = QuillpenApp(None, settings=settings)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        messages = [n.message for n in app._notifications]
+        assert any("'solarised-purple' is not one of Textual's themes" in m for m in messages)
+        assert any("f6 is bound to both" in m for m in messages), messages
+        assert app.theme == "textual-dark"
+
+
+async def test_a_memory_too_long_to_fit_is_said_once(tmp_path: Path, tiny_gguf: Path) -> None:
+    from tui.story_notes import StoryNotes
+
+    app = QuillpenApp(tmp_path / "s.md", model=str(tiny_gguf), settings=Settings(continue_tokens=4))
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: app.model_name is not None, 30)
+        app.notes = StoryNotes(memory="The keeper remembers the sea. " * 40, note="")
+        for _ in range(2):
+            await pilot.press("tab")
+            await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy)
+        told = [n.message for n in app._notifications if "Too long to fit" in n.message]
+        assert len(told) == 1 and "the memory's last" in told[0], told
