@@ -9,6 +9,7 @@ from typing import Any
 import engine_hooks
 import pytest
 from helpers import wait_until
+from textual import events
 from textual.widgets import TextArea
 
 from models.engine import Engine
@@ -531,3 +532,27 @@ async def test_one_undo_removes_a_long_continuation_whole(
         assert app.editor.text == typed
         await pilot.press("ctrl+z")  # and the typing before it is still undoable
         assert app.editor.text != typed
+
+
+async def test_typing_during_a_stream_undoes_with_it_in_one_step(
+    tmp_path: Path, tiny_gguf: Path, slow_stream: None
+) -> None:
+    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=80)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Dusk")
+        before = app.editor.text
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: len(app.editor.text) > 10)
+        for word in (" and", " then", " more"):  # a few words typed while the text streams
+            for char in word:  # (as the terminal delivers them; pilot.press waits for idle)
+                app.post_message(events.Key("space" if char == " " else char, char))
+            await wait_until(pilot, lambda w=word: w in app.editor.text)
+        assert app.editor.generating, "the words landed while the text streamed"
+        await finished(pilot, app)
+        after = app.editor.text
+        assert " then" in after and " more" in after
+        await pilot.press("ctrl+z")
+        assert app.editor.text == before  # one step, not one per chunk and word
+        await pilot.press("ctrl+y")
+        assert app.editor.text == after

@@ -101,6 +101,8 @@ class WriterEditor(TextArea):
             return super().edit(edit)
         top, bottom = sorted((edit.from_location, edit.to_location))
         result = super().edit(edit)
+        if self.generating:  # typed while text streams: part of the continuation's undo step
+            self._gen_edits.add(id(edit))
         self._adjust_marks(top, bottom, result.end_location)
         return result
 
@@ -226,7 +228,7 @@ class WriterEditor(TextArea):
         self.post_message(self.Journal())
 
     def _merge_generated_batches(self) -> None:
-        """Make the chunks of one generation a single undo step."""
+        """Make one generation (its chunks, and keys typed while it streamed) one undo step."""
         stack = self.history._undo_stack
         ids = self._gen_edits
         run: list[list[Edit]] = []
