@@ -404,3 +404,26 @@ async def test_cancel_during_quantize_stops_it_within_a_second(
         assert not partial.exists() and not final.exists()
         assert store.list_local() == [] and errors(notes) == []
         assert app.is_running
+
+
+async def test_deleting_the_model_in_use_says_so_and_unloads_it(tiny_local: Path) -> None:
+    app, notes = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.use_model(tiny_local)
+        await wait_until(pilot, lambda: app.model_name is not None, timeout=20)
+        engine_pid = app.engine.pid  # type: ignore[attr-defined]
+        screen = await open_models(pilot)
+        screen.query_one("#local-models", DataTable).focus()
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+        question = str(app.screen.query_one(".dialog-question", Static).render())
+        assert "It is the model in use" in question
+        await pilot.click("#delete")
+        await wait_until(pilot, lambda: app.screen is screen)
+        assert not tiny_local.exists() and app.model_name is None
+        assert app.status.state == "no model"
+        stat = Path(f"/proc/{engine_pid}/stat")
+        assert not stat.exists() or stat.read_text().rsplit(")", 1)[1].split()[0] == "Z"
+        await pilot.press("escape", "tab")  # Tab now: a notice, not a crash
+        await pilot.pause()
+        assert any("No model is loaded" in n[2] for n in notes)

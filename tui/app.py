@@ -115,6 +115,7 @@ class QuillpenApp(App[None]):
         self.notes = StoryNotes()
         self._clean_text: str | None = ""
         self.model_name: str | None = None
+        self.model_path: Path | None = None
         self.last_stats = StreamStats()
         self._idle = "no model"
         self._cuts_told: tuple[int, int] = (0, 0)
@@ -257,8 +258,17 @@ class QuillpenApp(App[None]):
         self._set_idle("loading…")
         self.status.model_name = Path(message.path).stem
 
+    def unload_model(self) -> None:
+        """Stop the engine (its model is about to be deleted)."""
+        self.engine.close()
+        self.model_name = None
+        self.model_path = None
+        self.status.model_name = ""
+        self._set_idle("no model")
+
     def on_model_ready(self, message: ModelReady) -> None:
         self.model_name = message.name
+        self.model_path = Path(message.path)
         status = self.status
         status.model_name = f"{message.name} {message.quant}"
         status.window = message.n_ctx

@@ -36,8 +36,11 @@ class ModelHost(Protocol):
 
     gpu_layers: int | str
     model_name: str | None
+    model_path: Path | None
 
     def use_model(self, path: Path) -> None: ...
+
+    def unload_model(self) -> None: ...
 
 
 class ModelsScreen(Screen[None]):
@@ -159,9 +162,13 @@ class ModelsScreen(Screen[None]):
         if model is None:
             return
 
+        active = self.qapp.model_path is not None and _same(self.qapp.model_path, model.path)
+
         def answer(choice: str | None) -> None:
             if choice != "delete":
                 return
+            if active:
+                self.qapp.unload_model()
             try:
                 model.path.unlink()
                 if not any(model.path.parent.iterdir()):
@@ -172,7 +179,13 @@ class ModelsScreen(Screen[None]):
 
         self.app.push_screen(
             Choice(
-                f"Delete {model.name} {model.quant} ({model.size_text})?",
+                f"Delete {model.name} {model.quant} ({model.size_text})?"
+                + (
+                    " It is the model in use: it is unloaded first, and Tab waits for "
+                    "another model."
+                    if active
+                    else ""
+                ),
                 [("delete", "Delete"), ("cancel", "Cancel")],
             ),
             answer,
@@ -286,3 +299,10 @@ class ModelsScreen(Screen[None]):
             self.qapp.gpu_layers = raw if raw == "auto" else int(raw)
         else:
             self.notify("GPU layers: a number or 'auto'.", severity="warning")
+
+
+def _same(a: Path, b: Path) -> bool:
+    try:
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
