@@ -102,6 +102,13 @@ async def test_an_untitled_draft_is_offered_back_after_a_crash(tmp_path: Path) -
         await pilot.press(*" found")  # the next keystrokes add to it, never replace it
         again.flush_journal()
         assert docs.read_journal(Document()) == "Lost at sea found"
-        again.discard_recovery()
+        again.ask_discard_recovery()  # the palette's command asks first
+        await wait_until(pilot, lambda: bool(again.screen.query("#cancel")))
+        await pilot.click("#cancel")
         await pilot.pause()
-        assert again.editor.text == "" and docs.read_journal(Document()) is None
+        assert again.editor.text == "Lost at sea found"
+        again.ask_discard_recovery()
+        await wait_until(pilot, lambda: bool(again.screen.query("#discard")))
+        await pilot.click("#discard")
+        await wait_until(pilot, lambda: again.editor.text == "")
+        assert docs.read_journal(Document()) is None

@@ -613,6 +613,17 @@ class QuillpenApp(App[None]):
         if self.dirty:
             self.flush_journal()
 
+    def ask_discard_recovery(self) -> None:
+        """The palette's "Discard recovered text": asks first (it cannot be undone)."""
+        where = self.document.path.name if self.document.path else "an empty untitled document"
+        self.push_screen(
+            Choice(
+                f"Throw away the text in the editor and go back to {where}? This cannot be undone.",
+                [("discard", "Discard"), ("cancel", "Cancel")],
+            ),
+            lambda choice: self.discard_recovery() if choice == "discard" else None,
+        )
+
     def discard_recovery(self) -> None:
         docs.clear_journal(self.document)
         self.dirty = False
@@ -707,7 +718,7 @@ class QuillpenApp(App[None]):
         yield SystemCommand(
             "Discard recovered text",
             "Reload the file from disk and forget the recovery copy",
-            self.discard_recovery,
+            self.ask_discard_recovery,
         )
 
     def _pane(self, name: str) -> None:
