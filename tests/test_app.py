@@ -556,3 +556,32 @@ async def test_typing_during_a_stream_undoes_with_it_in_one_step(
         assert app.editor.text == before  # one step, not one per chunk and word
         await pilot.press("ctrl+y")
         assert app.editor.text == after
+
+
+async def test_undo_after_a_long_template_continuation(
+    tmp_path: Path, tiny_gguf: Path, slow_stream: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Template, then its continuation in many chunks: Ctrl+Z undoes the continuation, Ctrl+Z
+    again the template's text, and the text before them is back."""
+    import dataclasses
+
+    import tui.app
+    from tui.templates import load_builtin, render
+    from tui.widgets.templates import TemplatePane
+
+    monkeypatch.setattr(tui.app, "UI_SHARE", 1e9)  # the fastest flush rate: many chunks
+    template = dataclasses.replace(load_builtin()[0], max_tokens=200, stop=())
+    app = make_app(tmp_path / "t.md", tiny_gguf)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Notes")
+        before = app.editor.text
+        app.post_message(TemplatePane.Use(render(template), template))
+        await wait_until(pilot, lambda: app.editor.generating)
+        await finished(pilot, app)
+        assert app.last_stats.generated_tokens > 100
+        await pilot.press("ctrl+z")
+        with_template = app.editor.text
+        assert with_template.startswith(before) and render(template).strip() in with_template
+        await pilot.press("ctrl+z")
+        assert app.editor.text == before

@@ -642,9 +642,11 @@ class QuillpenApp(App[None]):
     def _use_template(self, message: TemplatePane.Use) -> None:
         """Write the template's opening at the end of the document and continue it."""
         editor = self.editor
+        gap = ""
         if editor.text.strip():
-            editor.insert("\n" if editor.text.endswith("\n") else "\n\n", editor.document.end)
-        editor.insert(message.text, editor.document.end)
+            gap = "\n" if editor.text.endswith("\n") else "\n\n"
+        editor.history.checkpoint()  # the opening is one undo step of its own
+        editor.insert(gap + message.text, editor.document.end)
         editor.move_cursor(editor.document.end)
         self._pane("editor")
         template = message.template
