@@ -86,3 +86,17 @@ async def test_a_memory_too_long_to_fit_is_said_once(tmp_path: Path, tiny_gguf: 
             await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy)
         told = [n.message for n in app._notifications if "Too long to fit" in n.message]
         assert len(told) == 1 and "the memory's last" in told[0], told
+
+
+async def test_a_theme_picked_in_the_app_is_remembered(user_dirs: dict[str, Path]) -> None:
+    first = QuillpenApp(None, settings=Settings())
+    async with first.run_test() as pilot:
+        assert first.theme == "textual-dark"
+        first.theme = "nord"  # what the palette's "Change theme" does
+        await pilot.pause()
+    again = QuillpenApp(None, settings=Settings())
+    async with again.run_test() as pilot:
+        assert again.theme == "nord"
+    explicit = QuillpenApp(None, settings=Settings(theme="gruvbox"))  # config.toml wins
+    async with explicit.run_test() as pilot:
+        assert explicit.theme == "gruvbox"

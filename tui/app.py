@@ -28,7 +28,7 @@ from models.sampling import SamplerSettings, preset
 from models.text import printable
 from tui import config as config_mod
 from tui import document as docs
-from tui import hangup, keymap
+from tui import hangup, keymap, ui_state
 from tui.document import Document, NotUtf8
 from tui.keys import in_key_order
 from tui.messages import (
@@ -96,9 +96,8 @@ class QuillpenApp(App[None]):
         self.settings = settings or config_mod.load()
         set_offline(self.settings.offline)
         super().__init__()
-        self.theme = (
-            self.settings.theme if self.settings.theme in self.available_themes else "textual-dark"
-        )
+        chosen = self.settings.theme or ui_state.load().get("theme")
+        self.theme = chosen if chosen in self.available_themes else "textual-dark"
         self.file = file
         self.model_ref = model or self.settings.model
         self.gpu_layers = gpu_layers if gpu_layers is not None else self.settings.gpu_layers
@@ -125,6 +124,11 @@ class QuillpenApp(App[None]):
         self.chat = ChatPane(self.document.key, self.editor.prompt_text, self.engine, id="chat")
         self.templates = TemplatePane(id="templates")
         self.status = StatusBar(id="status")
+
+    def watch_theme(self, theme: str) -> None:
+        """A theme picked from the palette is remembered for the next start."""
+        if self.is_running and theme in self.available_themes:
+            ui_state.save(theme=theme)
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded and self.engine.busy:
@@ -176,7 +180,7 @@ class QuillpenApp(App[None]):
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         warnings = [*self.settings.warnings, *keymap.problems(self.settings.keymap, contexts())]
-        if self.settings.theme not in self.available_themes:
+        if self.settings.theme is not None and self.settings.theme not in self.available_themes:
             warnings.append(
                 f"theme {self.settings.theme!r} is not one of Textual's themes; using "
                 f"textual-dark (Ctrl+P → 'Change theme' lists them)"

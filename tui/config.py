@@ -5,7 +5,7 @@ Example::
     model = "gpt2"            # catalog name, owner/repo or a .gguf path
     gpu_layers = 0            # or "auto"
     continue_tokens = 60      # length of a Tab continuation
-    theme = "textual-dark"
+    theme = "textual-dark"    # default: the last one picked from the palette
     autosave_seconds = 0      # 0 = off; the recovery journal runs regardless
     cpu_repack = "auto"       # llama.cpp's AMX/repack buffers: auto (probe once), on, off
 
@@ -41,7 +41,8 @@ class Settings:
     gpu_layers: int | str = 0
     threads: int | None = None
     continue_tokens: int = 60
-    theme: str = "textual-dark"
+    theme: str | None = None
+    """None: the theme last picked from the palette (remembered), else textual-dark."""
     autosave_seconds: float = 0.0
     offline: bool = False
     cpu_repack: str = "auto"
