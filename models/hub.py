@@ -144,6 +144,7 @@ def download(
     from huggingface_hub import hf_hub_download
 
     what = f"{repo_id}/{filename}"
+    unreachable = None if is_offline() else _unreachable()
     try:
         path = Path(
             hf_hub_download(
@@ -151,14 +152,49 @@ def download(
                 filename,
                 revision=revision,
                 cache_dir=locations.hub_dir(),
-                local_files_only=is_offline(),
+                # Unreachable: use the cache at once (huggingface_hub would retry for ~23 s).
+                local_files_only=is_offline() or unreachable is not None,
                 tqdm_class=tqdm_class,
             )
         )
     except Exception as exc:
+        if unreachable is not None:
+            raise QuillpenError(
+                f"cannot reach the Hub at {_endpoint()} ({unreachable}) and {what} is not in "
+                "the cache: check your network or HF_ENDPOINT"
+            ) from None
         raise _explain(exc, what) from None
     verify(path, sha256, what)
     return path
+
+
+REACH_TIMEOUT = 3.0
+_PROXY_VARS = ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy")
+
+
+def _unreachable() -> str | None:
+    """Why the Hub's host cannot be reached right now (None: it can, or a proxy decides).
+
+    One TCP connect with a short timeout, so a machine without network says so in seconds
+    instead of after huggingface_hub's retries.
+    """
+    import socket
+    from urllib.parse import urlsplit
+
+    if any(os.environ.get(v) for v in _PROXY_VARS):
+        return None
+    url = urlsplit(_endpoint())
+    host = url.hostname or ""
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=REACH_TIMEOUT).close()
+    except socket.gaierror:
+        return f"cannot resolve {host}"
+    except TimeoutError:
+        return f"no answer from {host} in {REACH_TIMEOUT:.0f} s"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
 
 
 def _repo_files(repo_id: str, revision: str | None) -> list[str]:
@@ -166,6 +202,12 @@ def _repo_files(repo_id: str, revision: str | None) -> list[str]:
 
     if is_offline():
         raise QuillpenError(f"offline: cannot list the files of {repo_id}; give repo:file.gguf")
+    unreachable = _unreachable()
+    if unreachable is not None:
+        raise QuillpenError(
+            f"cannot reach the Hub at {_endpoint()} ({unreachable}) to list {repo_id}: "
+            "check your network or HF_ENDPOINT"
+        )
     try:
         info = HfApi().model_info(repo_id, revision=revision)
     except Exception as exc:

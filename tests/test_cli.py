@@ -144,3 +144,22 @@ def test_verbose_app_logs_to_a_file_not_the_screen(user_dirs: dict[str, Path]) -
         handler.close()
     finally:
         root.handlers = saved
+
+
+def test_an_unreachable_hub_is_said_in_seconds(user_dirs: dict[str, Path]) -> None:
+    """Nothing listens at HF_ENDPOINT: one clear line at once (huggingface_hub alone retried
+    for ~23 s before giving up)."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again below: connections are refused
+    started = time.monotonic()
+    run = quillpen("models", "pull", "gpt2", env={"HF_ENDPOINT": f"http://127.0.0.1:{port}"})
+    elapsed = time.monotonic() - started
+    assert run.returncode == 1 and "Traceback" not in run.stderr
+    last = run.stderr.strip().splitlines()[-1]  # after the "fetching …" progress line
+    for words in ("cannot reach the Hub", f"127.0.0.1:{port}", "not in the cache"):
+        assert words in last, last
+    assert elapsed < 10, elapsed
