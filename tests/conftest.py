@@ -15,14 +15,42 @@ from tinymodel import make_checkpoint
 from tmux import Tmux
 
 
+@pytest.fixture(scope="session")
+def cpu_probe_cache(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
+    """On a CPU with AMX, the safe-mode probe's answer, found once for the whole run (each test
+    has its own state dir, and every engine process would probe again)."""
+    from models import cpu_probe
+
+    if not cpu_probe.has_amx(cpu_probe.system_info()):
+        return None
+    state = tmp_path_factory.mktemp("probe-state")
+    saved = os.environ.get("XDG_STATE_HOME")
+    os.environ["XDG_STATE_HOME"] = str(state)
+    try:
+        cpu_probe.decide("auto")
+    finally:
+        if saved is None:
+            os.environ.pop("XDG_STATE_HOME", None)
+        else:
+            os.environ["XDG_STATE_HOME"] = saved
+    found = state / "quillpen" / cpu_probe.CACHE_NAME
+    return found if found.exists() else None
+
+
 @pytest.fixture(autouse=True)
-def user_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
+def user_dirs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, cpu_probe_cache: Path | None
+) -> Iterator[dict[str, Path]]:
     """Point every platformdirs location at a fresh temp folder; never touch the real home."""
     dirs = {}
     for kind in ("CACHE", "CONFIG", "DATA", "STATE"):
         path = tmp_path / f"xdg-{kind.lower()}"
         monkeypatch.setenv(f"XDG_{kind}_HOME", str(path))
         dirs[kind.lower()] = path
+    if cpu_probe_cache is not None:  # (AMX machines only)
+        seeded = dirs["state"] / "quillpen" / cpu_probe_cache.name
+        seeded.parent.mkdir(parents=True, exist_ok=True)
+        seeded.write_bytes(cpu_probe_cache.read_bytes())
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     yield dirs

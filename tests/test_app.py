@@ -79,7 +79,7 @@ async def test_escape_stops_generation(tmp_path: Path, tiny_gguf: Path, slow_str
         stats = app.last_stats
         assert stats.stopped_by == "cancel"
         assert stats.generated_tokens < 400
-        assert app.status.state == "ready"
+        assert app.status.state.startswith("ready")  # ("ready (safe mode)" on some CPUs)
 
 
 async def test_typing_while_generating_is_kept(

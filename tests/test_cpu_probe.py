@@ -45,9 +45,15 @@ def test_settings_override_the_probe() -> None:
     assert not off.extra_bufts and off.source == "setting" and "safe mode" in off.reason
 
 
+def forget_probes(user_dirs: dict[str, Path]) -> None:
+    """No remembered probe (on an AMX machine the suite seeds this machine's)."""
+    (user_dirs["state"] / "quillpen" / "cpu-probe.json").unlink(missing_ok=True)
+
+
 def test_a_crashing_probe_means_safe_mode_remembered_per_machine(
     user_dirs: dict[str, Path],
 ) -> None:
+    forget_probes(user_dirs)
     calls: list[int] = []
 
     def crashed() -> tuple[bool | None, str]:
@@ -68,6 +74,7 @@ def test_a_crashing_probe_means_safe_mode_remembered_per_machine(
 
 
 def test_an_unfinished_probe_is_safe_now_and_not_remembered(user_dirs: dict[str, Path]) -> None:
+    forget_probes(user_dirs)
     decision = decide("auto", info=AMX, probe=lambda: (None, "the probe took over 120 s"))
     assert not decision.extra_bufts and "120 s" in decision.reason
     assert not (user_dirs["state"] / "quillpen" / "cpu-probe.json").exists()
@@ -77,7 +84,10 @@ def test_the_real_probe_decodes_here_and_a_real_crash_is_caught(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     ok, detail = run_probe()
-    assert ok is True, detail
+    if has_amx(cpu_probe.system_info()):  # an AMX machine may really crash: either is an answer
+        assert ok is not None, detail
+    else:
+        assert ok is True, detail
     monkeypatch.setenv(CRASH_ENV, "probe")
     crashed, detail = run_probe()
     assert crashed is False and "SIGSEGV" in detail

@@ -220,7 +220,7 @@ async def test_use_with_gpu_layers_auto_loads_and_tab_writes(tiny_local: Path) -
         await pilot.click("#use")
         await wait_until(pilot, lambda: app.model_name is not None, timeout=20)
         assert app.gpu_layers == "auto"  # and this CPU build still loads it
-        assert app.status.state == "ready"
+        assert app.status.state.startswith("ready")  # ("ready (safe mode)" on some CPUs)
         assert app.screen is not screen  # back on the main screen
         assert app.model_name
         assert app.model_name in str(app.status.render())
