@@ -26,7 +26,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from models import locations
@@ -50,6 +50,11 @@ class RepackDecision:
     """"setting", "no AMX", "probe" or "probe (cached)"."""
     reason: str = ""
     """Why safe mode is on, for a notice ("" when it is off)."""
+
+    @property
+    def news(self) -> bool:
+        """Safe mode just decided by a probe: worth telling once (then it is remembered)."""
+        return not self.extra_bufts and self.source == "probe"
 
     def describe(self) -> str:
         mode = "on (extra buffer types)" if self.extra_bufts else "off (safe mode)"
@@ -167,8 +172,8 @@ def decide(
     if probe is run_probe and key in _decided:
         return _decided[key]
     decision = _probe_or_cached(key, probe)
-    if probe is run_probe:
-        _decided[key] = decision
+    if probe is run_probe and decision.source == "probe":
+        _decided[key] = replace(decision, source="probe (cached)")  # news only once
     return decision
 
 

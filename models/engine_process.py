@@ -139,7 +139,7 @@ class EngineServer:
             self.engine.close()
         self.engine = engine
         notices = list(engine.notices)
-        if not extra_bufts and not message.get("safe") and decision.reason:
+        if not extra_bufts and decision.news:
             notices.append(decision.reason)
         self.send(
             {

@@ -49,7 +49,7 @@ def user_dirs(
         dirs[kind.lower()] = path
     if cpu_probe_cache is not None:  # (AMX machines only)
         seeded = dirs["state"] / "quillpen" / cpu_probe_cache.name
-        seeded.parent.mkdir(parents=True, exist_ok=True)
+        seeded.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         seeded.write_bytes(cpu_probe_cache.read_bytes())
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_TOKEN", raising=False)

@@ -25,7 +25,8 @@ def never() -> tuple[bool | None, str]:
     raise AssertionError("the probe must not run")
 
 
-def test_amx_is_read_from_llama_cpps_system_info() -> None:
+def test_amx_is_read_from_llama_cpps_system_info(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv(INFO_ENV, raising=False)
     assert has_amx(AMX) and not has_amx(NO_AMX)
     assert not has_amx("AMX_INT8 = 0 | AMX_INT8_X = 1")
     import llama_cpp
@@ -48,6 +49,7 @@ def test_settings_override_the_probe() -> None:
 def forget_probes(user_dirs: dict[str, Path]) -> None:
     """No remembered probe (on an AMX machine the suite seeds this machine's)."""
     (user_dirs["state"] / "quillpen" / "cpu-probe.json").unlink(missing_ok=True)
+    cpu_probe._decided.clear()
 
 
 def test_a_crashing_probe_means_safe_mode_remembered_per_machine(
@@ -133,9 +135,13 @@ def test_config_sets_cpu_repack(user_dirs: dict[str, Path]) -> None:
 
 
 def test_generate_honours_the_decision(
-    tiny_gguf: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    tiny_gguf: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    user_dirs: dict[str, Path],
 ) -> None:
     """On an AMX machine whose probe crashes, `generate` says so and runs in safe mode."""
+    forget_probes(user_dirs)
     monkeypatch.setenv(INFO_ENV, AMX)
     monkeypatch.setenv(CRASH_ENV, "probe")
     loads: list[bool] = []
@@ -153,9 +159,10 @@ def test_generate_honours_the_decision(
 
 
 async def test_app_on_a_crashing_amx_cpu_loads_in_safe_mode(
-    tmp_path: Path, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch, user_dirs: dict[str, Path]
 ) -> None:
     """The engine process probes before loading; the app says safe mode and Tab works."""
+    forget_probes(user_dirs)
     monkeypatch.setenv(INFO_ENV, AMX)
     monkeypatch.setenv(CRASH_ENV, "probe")
     app = QuillpenApp(tmp_path / "s.md", model=str(tiny_gguf), settings=Settings())

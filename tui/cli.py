@@ -220,7 +220,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
     engine = Engine.load(
         path, gpu_layers=args.gpu_layers, threads=args.threads, extra_bufts=repack.extra_bufts
     )
-    if repack.reason and repack.source != "setting":
+    if repack.news:
         _err(repack.reason)
     for notice in engine.notices:
         _err(notice)
