@@ -215,15 +215,20 @@ class QuillpenApp(App[None]):
 
     def _start_untitled(self) -> None:
         """An untitled document: the draft a crash left behind, if any, else empty."""
-        doc = Document()
+        self._open_document(Document(), "")
+
+    def _open_document(self, doc: Document, text: str) -> None:
+        """Show ``doc``, or the newer text a crash left in its journal, saying so."""
         recovered = docs.read_journal(doc)
-        if not recovered:
-            self._set_document(doc, "")
+        if recovered is None or recovered == text:
+            docs.clear_journal(doc)
+            self._set_document(doc, text)
             return
         self._set_document(doc, recovered, recovered=True)
+        what = "unsaved text" if doc.path else "an untitled draft"
         self.notify(
-            "Recovered an untitled draft from the last session (shown now). Save it with "
-            "Ctrl+S, or run 'Discard recovered text' from the palette (Ctrl+P).",
+            f"Recovered {what} from the last session (shown now). Save it with Ctrl+S, or run "
+            "'Discard recovered text' from the palette (Ctrl+P).",
             title="Recovered",
             severity="warning",
             timeout=15,
@@ -421,19 +426,7 @@ class QuillpenApp(App[None]):
             if not self.document.path and not self.editor.text:
                 self._set_document(Document(), "")
             return
-        recovered = docs.read_journal(doc)
-        if recovered is not None and recovered != text:
-            self._set_document(doc, recovered, recovered=True)
-            self.notify(
-                "Recovered unsaved text from the last session (shown now). Save with Ctrl+S to "
-                "keep it, or run 'Discard recovered text' from the palette (Ctrl+P).",
-                title="Recovered",
-                severity="warning",
-                timeout=15,
-            )
-        else:
-            docs.clear_journal(doc)
-            self._set_document(doc, text)
+        self._open_document(doc, text)
 
     def _ask_latin1(self, path: Path, question: str) -> None:
         def answer(choice: str | None) -> None:
