@@ -156,10 +156,6 @@ class LocalEngine:
     def ready(self) -> bool:
         return self.model is not None and not self._loading
 
-    @property
-    def loading(self) -> bool:
-        return self._loading
-
     def load(
         self, path: Path, *, gpu_layers: int | str | None = 0, threads: int | None = None
     ) -> None:
@@ -401,8 +397,3 @@ def _end_all() -> None:
             child = engine._child
             if child is not None:
                 child.proc.kill()
-
-
-def engine_pids() -> list[int]:
-    """Process ids of the live engine processes (for tests and ``doctor``)."""
-    return [e.pid for e in list(_live) if e.pid is not None and e._child is not None]
