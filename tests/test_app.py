@@ -537,7 +537,8 @@ async def test_one_undo_removes_a_long_continuation_whole(
 async def test_typing_during_a_stream_undoes_with_it_in_one_step(
     tmp_path: Path, tiny_gguf: Path, slow_stream: None
 ) -> None:
-    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=80)
+    # 300 slowed tokens (~6 s): the words land while the text still streams, on any machine.
+    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=300)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         await pilot.press(*"Dusk")
@@ -570,6 +571,8 @@ async def test_undo_after_a_long_template_continuation(
     from tui.widgets.templates import TemplatePane
 
     monkeypatch.setattr(tui.app, "UI_SHARE", 1e9)  # the fastest flush rate: many chunks
+    # A fixed seed: unseeded, the random tiny model may end its text early.
+    monkeypatch.setattr(tui.app, "preset", lambda name: SamplerSettings(seed=3))
     template = dataclasses.replace(load_builtin()[0], max_tokens=200, stop=())
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test(size=(80, 24)) as pilot:
