@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from textual.pilot import Pilot
 
@@ -17,3 +18,16 @@ async def wait_until(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {predicate}")
         await pilot.pause(0.05)
+
+
+async def continued(pilot: Any, app: Any, *keys: str, timeout: float = 20.0) -> None:
+    """Press ``keys`` and wait until the generation they start has finished.
+
+    The action runs after the keys queued before it, so on a busy machine it may not have
+    started when ``press`` returns: wait for its own ``GenerationFinished`` (a new
+    ``app.last_stats``), then for the engine to be idle.
+    """
+    before = app.last_stats
+    await pilot.press(*keys)
+    await wait_until(pilot, lambda: app.last_stats is not before, timeout)
+    await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, timeout)

@@ -8,7 +8,7 @@ from typing import Any
 
 import engine_hooks
 import pytest
-from helpers import wait_until
+from helpers import continued, wait_until
 from textual import events
 from textual.widgets import TextArea
 
@@ -54,8 +54,7 @@ async def test_tab_streams_in_place_and_one_undo_removes_it(
         await pilot.press(*"Once", "space", *"upon")
         typed = app.editor.text
         assert typed == "Once upon"
-        await pilot.press("tab")
-        await finished(pilot, app)
+        await continued(pilot, app, "tab")
         grown = app.editor.text
         assert grown.startswith(typed) and len(grown) > len(typed)
         assert app.editor.marks, "generated text is marked"
@@ -240,8 +239,7 @@ async def test_command_palette_offers_the_actions(tmp_path: Path, tiny_gguf: Pat
         await pilot.press("ctrl+p")
         await pilot.press(*"continue text")
         await pilot.pause(0.3)
-        await pilot.press("enter")
-        await finished(pilot, app)
+        await continued(pilot, app, "enter")
         await wait_until(pilot, lambda: len(app.editor.text) > 4)
         titles = [c.title for c in app.get_system_commands(app.screen)]
         for title in ("Save", "Open file…", "Help", "Models", "Stop generating", "Show chat"):
@@ -261,8 +259,7 @@ async def test_keymap_from_config_remaps_continue(tmp_path: Path, tiny_gguf: Pat
     async with app.run_test() as pilot:
         await ready(pilot, app)
         await pilot.press(*"Go")
-        await pilot.press("f9")
-        await finished(pilot, app)
+        await continued(pilot, app, "f9")
         assert len(app.editor.text) > 2
         await pilot.press("f1")
         rows = app.screen.rows  # type: ignore[attr-defined]
@@ -383,8 +380,7 @@ async def test_editing_generated_text_unmarks_it(tmp_path: Path, tiny_gguf: Path
     async with app.run_test() as pilot:
         await ready(pilot, app)
         await pilot.press(*"Hi")
-        await pilot.press("tab")
-        await finished(pilot, app)
+        await continued(pilot, app, "tab")
         assert len(app.editor.marks) == 1
         mark = app.editor.marks[0]
         styled = app.editor.get_line(mark.start[0])
@@ -477,8 +473,7 @@ async def test_f8_memory_and_note_steer_the_prompt(
         app.screen.query_one("#note", TextArea).text = "ominous"
         await pilot.press("ctrl+s")
         await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
-        await pilot.press("tab")
-        await finished(pilot, app)
+        await continued(pilot, app, "tab")
         # The prompt the engine process built from what the app sent, built again here.
         text = tiny_engine.detokenize(build(sent[-1].prompt, tiny_engine, 5).tokens)
         assert text.startswith("Mara is a lighthouse keeper.")
@@ -524,8 +519,7 @@ async def test_one_undo_removes_a_long_continuation_whole(
         await ready(pilot, app)
         await pilot.press(*"Before", "enter", *"the storm")
         typed = app.editor.text
-        await pilot.press("tab")
-        await finished(pilot, app)
+        await continued(pilot, app, "tab")
         assert app.last_stats.generated_tokens > 100 and len(chunks) > 60
         assert len(app.editor.text) > len(typed)
         await pilot.press("ctrl+z")

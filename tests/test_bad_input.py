@@ -36,7 +36,7 @@ import gguf
 import numpy as np
 import pytest
 import test_hub
-from helpers import wait_until
+from helpers import continued, wait_until
 from rich.console import Console
 from safetensors.numpy import load_file, save_file
 from test_hub import (
@@ -991,8 +991,7 @@ async def test_app_shows_hostile_output_as_text(
     app = QuillpenApp(tmp_path / "s.md", model=str(small_gguf), settings=Settings())
     async with app.run_test(size=(140, 40)) as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 20)
-        await pilot.press(*"Hi", "tab")
-        await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, 20)
+        await continued(pilot, app, *"Hi", "tab")
         assert app.editor.text == "Hi" + HOSTILE_SHOWN
         assert app.is_running  # [@click=app.quit] did nothing
 

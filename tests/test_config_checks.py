@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helpers import wait_until
+from helpers import continued, wait_until
 
 from tui import config
 from tui.app import QuillpenApp, contexts
@@ -82,8 +82,7 @@ async def test_a_memory_too_long_to_fit_is_said_once(tmp_path: Path, tiny_gguf: 
         await wait_until(pilot, lambda: app.model_name is not None, 30)
         app.notes = StoryNotes(memory="The keeper remembers the sea. " * 40, note="")
         for _ in range(2):
-            await pilot.press("tab")
-            await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy)
+            await continued(pilot, app, "tab")
         told = [n.message for n in app._notifications if "Too long to fit" in n.message]
         assert len(told) == 1 and "the memory's last" in told[0], told
 

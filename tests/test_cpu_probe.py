@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
-from helpers import wait_until
+from helpers import continued, wait_until
 
 from models import cpu_probe
 from models.cpu_probe import INFO_ENV, decide, has_amx, run_probe
@@ -170,6 +170,5 @@ async def test_app_on_a_crashing_amx_cpu_loads_in_safe_mode(
         await wait_until(pilot, lambda: app.model_name is not None, 60)
         assert app.status.state == "ready (safe mode)"
         assert any("crashed on this CPU" in n.message for n in app._notifications)
-        await pilot.press(*"Hi", "tab")
-        await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, 30)
+        await continued(pilot, app, *"Hi", "tab", timeout=30)
         assert len(app.editor.text) > 2

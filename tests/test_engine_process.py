@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_until
+from helpers import continued, wait_until
 
 from models.cpu_probe import decide
 from models.engine import Engine
@@ -216,8 +216,7 @@ async def test_app_survives_a_segfault_mid_stream_and_the_next_tab_works(
         assert any("crashed (SIGSEGV) while generating" in n for n in notices), notices
         assert not app.editor.generating
         assert first_pid is not None and app.engine.pid != first_pid and wait_gone(first_pid)
-        await pilot.press("tab")
-        await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, 30)
+        await continued(pilot, app, "tab", timeout=30)
         assert len(app.editor.text) > len(text) and app.editor.text.startswith(text)
         assert app.last_stats.generated_tokens == 40 and app.status.state.startswith("ready")
         await pilot.press("ctrl+z")

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from helpers import wait_until
+from helpers import continued, wait_until
 
 from models import hub
 from tui.app import QuillpenApp
@@ -59,8 +59,7 @@ async def test_full_offline_session_makes_no_connection(
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 20)
         app.editor.move_cursor(app.editor.document.end)
-        await pilot.press("tab")  # generate
-        await wait_until(pilot, lambda: not app.engine.busy and not app.editor.generating)
+        await continued(pilot, app, "tab")  # generate
         await pilot.press("f3")  # chat
         app.chat.input.text = "What happens next?"
         await pilot.press("enter")
