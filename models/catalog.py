@@ -1,7 +1,14 @@
-"""Known GPT-2 models: official Hub repos pinned to a commit, and community GGUF builds."""
+"""Known GPT-2 models: official Hub repos pinned to a commit, and community GGUF builds.
+
+The Chinese GPT-2 models (UER, BERT WordPiece vocabulary) are not pinned: no public source
+we can check gives their commits or file hashes, and a wrong pin would break every pull. They
+are fetched at ``main`` and each LFS file is checked against the sha256 the Hub advertises.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
 from models.errors import QuillpenError
@@ -12,6 +19,12 @@ DEFAULT_MODEL = "gpt2"
 
 # Files of an official checkpoint that the converter reads (nothing else is downloaded).
 OFFICIAL_FILES = ("config.json", "model.safetensors", "vocab.json", "merges.txt")
+# A GPT-2 with a BERT WordPiece vocabulary: always these, then the weights (safetensors if
+# the repo has them, else pytorch_model.bin) and the tokenizer settings the repo has.
+WORDPIECE_FILES = ("config.json", "vocab.txt")
+WORDPIECE_OPTIONAL = ("tokenizer_config.json", "special_tokens_map.json")
+LANGUAGES = {"en": "English", "zh": "Chinese"}
+_COMMIT = re.compile(r"[0-9a-f]{40}")
 
 
 @dataclass(frozen=True)
@@ -40,11 +53,50 @@ class ModelSpec:
     n_embd: int
     safetensors_sha256: str | None = None
     gguf: GgufSource | None = None
+    language: str = "en"
+    """ISO 639-1 code of the language the model writes ("en", "zh")."""
+    vocab: str = "bpe"
+    """"bpe" (GPT-2's vocab.json + merges.txt) or "wordpiece" (BERT's vocab.txt)."""
 
     @property
     def k_quants_ok(self) -> bool:
         """K-quants need rows that are a multiple of 256."""
         return self.n_embd % 256 == 0
+
+    @property
+    def pinned(self) -> bool:
+        """Whether ``revision`` is a commit (not a branch such as ``main``)."""
+        return bool(_COMMIT.fullmatch(self.revision))
+
+    @property
+    def language_name(self) -> str:
+        return LANGUAGES.get(self.language, self.language)
+
+    def files_to_fetch(self, available: Collection[str] | None = None) -> tuple[str, ...]:
+        """The checkpoint files to download, given the repo's file list (None: unknown)."""
+        return checkpoint_files(self.vocab, available)
+
+
+def checkpoint_vocab(files: Collection[str]) -> str | None:
+    """What a repo's file list holds: a GPT-2 checkpoint with a "bpe" or a "wordpiece"
+    vocabulary, or (None) no checkpoint quillpen converts."""
+    have = set(files)
+    if "config.json" not in have:
+        return None
+    weights = have & {"model.safetensors", "pytorch_model.bin"}
+    if "vocab.txt" in have and "vocab.json" not in have and weights:
+        return "wordpiece"
+    return "bpe" if "model.safetensors" in have else None
+
+
+def checkpoint_files(vocab: str, available: Collection[str] | None = None) -> tuple[str, ...]:
+    """The files to download for a checkpoint with ``vocab``, given the repo's file list."""
+    if vocab != "wordpiece":
+        return OFFICIAL_FILES
+    have = set(available or ())
+    weights = "model.safetensors" if "model.safetensors" in have else "pytorch_model.bin"
+    optional = tuple(f for f in WORDPIECE_OPTIONAL if f in have)
+    return (*WORDPIECE_FILES, *optional, weights)
 
 
 CATALOG: dict[str, ModelSpec] = {
@@ -116,6 +168,42 @@ CATALOG: dict[str, ModelSpec] = {
                 {"Q8_0": GgufFile("gpt2-xl.Q8_0.gguf")},
             ),
         ),
+        ModelSpec(
+            "gpt2-chinese",
+            "uer/gpt2-chinese-cluecorpussmall",
+            "main",
+            "102M",
+            768,
+            language="zh",
+            vocab="wordpiece",
+        ),
+        ModelSpec(
+            "gpt2-chinese-poem",
+            "uer/gpt2-chinese-poem",
+            "main",
+            "103M",
+            768,
+            language="zh",
+            vocab="wordpiece",
+        ),
+        ModelSpec(
+            "gpt2-chinese-lyric",
+            "uer/gpt2-chinese-lyric",
+            "main",
+            "102M",
+            768,
+            language="zh",
+            vocab="wordpiece",
+        ),
+        ModelSpec(
+            "gpt2-chinese-distil",
+            "uer/gpt2-distil-chinese-cluecorpussmall",
+            "main",
+            "60M",
+            768,
+            language="zh",
+            vocab="wordpiece",
+        ),
     )
 }
 
@@ -130,6 +218,14 @@ def get(name: str) -> ModelSpec:
             f"unknown model {name!r}: known models are {known}; "
             "a Hub repo id (owner/name), owner/name:file.gguf or a local .gguf path also work"
         ) from None
+
+
+def language_of(name: str) -> str | None:
+    """The language code of a catalog model or of a local model named after one, else None."""
+    spec = CATALOG.get(name) or next(
+        (s for s in CATALOG.values() if name in (s.repo_id, s.repo_id.replace("/", "--"))), None
+    )
+    return spec.language if spec else None
 
 
 def normalize_quant(quant: str) -> str:

@@ -72,20 +72,20 @@ def fit_story(
     budget = max(1, window - max_new - len(mem) - len(note_tokens))
 
     # Start near where the budget is likely to fall (≈4 chars a token, with slack), then step.
-    step = 0
-    rough = len(text) - budget * 6
-    if rough > 0:
-        step = rough // STEP_CHARS
+    # (A step never starts past the text: dense text, like Chinese in GPT-2's vocabulary, has
+    # far more tokens per character than the estimate, and stepping past it would keep nothing.)
+    last_step = max(0, (len(text) - 1) // STEP_CHARS)
+    step = min(last_step, max(0, len(text) - budget * 6) // STEP_CHARS)
     while True:
         cut = snap_to_sentence(text, step * STEP_CHARS)
         story = tok.tokenize(text[cut:])
         if len(story) <= budget:
             break
-        if cut >= len(text) - 1 or step * STEP_CHARS >= len(text):
-            story = story[-budget:]  # one enormous sentence: keep its end
+        if cut >= len(text) - 1 or step >= last_step:
+            story = story[-budget:]  # one enormous sentence, or no step left: keep its end
             break
         excess_chars = (len(story) - budget) * 2
-        step += max(1, excess_chars // STEP_CHARS)
+        step = min(last_step, step + max(1, excess_chars // STEP_CHARS))
     if note_tokens and len(story) > NOTE_DEPTH:
         story = story[:-NOTE_DEPTH] + note_tokens + story[-NOTE_DEPTH:]
     elif note_tokens:

@@ -1,23 +1,28 @@
-"""Official GPT-2 checkpoint (safetensors, Hub layout) → GGUF, with numpy and ``gguf`` only.
+"""GPT-2 checkpoint (Hub layout) → GGUF, with numpy and ``gguf`` only (never torch).
 
-Tensors are streamed one at a time (header first, then each tensor's data), so memory stays
-near the size of the largest tensor rather than the whole model.
+Weights come from ``model.safetensors`` or, failing that, ``pytorch_model.bin`` (read by
+:mod:`models.torch_pickle`, which never runs the pickle). The vocabulary is GPT-2's BPE
+(``vocab.json`` + ``merges.txt``) or a BERT WordPiece ``vocab.txt`` (:mod:`models.wordpiece`:
+the UER Chinese GPT-2 models). Tensors are streamed one at a time (header first, then each
+tensor's data), so memory stays near the size of the largest tensor rather than the whole model.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import gguf
 import numpy as np
 from safetensors import safe_open
 
+from models import torch_pickle, wordpiece
 from models.errors import QuillpenError
 
 EOT_ID = 50256
@@ -134,6 +139,51 @@ def read_tokenizer(src: Path, n_vocab: int) -> tuple[list[str], list[int], list[
     return tokens, types, merges
 
 
+class TensorSource(Protocol):
+    """Named tensors, read one at a time: a safetensors file or a torch state dict."""
+
+    def keys(self) -> Iterable[str]: ...
+
+    def shape(self, name: str) -> tuple[int, ...]: ...
+
+    def tensor(self, name: str) -> np.ndarray: ...
+
+
+class _Safetensors:
+    def __init__(self, st: Any) -> None:
+        self.st = st
+
+    def keys(self) -> Iterable[str]:
+        return list(self.st.keys())
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        return tuple(self.st.get_slice(name).get_shape())
+
+    def tensor(self, name: str) -> np.ndarray:
+        return np.asarray(self.st.get_tensor(name))
+
+
+WEIGHT_FILES = ("model.safetensors", "pytorch_model.bin")
+
+
+def weights_file(src: Path) -> Path:
+    """The checkpoint's weights: model.safetensors if present, else pytorch_model.bin."""
+    for name in WEIGHT_FILES:
+        if (src / name).is_file():
+            return src / name
+    raise QuillpenError(f"{src}: no model.safetensors or pytorch_model.bin")
+
+
+@contextlib.contextmanager
+def open_weights(path: Path) -> Iterator[TensorSource]:
+    """The tensors of ``path`` (either weights format), read lazily."""
+    if path.suffix == ".bin":
+        yield torch_pickle.load(path)
+        return
+    with safe_open(str(path), framework="numpy") as st:
+        yield _Safetensors(st)
+
+
 def _hub_name(name: str) -> str:
     return name.removeprefix("transformer.")
 
@@ -161,12 +211,12 @@ def _prepare(array: np.ndarray, hub_name: str, qtype: gguf.GGMLQuantizationType)
     return array
 
 
-def _plan(st: Any, config: GPT2Config) -> Iterator[tuple[str, str, tuple[int, ...]]]:
+def _plan(st: TensorSource, config: GPT2Config) -> Iterator[tuple[str, str, tuple[int, ...]]]:
     """(checkpoint name, GGUF name, GGUF shape) for each tensor, checking names and shapes."""
     expected = config.expected_shapes()
     tensor_map = gguf.get_tensor_name_map(gguf.MODEL_ARCH.GPT2, config.n_layer)
     seen: set[str] = set()
-    for name in st.keys():  # noqa: SIM118 (safe_open is not a dict)
+    for name in st.keys():  # noqa: SIM118 (not a dict)
         hub = _hub_name(name)
         if SKIPPED.fullmatch(hub):
             continue
@@ -174,7 +224,7 @@ def _plan(st: Any, config: GPT2Config) -> Iterator[tuple[str, str, tuple[int, ..
             raise QuillpenError(
                 f"unexpected tensor {name!r}: not a GPT-2 checkpoint of this config"
             )
-        shape = tuple(st.get_slice(name).get_shape())
+        shape = st.shape(name)
         if shape != expected[hub]:
             raise QuillpenError(
                 f"tensor {name!r} has shape {list(shape)}, "
@@ -214,16 +264,15 @@ def convert(
     if not src.is_dir():
         raise QuillpenError(f"{src}: not a directory with a GPT-2 checkpoint")
     config = GPT2Config.read(src / "config.json")
-    weights = src / "model.safetensors"
-    if not weights.is_file():
-        raise QuillpenError(f"{src}: no model.safetensors")
-    tokens, types, merges = read_tokenizer(src, config.n_vocab)
+    weights = weights_file(src)
+    vocab = wordpiece.read_vocab(src, config.n_vocab) if wordpiece.is_wordpiece(src) else None
+    tokens, types, merges = read_tokenizer(src, config.n_vocab) if vocab is None else ([], [], [])
 
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     try:
-        with safe_open(str(weights), framework="numpy") as st:
+        with open_weights(weights) as st:
             plan = list(_plan(st, config))
             writer = gguf.GGUFWriter(str(partial), "gpt2")
             writer.add_name(name or src.name)
@@ -234,14 +283,17 @@ def convert(
             writer.add_head_count(config.n_head)
             writer.add_layer_norm_eps(config.eps)
             writer.add_file_type(FILE_TYPES[out_type])
-            writer.add_tokenizer_model("gpt2")
-            writer.add_tokenizer_pre("gpt-2")
-            writer.add_token_list(tokens)
-            writer.add_token_types(types)
-            writer.add_token_merges(merges)
-            writer.add_bos_token_id(EOT_ID)
-            writer.add_eos_token_id(EOT_ID)
-            writer.add_add_bos_token(False)
+            if vocab is not None:
+                vocab.add_to_gguf(writer)
+            else:
+                writer.add_tokenizer_model("gpt2")
+                writer.add_tokenizer_pre("gpt-2")
+                writer.add_token_list(tokens)
+                writer.add_token_types(types)
+                writer.add_token_merges(merges)
+                writer.add_bos_token_id(EOT_ID)
+                writer.add_eos_token_id(EOT_ID)
+                writer.add_add_bos_token(False)
             if chat_template:
                 writer.add_chat_template(chat_template)
             for _, gguf_name, shape in plan:
@@ -257,9 +309,7 @@ def convert(
             writer.write_ti_data_to_file()
             for done, (st_name, gguf_name, shape) in enumerate(plan, 1):
                 qtype = _out_dtype(gguf_name, shape, out_type)
-                writer.write_tensor_data(
-                    _prepare(st.get_tensor(st_name), _hub_name(st_name), qtype)
-                )
+                writer.write_tensor_data(_prepare(st.tensor(st_name), _hub_name(st_name), qtype))
                 if progress:
                     progress(done, len(plan))
             writer.close()

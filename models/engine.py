@@ -8,109 +8,35 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import ctypes
 import io
 import logging
 import os
 import random
-import re
 import threading
 import time
-from collections import deque
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from models.cjk import CjkJoiner, join_cjk
 from models.errors import QuillpenError
 from models.gguf_info import GgufInfo, read_info
+from models.llama_logs import clear_errors, load_failure_reason, route_llama_logs
+from models.llama_params import free_sampler, load_params
 from models.sampling import SamplerSettings
 
 if TYPE_CHECKING:
     import numpy as np
 
+    from models.bans import Phrases
+    from models.batch import Piece
+    from models.token_probs import TokenInfo
+
 log = logging.getLogger("quillpen.engine")
-llama_log = logging.getLogger("llama_cpp")
 
 EOT_TOKEN = 50256
-# ggml_log_level: NONE=0, DEBUG=1, INFO=2, WARN=3, ERROR=4, CONT=5 (continues the last line).
-_LEVELS = {1: logging.DEBUG, 2: logging.INFO, 3: logging.WARNING, 4: logging.ERROR}
-_log_callback = None  # keeps the ctypes callback alive
-# llama.cpp's recent ERROR lines: a failed load says why only there (and logging may be quiet).
-_errors: deque[str] = deque(maxlen=8)
-_FUNC_PREFIX = re.compile(r"^(\w+: )+")
-
-
-def route_llama_logs() -> None:
-    """Send llama.cpp's C-side logs to Python logging instead of the terminal."""
-    global _log_callback
-    if _log_callback is not None:
-        return
-    import llama_cpp
-
-    @llama_cpp.llama_log_callback  # type: ignore[untyped-decorator,misc]
-    def _callback(level: int, text: bytes, user_data: ctypes.c_void_p) -> None:
-        msg = text.decode("utf-8", "replace").rstrip()
-        if msg:
-            if level == 4:
-                _errors.append(msg)
-            llama_log.log(_LEVELS.get(level, logging.DEBUG), "%s", msg)
-
-    _log_callback = _callback
-    llama_cpp.llama_log_set(_callback, ctypes.c_void_p(0))
-
-
-def _load_failure_reason(exc: BaseException) -> str:
-    """Why llama.cpp refused a model: its first error line, without function-name prefixes."""
-    for line in _errors:
-        reason = line.strip()
-        while True:  # "llama_model_load: error loading model: check_tensor_dims: tensor ..."
-            shorter = _FUNC_PREFIX.sub("", reason).removeprefix("error loading model: ")
-            if shorter == reason:
-                break
-            reason = shorter
-        if reason and "failed to load model" not in reason:
-            return " ".join(reason.split())
-    return str(exc)
-
-
-def _free_sampler(llm: object) -> None:
-    """Free the sampler llama-cpp-python made for the last ``generate`` now, not at some GC.
-
-    A ``LlamaSampler`` sits in a reference cycle (it and its ExitStack callback), so only
-    Python's cyclic GC frees it, and with it ~0.6 MB of native buffers (GPT-2's vocabulary):
-    without this, bench/soak.py's RSS grows ~30 MB over a few thousand generations.
-    """
-    sampler = getattr(llm, "_sampler", None)
-    if sampler is not None and hasattr(sampler, "close"):
-        llm._sampler = None  # type: ignore[attr-defined]  # sample() makes one when needed
-        sampler.close()
-
-
-@contextlib.contextmanager
-def _model_params(*, extra_bufts: bool) -> Iterator[None]:
-    """Make ``Llama()`` build its model params with ``use_extra_bufts`` as given.
-
-    llama-cpp-python (0.3.x) fills ``llama_model_params`` inside ``Llama.__init__`` from
-    ``llama_model_default_params()`` and offers no argument for this field, so the default
-    maker is wrapped for the duration of one load (loads happen on one thread).
-    """
-    import llama_cpp.llama_cpp as lib
-
-    if extra_bufts:
-        yield
-        return
-    original = lib.llama_model_default_params
-
-    def params() -> object:
-        p = original()
-        p.use_extra_bufts = False
-        return p
-
-    lib.llama_model_default_params = params
-    try:
-        yield
-    finally:
-        lib.llama_model_default_params = original
+MAX_SEQUENCES = 8
+"""Sequences one batch may carry (alternatives generated together, :mod:`models.batch`)."""
 
 
 def available_threads() -> int:
@@ -171,9 +97,16 @@ class Engine:
     threads: int
     gpu_layers: int
     extra_bufts: bool = True
+    eos_token: int = EOT_TOKEN
+    prompt_start: tuple[int, ...] = ()  # before a document's start: [CLS] for WordPiece models
+    wordpiece: bool = False  # a BERT WordPiece vocabulary: CJK text decodes without spaces
+    n_seq_max: int = MAX_SEQUENCES
     notices: list[str] = field(default_factory=list)
     last_stats: StreamStats = field(default_factory=StreamStats)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    last_sequences: list[StreamStats] = field(default_factory=list)  # each, after generate()
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    _pieces: dict[int, str] = field(default_factory=dict, repr=False)
+    _vocab: list[bytes] = field(default_factory=list, repr=False)
 
     @classmethod
     def load(
@@ -203,14 +136,14 @@ class Engine:
         layers, notice = resolve_gpu_layers(gpu_layers)
         n_threads = threads or available_threads()
         chatter = io.StringIO()
-        _errors.clear()
+        clear_errors()
         try:
             # verbose=False would redirect file descriptors 1 and 2 (blanking a running TUI);
             # verbose=True prints with Python's print, which we capture and log instead.
             with (
                 contextlib.redirect_stderr(chatter),
                 contextlib.redirect_stdout(chatter),
-                _model_params(extra_bufts=extra_bufts),
+                load_params(extra_bufts=extra_bufts, n_seq_max=MAX_SEQUENCES),
             ):
                 llm = llama_cpp.Llama(
                     model_path=str(info.path),
@@ -224,7 +157,7 @@ class Engine:
                 )
         except (ValueError, RuntimeError, OSError) as exc:
             raise QuillpenError(
-                f"{info.path}: llama.cpp could not load this model ({_load_failure_reason(exc)})"
+                f"{info.path}: llama.cpp could not load this model ({load_failure_reason(exc)})"
             ) from None
         finally:
             log.debug("llama-cpp-python: %s", chatter.getvalue())
@@ -237,6 +170,11 @@ class Engine:
             gpu_layers=layers,
             extra_bufts=extra_bufts,
         )
+        model = llm._model
+        if model.vocab_type() == llama_cpp.LLAMA_VOCAB_TYPE_WPM:  # BERT WordPiece: UER models
+            engine.eos_token, engine.wordpiece = model.token_eos(), True  # [SEP]
+            if llama_cpp.llama_vocab_get_add_bos(model.vocab):
+                engine.prompt_start = (model.token_bos(),)  # [CLS]
         if notice:
             engine.notices.append(notice)
         return engine
@@ -258,7 +196,28 @@ class Engine:
     def detokenize(self, tokens: Sequence[int]) -> str:
         with self._lock:
             data: bytes = self.llm.detokenize(list(tokens))  # type: ignore[attr-defined]
-        return data.decode("utf-8", "replace")
+        text = data.decode("utf-8", "replace")
+        return join_cjk(text) if self.wordpiece else text
+
+    @property
+    def window(self) -> int:
+        return self.n_ctx_train if self.n_ctx_train <= self.n_ctx else self.n_ctx
+
+    def piece(self, token: int) -> str:
+        """One token's text on its own (for lists of alternatives)."""
+        if token not in self._pieces:
+            self._pieces[token] = self.detokenize([token])
+        return self._pieces[token]
+
+    def tokens_containing(self, phrases: Phrases) -> list[int]:
+        """Vocabulary tokens whose text holds one of ``phrases`` whole (banned outright)."""
+        if not phrases:
+            return []
+        with self._lock:
+            if not self._vocab:
+                llm = self.llm
+                self._vocab = [llm.detokenize([i]) for i in range(llm.n_vocab())]  # type: ignore[attr-defined]
+        return phrases.tokens_containing(self._vocab, spaced=self.wordpiece)
 
     def set_threads(self, threads: int) -> None:
         """Threads for the next decodes (between tokens; the app frees a core while you type)."""
@@ -274,12 +233,18 @@ class Engine:
         """(prompt tokens that fit, tokens cut from the front, max_tokens allowed).
 
         The window is the model's trained context: the prompt keeps its end, the oldest
-        tokens go, and at least one generated token always fits.
+        tokens go, and at least one generated token always fits. A WordPiece model's prompt
+        starts with [CLS] when nothing was cut (a document's start, as in its training).
         """
-        window = self.n_ctx_train if self.n_ctx_train <= self.n_ctx else self.n_ctx
+        window = self.window
         max_tokens = max(1, min(max_tokens, window - 1))
         budget = window - max_tokens
-        tokens = list(tokens) or [EOT_TOKEN]
+        start, tokens = list(self.prompt_start), list(tokens)
+        if start and tokens[: len(start)] == start:
+            tokens = tokens[len(start) :]
+        if start and len(start) + len(tokens) <= budget:
+            return start + tokens, 0, max_tokens
+        tokens = tokens or [EOT_TOKEN]
         cut = max(0, len(tokens) - budget)
         return tokens[cut:], cut, max_tokens
 
@@ -303,6 +268,7 @@ class Engine:
         stats = StreamStats(prompt_tokens=len(tokens), trimmed_tokens=cut)
         self.last_stats = stats
         decoder = codecs.getincrementaldecoder("utf-8")("replace")
+        joiner = CjkJoiner(self.detokenize(tokens[-1:])) if self.wordpiece else None
         stops = [s for s in stop if s]
         hold = max((len(s) for s in stops), default=1) - 1
         pending = ""
@@ -324,11 +290,12 @@ class Engine:
                     if cancel is not None and cancel.is_set():
                         stats.stopped_by = "cancel"
                         break
-                    if token == EOT_TOKEN:
+                    if token == self.eos_token:
                         stats.stopped_by = "eot"
                         break
                     stats.generated_tokens += 1
-                    pending += decoder.decode(llm.detokenize([token]))  # type: ignore[attr-defined]
+                    piece = decoder.decode(llm.detokenize([token]))  # type: ignore[attr-defined]
+                    pending += joiner.feed(piece) if joiner else piece
                     hit = min((i for s in stops if (i := pending.find(s)) >= 0), default=-1)
                     if hit >= 0:
                         if hit:
@@ -348,12 +315,63 @@ class Engine:
                     stats.stopped_by = "eot"
             finally:
                 gen.close()
-                _free_sampler(llm)
+                free_sampler(llm)
                 stats.seconds = time.perf_counter() - start
         if stats.stopped_by != "cancel":
-            pending += decoder.decode(b"", final=True)
+            pending += decoder.decode(b"", final=True) + (joiner.flush() if joiner else "")
             if pending:
                 yield pending
+
+    def generate(
+        self,
+        prompt: str | Sequence[int],
+        settings: SamplerSettings | None = None,
+        *,
+        n: int = 1,
+        max_tokens: int = 80,
+        stop: Sequence[str] = (),
+        bans: Sequence[str] = (),
+        probabilities: int = 0,
+        cancel: threading.Event | None = None,
+    ) -> Iterator[Piece]:
+        """``n`` continuations in one batch (``max_tokens`` each), never containing ``bans``,
+        with each token's figures when ``probabilities`` (the alternatives to list) > 0; see
+        :mod:`models.batch`. ``last_stats`` counts them all, ``last_sequences`` each one."""
+        from models import batch
+
+        if not 1 <= n <= self.n_seq_max:
+            raise QuillpenError(f"from 1 to {self.n_seq_max} continuations at a time, not {n}")
+        settings = settings or SamplerSettings()
+        raw = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
+        tokens, cut, room = self.fit_prompt(raw, max_tokens * n)  # the window holds them all
+        self.last_stats = StreamStats(prompt_tokens=len(tokens), trimmed_tokens=cut)
+        self.last_sequences = []
+        seed = settings.seed if settings.seed is not None else random.getrandbits(31)
+        with self._lock:
+            yield from batch.run(
+                self,
+                tokens,
+                settings,
+                n=n,
+                max_tokens=max(1, min(max_tokens, room // n)),
+                stop=stop,
+                bans=bans,
+                probabilities=probabilities,
+                seed=seed,
+                stats=self.last_stats,
+                per_seq=self.last_sequences,
+                cancel=cancel,
+            )
+
+    def score(
+        self, text: str, top: int = 10, cancel: threading.Event | None = None
+    ) -> list[TokenInfo]:
+        """Each token of ``text`` with its probability, rank and ``top`` alternatives, the first
+        after an end-of-text token (:mod:`models.scoring`)."""
+        from models.scoring import score
+
+        with self._lock:
+            return score(self, text, top, cancel)
 
     def next_logits(self, prompt: str | Sequence[int]) -> np.ndarray:
         """Raw next-token logits after ``prompt`` (fitted to the window), as float32."""

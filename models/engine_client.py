@@ -14,11 +14,12 @@ import itertools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from models.engine import StreamStats
 from models.prompts import PromptFacts, PromptSpec
 from models.sampling import SamplerSettings
+from models.token_probs import TokenInfo
 
 _ids = itertools.count(1)
 
@@ -49,6 +50,24 @@ class GenerateRequest:
     max_tokens: int = 80
     stop: Sequence[str] = ()
     id: int = field(default_factory=next_request_id)
+    n: int = field(default=1, kw_only=True)
+    """Continuations generated together in one batch (``max_tokens`` each); chunks carry
+    ``seq`` 0…n-1. Sequence i samples with seed ``settings.seed + i``."""
+    bans: tuple[str, ...] = field(default=(), kw_only=True)
+    """Phrases the text must never contain (matched case-sensitively, :mod:`models.bans`)."""
+    probabilities: int = field(default=0, kw_only=True)
+    """> 0: chunks carry each token's :class:`TokenInfo` with this many alternatives."""
+
+    @property
+    def plain(self) -> bool:
+        """Nothing beyond text asked for (the engine's plain streaming path)."""
+        return self.n == 1 and not self.bans and self.probabilities <= 0
+
+    def extras(self) -> dict[str, Any]:
+        """The wire fields beyond a plain request's (none for a plain one)."""
+        if self.plain:
+            return {}
+        return {"n": self.n, "bans": list(self.bans), "probabilities": self.probabilities}
 
 
 # Events ------------------------------------------------------------------------------------
@@ -89,6 +108,10 @@ class Chunk:
     text: str
     tokens: int
     tokens_per_second: float
+    seq: int = field(default=0, kw_only=True)
+    """Which of the request's ``n`` continuations the text belongs to."""
+    token_info: tuple[TokenInfo, ...] = field(default=(), kw_only=True)
+    """With ``probabilities``: the tokens of ``text`` (their texts join to it), in order."""
 
 
 @dataclass(frozen=True)
@@ -97,6 +120,20 @@ class Finished:
 
     request_id: int
     stats: StreamStats
+    cancelled: bool = False
+    error: str | None = None
+    sequences: tuple[StreamStats, ...] = field(default=(), kw_only=True)
+    """Each continuation's own stats (``stopped_by``: eot, length, stop, ban, cancel) when the
+    request was not plain; ``stats`` counts them all."""
+
+
+@dataclass(frozen=True)
+class Scored:
+    """The answer to :meth:`EngineClient.score`: the text's tokens with their figures, the
+    first after an end-of-text token. Their texts join to the text (GPT-2 vocabularies)."""
+
+    request_id: int
+    tokens: tuple[TokenInfo, ...] = ()
     cancelled: bool = False
     error: str | None = None
 
@@ -120,6 +157,34 @@ class EngineCrashed:
         return f"{text} {self.advice}".rstrip()
 
 
+def request_event(message: dict[str, Any]) -> Started | Chunk | Finished:
+    """A request's event from its wire form (the engine process's JSON frame)."""
+    request_id = int(message["id"])
+    event = message["event"]
+    if event == "started":
+        return Started(request_id, PromptFacts(**message.get("facts", {})))
+    if event == "chunk":
+        info = tuple(TokenInfo.from_wire(t) for t in message.get("info", ()))
+        tps = float(message["tps"])
+        seq = int(message.get("seq", 0))
+        count = int(message["tokens"])
+        return Chunk(request_id, message["text"], count, tps, seq=seq, token_info=info)
+    return Finished(
+        request_id,
+        StreamStats(**message.get("stats", {})),
+        cancelled=bool(message.get("cancelled")),
+        error=message.get("error"),
+        sequences=tuple(StreamStats(**s) for s in message.get("sequences", ())),
+    )
+
+
+def scored_event(message: dict[str, Any]) -> Scored:
+    """The answer to a ``score`` request from its wire form."""
+    tokens = tuple(TokenInfo.from_wire(t) for t in message.get("tokens", ()))
+    error = message.get("error")
+    return Scored(int(message["id"]), tokens, bool(message.get("cancelled")), error)
+
+
 ModelEvent = ModelLoading | ModelLoaded | ModelFailed | EngineCrashed
 RequestEvent = Started | Chunk | Finished
 EngineEvent = ModelEvent | RequestEvent
@@ -141,8 +206,9 @@ class EngineClient(Protocol):
         """A model is loaded and requests will be served."""
         ...
 
-    def load(self, path: Path, *, gpu_layers: int | str | None, threads: int | None) -> None:
-        """Load ``path``; model events go to the client's status sink."""
+    def load(self, path: Path | str, *, gpu_layers: int | str | None, threads: int | None) -> None:
+        """Load ``path`` (a remote engine: the server's model of that name, "" its default);
+        model events go to the client's status sink."""
         ...
 
     def submit(self, request: GenerateRequest, sink: Sink, *, exclusive: bool = True) -> int:
@@ -151,6 +217,11 @@ class EngineClient(Protocol):
 
     def count_tokens(self, text: str, reply: Callable[[int | None], None]) -> None:
         """Count ``text``'s tokens; ``reply`` gets the number (None: the engine is gone)."""
+        ...
+
+    def score(self, text: str, reply: Callable[[Scored], None], *, top: int = 10) -> int:
+        """Score ``text`` token by token (``capabilities.probabilities``); ``reply`` gets one
+        :class:`Scored`, from the client's thread. Returns its id, for :meth:`cancel`."""
         ...
 
     def cancel(self, request_ids: Sequence[int] | None = None) -> None:

@@ -8,7 +8,11 @@ the app. Native output (fd 1) goes to the log on fd 2, never into the protocol.
 Messages (JSON frames, see :mod:`models.frames`); requests carry ``op``, events ``event``:
 
 - ``load`` {path, gpu_layers, threads, cpu_repack, safe} → ``loaded`` | ``load_failed``
-- ``generate`` {id, prompt, settings, max_tokens, stop} → ``started``, ``chunk``…, ``finished``
+- ``generate`` {id, prompt, settings, max_tokens, stop, line_form?, n?, bans?, probabilities?}
+  → ``started``, ``chunk``…, ``finished``; ``line_form`` "verse" maps line breaks for a
+  WordPiece model (models.cjk). With ``n`` > 1, ``bans`` or ``probabilities`` (models.batch),
+  chunks carry ``seq`` and ``info`` (token figures) and ``finished`` carries ``sequences``
+- ``score`` {id, text, top} → ``scored`` {id, tokens, cancelled, error} (models.scoring)
 - ``count`` {id, text} → ``count`` {id, tokens}
 - ``cancel`` {ids: [...] | null} · ``exit``
 - ``pace`` {interval?, typing?}: seconds between chunks; ``typing``: the writer is typing, so
@@ -17,6 +21,7 @@ Messages (JSON frames, see :mod:`models.frames`); requests carry ``op``, events 
 
 from __future__ import annotations
 
+import copy
 import ctypes
 import dataclasses
 import faulthandler
@@ -27,13 +32,18 @@ import queue
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from typing import Any
 
+from models.batch import Piece
+from models.cjk import LineRestorer, to_model_text
 from models.engine import Engine, StreamStats
 from models.errors import QuillpenError
 from models.frames import PROTOCOL, FrameWriter, read_frame
-from models.prompts import build, from_wire
+from models.piece_stream import PieceStream, restore_lines
+from models.prompts import StorySpec, TextSpec, build, from_wire
 from models.sampling import SamplerSettings
+from models.token_probs import TokenInfo
 
 log = logging.getLogger("quillpen.engine_process")
 FLUSH_INTERVAL = 1 / 20
@@ -84,7 +94,7 @@ class EngineServer:
                 if "typing" in message:
                     self.typing_until = time.monotonic() + min(5.0, float(message["typing"]))
             else:
-                if op == "generate":
+                if op in ("generate", "score"):
                     with self._lock:
                         self._open.add(int(message["id"]))
                 self.jobs.put(message)
@@ -109,10 +119,14 @@ class EngineServer:
                     self.generate(message)
                 elif op == "count":
                     self.count(message)
+                elif op == "score":
+                    self.score(message)
             except Exception as exc:  # keep serving; the client hears about it
                 log.exception("%s failed", op)
                 if op == "generate":
                     self._finish(int(message["id"]), StreamStats(), error=str(exc))
+                elif op == "score":
+                    self._scored(int(message["id"]), [], error=str(exc))
 
     def send(self, message: dict[str, Any]) -> None:
         self.writer.send(message)
@@ -158,18 +172,52 @@ class EngineServer:
         tokens = self.engine.count_tokens(message["text"]) if self.engine else 0
         self.send({"event": "count", "id": message["id"], "tokens": tokens})
 
-    def generate(self, message: dict[str, Any]) -> None:
-        request_id = int(message["id"])
+    def _begin(self, request_id: int) -> bool:
+        """Make ``request_id`` the current request, unless it was cancelled while queued."""
         with self._lock:
             if request_id in self._cancelled:
                 self._open.discard(request_id)
                 self._cancelled.discard(request_id)
-                cancelled = True
-            else:
-                cancelled = False
-                self._current = request_id
-                self.cancel_event.clear()
-        if cancelled:
+                return False
+            self._current = request_id
+            self.cancel_event.clear()
+            return True
+
+    def score(self, message: dict[str, Any]) -> None:
+        request_id = int(message["id"])
+        if not self._begin(request_id):
+            self._scored(request_id, [], cancelled=True)
+        elif self.engine is None:
+            self._scored(request_id, [], error="no model is loaded")
+        else:
+            found = self.engine.score(
+                str(message["text"]), int(message.get("top", 10)), self.cancel_event
+            )
+            self._scored(request_id, found, cancelled=self.cancel_event.is_set())
+
+    def _scored(
+        self,
+        request_id: int,
+        found: list[TokenInfo],
+        *,
+        cancelled: bool = False,
+        error: str | None = None,
+    ) -> None:
+        self._done(request_id)
+        tokens = [t.to_wire() for t in found]
+        self.send(
+            {
+                "event": "scored",
+                "id": request_id,
+                "tokens": tokens,
+                "cancelled": cancelled,
+                "error": error,
+            }
+        )
+
+    def generate(self, message: dict[str, Any]) -> None:
+        request_id = int(message["id"])
+        if not self._begin(request_id):
             self._finish(request_id, StreamStats(stopped_by="cancel"), cancelled=True)
             return
         engine = self.engine
@@ -177,42 +225,59 @@ class EngineServer:
             self._finish(request_id, StreamStats(), error="no model is loaded")
             return
         max_tokens = int(message.get("max_tokens", 80))
-        built = build(from_wire(message["prompt"]), engine, max_tokens)
-        tokens, trimmed, max_tokens = engine.fit_prompt(built.tokens, max_tokens)
+        spec = from_wire(message["prompt"])
+        form = str(message.get("line_form") or "prose") if engine.wordpiece else "prose"
+        lines = LineRestorer(form, getattr(spec, "text", ""))
+        if form != "prose" and isinstance(spec, (StorySpec, TextSpec)):
+            spec = dataclasses.replace(spec, text=to_model_text(spec.text, form))
+        n = int(message.get("n", 1))
+        built = build(spec, engine, max_tokens * n)
+        tokens, trimmed, room = engine.fit_prompt(built.tokens, max_tokens * n)
+        max_tokens = max(1, min(max_tokens, room // n))
         facts = dataclasses.replace(
             built.facts,
             prompt_tokens=len(tokens),
             trimmed_tokens=built.facts.trimmed_tokens + trimmed,
         )
         self.send({"event": "started", "id": request_id, "facts": dataclasses.asdict(facts)})
-        crash_after = _crash_after(engine)
-        stream = engine.stream(
-            tokens,
-            SamplerSettings(**message.get("settings", {})),
-            max_tokens=max_tokens,
-            stop=message.get("stop", ()),
-            cancel=self.cancel_event,
-        )
-        buffer: list[str] = []
-        last_flush = 0.0  # the first piece goes out at once
-        threads = engine.threads
+        settings = SamplerSettings(**message.get("settings", {}))
+        stop = message.get("stop", ())
+        bans, top = tuple(message.get("bans", ())), int(message.get("probabilities", 0))
+        plain = n == 1 and not bans and top <= 0
+        if plain:
+            text = engine.stream(
+                tokens, settings, max_tokens=max_tokens, stop=stop, cancel=self.cancel_event
+            )
+            pieces: Iterator[Piece] = (Piece(0, lines.feed(t)) for t in text)
+        else:  # alternatives in one batch, banned phrases, token figures (models.batch)
+            restorers = [lines] + [copy.copy(lines) for _ in range(n - 1)]
+            generated = engine.generate(
+                tokens,
+                settings,
+                n=n,
+                max_tokens=max_tokens,
+                stop=stop,
+                bans=bans,
+                probabilities=top,
+                cancel=self.cancel_event,
+            )
+            pieces = (restore_lines(p, restorers[p.seq]) for p in generated)
+        out = PieceStream(self.send, request_id, engine, plain)
+        threads, crash_after = engine.threads, _crash_after(engine)
         try:
-            for piece in stream:
-                buffer.append(piece)
+            for piece in pieces:
+                out.add(piece, self.flush_interval)
                 threads = self._yield_to_typing(engine, threads)
-                now = time.monotonic()
-                if now - last_flush >= self.flush_interval:
-                    self._chunk(request_id, buffer, engine.last_stats)
-                    last_flush = now
                 if crash_after is not None and engine.last_stats.generated_tokens >= crash_after:
-                    self._chunk(request_id, buffer, engine.last_stats)
+                    out.flush()
                     segfault()
         finally:
             if threads != engine.threads:
                 engine.set_threads(engine.threads)
-        self._chunk(request_id, buffer, engine.last_stats)
+        out.flush()
         stats = engine.last_stats
-        self._finish(request_id, stats, cancelled=stats.stopped_by == "cancel")
+        sequences = () if plain else tuple(engine.last_sequences)
+        self._finish(request_id, stats, cancelled=stats.stopped_by == "cancel", sequences=sequences)
 
     def _yield_to_typing(self, engine: Engine, current: int) -> int:
         """One thread fewer while the writer types (keys echo at once), all of them otherwise."""
@@ -222,20 +287,6 @@ class EngineServer:
             engine.set_threads(wanted)
         return wanted
 
-    def _chunk(self, request_id: int, buffer: list[str], stats: StreamStats) -> None:
-        if buffer:
-            text = "".join(buffer)
-            buffer.clear()
-            self.send(
-                {
-                    "event": "chunk",
-                    "id": request_id,
-                    "text": text,
-                    "tokens": stats.generated_tokens,
-                    "tps": stats.tokens_per_second,
-                }
-            )
-
     def _finish(
         self,
         request_id: int,
@@ -243,21 +294,26 @@ class EngineServer:
         *,
         cancelled: bool = False,
         error: str | None = None,
+        sequences: tuple[StreamStats, ...] = (),
     ) -> None:
+        self._done(request_id)
+        message = {
+            "event": "finished",
+            "id": request_id,
+            "stats": dataclasses.asdict(stats),
+            "cancelled": cancelled,
+            "error": error,
+        }
+        if sequences:
+            message["sequences"] = [dataclasses.asdict(s) for s in sequences]
+        self.send(message)
+
+    def _done(self, request_id: int) -> None:
         with self._lock:
             self._open.discard(request_id)
             self._cancelled.discard(request_id)
             if self._current == request_id:
                 self._current = None
-        self.send(
-            {
-                "event": "finished",
-                "id": request_id,
-                "stats": dataclasses.asdict(stats),
-                "cancelled": cancelled,
-                "error": error,
-            }
-        )
 
 
 def _crash_requested(phase: str) -> bool:

@@ -299,8 +299,10 @@ def pull(
         if ready and model_path(name, ready).exists():
             return model_path(name, ready)
     files = _repo_files(name, None)
-    if "model.safetensors" in files and "config.json" in files:
-        folder = _download_official(name, None, None, tqdm_class)
+    vocab = catalog.checkpoint_vocab(files)
+    if vocab is not None:  # a checkpoint (safetensors or pytorch_model.bin, BPE or WordPiece)
+        wanted = catalog.checkpoint_files(vocab, files)
+        folder = _download_official(name, None, None, tqdm_class, wanted)
         return _finish_official(name, folder, quant, None, notify, cancel)
     chosen = _pick_gguf(files, quant, name)
     return _place(download(name, chosen, None, tqdm_class=tqdm_class), model_path(name, quant))
@@ -338,7 +340,13 @@ def _pull_catalog(
         return model_path(spec.name, actual)
     if not is_offline():
         notify(f"fetching {spec.repo_id} at {spec.revision[:10]} from {_endpoint()}…")
-    folder = _download_official(spec.repo_id, spec.revision, spec.safetensors_sha256, tqdm_class)
+    listed = None
+    if spec.vocab == "wordpiece" and not is_offline():  # which weights and settings it has
+        listed = _repo_files(spec.repo_id, spec.revision)
+    wanted = spec.files_to_fetch(listed)
+    folder = _download_official(
+        spec.repo_id, spec.revision, spec.safetensors_sha256, tqdm_class, wanted
+    )
     return _finish_official(spec.name, folder, quant, spec.n_embd, notify, cancel)
 
 
@@ -347,10 +355,14 @@ def _endpoint() -> str:
 
 
 def _download_official(
-    repo_id: str, revision: str | None, weights_sha256: str | None, tqdm_class: Any
+    repo_id: str,
+    revision: str | None,
+    weights_sha256: str | None,
+    tqdm_class: Any,
+    files: tuple[str, ...] = catalog.OFFICIAL_FILES,
 ) -> Path:
     folder: Path | None = None
-    for filename in catalog.OFFICIAL_FILES:
+    for filename in files:
         expected = weights_sha256 if filename == "model.safetensors" else None
         path = download(repo_id, filename, revision, sha256=expected, tqdm_class=tqdm_class)
         folder = path.parent

@@ -32,19 +32,20 @@ from models.cpu_probe import signal_name
 from models.engine import StreamStats
 from models.engine_client import (
     Capabilities,
-    Chunk,
     EngineCrashed,
     Finished,
     GenerateRequest,
     ModelFailed,
     ModelLoaded,
     ModelLoading,
+    Scored,
     Sink,
-    Started,
     next_request_id,
+    request_event,
+    scored_event,
 )
 from models.frames import FrameWriter, read_frame
-from models.prompts import PromptFacts, to_wire
+from models.prompts import to_wire
 
 log = logging.getLogger("quillpen.local_engine")
 CLOSE_WAIT = 1.0
@@ -122,14 +123,7 @@ class LocalEngine:
         log_path: Path | None = None,
         env: dict[str, str] | None = None,
     ) -> None:
-        self.capabilities = Capabilities(
-            probabilities=False,
-            batched_alternatives=False,
-            reasons={
-                "probabilities": "not yet in the local engine",
-                "batched_alternatives": "not yet in the local engine",
-            },
-        )
+        self.capabilities = Capabilities(probabilities=True, batched_alternatives=True)
         self.status = status
         self.cpu_repack = cpu_repack
         self.log_path = log_path
@@ -143,6 +137,7 @@ class LocalEngine:
         self._loading = False
         self._open: dict[int, Sink] = {}
         self._counts: dict[int, Callable[[int | None], None]] = {}
+        self._scores: dict[int, Callable[[Scored], None]] = {}
         self._closed = False
         self._last_typing = 0.0
         _live.add(self)
@@ -157,7 +152,7 @@ class LocalEngine:
         return self.model is not None and not self._loading
 
     def load(
-        self, path: Path, *, gpu_layers: int | str | None = 0, threads: int | None = None
+        self, path: Path | str, *, gpu_layers: int | str | None = 0, threads: int | None = None
     ) -> None:
         """Start a fresh engine process for ``path`` (ending the old one)."""
         self.crashes = 0
@@ -181,6 +176,7 @@ class LocalEngine:
                 "max_tokens": request.max_tokens,
                 "stop": list(request.stop),
             }
+            message |= request.extras()  # batched alternatives, bans, token figures
             if not child.send(message):  # it just died: the reader reports it
                 log.debug("request %s sent to a dead engine", request.id)
         return request.id
@@ -196,9 +192,21 @@ class LocalEngine:
             self._counts.pop(request_id, None)
             reply(None)
 
+    def score(self, text: str, reply: Callable[[Scored], None], *, top: int = 10) -> int:
+        request_id = next_request_id()  # (reply runs on the reader thread)
+        message = {"op": "score", "id": request_id, "text": text, "top": top}
+        with self._lock:
+            self._scores[request_id] = reply
+            live = self._child is not None and (self.model is not None or self._loading)
+            if live and self._child is not None and self._child.send(message):
+                return request_id
+            self._scores.pop(request_id, None)
+        reply(Scored(request_id, error="no model is loaded"))
+        return request_id
+
     def cancel(self, request_ids: Sequence[int] | None = None) -> None:
         with self._lock:
-            if self._open:
+            if self._open or self._scores:
                 ids = None if request_ids is None else [int(i) for i in request_ids]
                 self._send({"op": "cancel", "ids": ids})
 
@@ -309,7 +317,12 @@ class LocalEngine:
                     else self._open.get(request_id)
                 )
             if sink is not None:
-                sink(_request_event(message))
+                sink(request_event(message))
+        elif event == "scored":
+            with self._lock:
+                done = self._scores.pop(int(message["id"]), None)
+            if done is not None:
+                done(scored_event(message))
         elif event == "count":
             with self._lock:
                 reply = self._counts.pop(int(message["id"]), None)
@@ -355,6 +368,9 @@ class LocalEngine:
         counts, self._counts = self._counts, {}
         for reply in counts.values():
             reply(None)
+        scores, self._scores = self._scores, {}
+        for request_id, done in scores.items():
+            done(Scored(request_id, cancelled=cancelled, error=None if cancelled else error))
         open_requests, self._open = self._open, {}
         for request_id, sink in open_requests.items():
             stopped = "cancel" if cancelled else "error"
@@ -372,21 +388,6 @@ def _default_threads() -> int:
     from models.engine import available_threads
 
     return available_threads()
-
-
-def _request_event(message: dict[str, Any]) -> Started | Chunk | Finished:
-    request_id = int(message["id"])
-    event = message["event"]
-    if event == "started":
-        return Started(request_id, PromptFacts(**message.get("facts", {})))
-    if event == "chunk":
-        return Chunk(request_id, message["text"], int(message["tokens"]), float(message["tps"]))
-    return Finished(
-        request_id,
-        StreamStats(**message.get("stats", {})),
-        cancelled=bool(message.get("cancelled")),
-        error=message.get("error"),
-    )
 
 
 @atexit.register

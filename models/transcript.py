@@ -10,7 +10,7 @@ fit, the oldest turns go first, then the draft shrinks (and goes), then the exam
 current message always stays (only its *end* when it alone is too long).
 
 A GGUF that carries a chat template (``tokenizer.chat_template``) is prompted through that
-template instead, rendered in a Jinja2 sandbox and fitted by dropping old turns the same way.
+template instead (:mod:`models.chat_template`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Protocol
 
 from models.context import snap_to_sentence
@@ -174,9 +173,11 @@ def build_chat_prompt(
     budget = window - max_new
     template = getattr(getattr(tok, "info", None), "chat_template", None)
     if template:
+        from models.chat_template import TemplateFailed, templated
+
         try:
-            return _templated(tok, template, history, message, draft, budget)
-        except _TemplateFailed:
+            return templated(tok, template, history, message, draft, budget)
+        except TemplateFailed:
             pass
     return _transcript(tok, history, message, draft, budget)
 
@@ -189,11 +190,11 @@ def _exchange(role: str, content: str) -> str:
     return f"{label}: {content.strip()}\n"
 
 
-def _draft_block(draft: str) -> str:
+def draft_block(draft: str) -> str:
     return f"[The end of the writer's draft:]\n{draft.strip()}\n[End of draft.]\n\n"
 
 
-def _drop_oldest(history: list[Turn]) -> int:
+def drop_oldest(history: list[Turn]) -> int:
     """Drop the oldest turn, and any replies that would then open the history."""
     del history[0]
     n = 1
@@ -217,7 +218,7 @@ def _transcript(
     body = tok.tokenize(message)
 
     draft_text = tail_text(tok, draft.strip(), DRAFT_MAX) if draft and draft.strip() else ""
-    block = tok.tokenize(_draft_block(draft_text)) if draft_text else []
+    block = tok.tokenize(draft_block(draft_text)) if draft_text else []
 
     def size() -> int:
         return (
@@ -233,14 +234,14 @@ def _transcript(
 
     dropped = 0
     while size() > budget and turns:
-        n = _drop_oldest(turns)
+        n = drop_oldest(turns)
         del turn_tokens[:n]
         dropped += n
     while size() > budget and block:
         excess = size() - budget
         room = len(tok.tokenize(draft_text)) - excess
         draft_text = tail_text(tok, draft_text, room) if room >= DRAFT_MIN else ""
-        block = tok.tokenize(_draft_block(draft_text)) if draft_text else []
+        block = tok.tokenize(draft_block(draft_text)) if draft_text else []
     kept_examples = list(EXAMPLES)
     while size() > budget and examples:
         examples.pop()
@@ -258,7 +259,7 @@ def _transcript(
             HEADER + "\n\n" if header else "",
             *(_exchange("user", q) + _exchange("assistant", a) for q, a in kept_examples),
             "\n" if kept_examples else "",
-            _draft_block(draft_text) if block else "",
+            draft_block(draft_text) if block else "",
             *(_exchange(t.role, t.content) for t in turns),
             f"{USER}: ",
             message,
@@ -281,121 +282,27 @@ def _transcript(
         tokens = whole
     if len(tokens) > budget:  # a window too small for even the labels: keep the end
         tokens = tokens[-budget:]
-    return ChatPrompt(
-        tokens=tokens,
-        text=text,
-        stop=STOP,
-        dropped_turns=dropped,
-        draft_tokens=len(tok.tokenize(draft_text)) if block else 0,
-        examples=len(kept_examples),
-    )
+    return finish(tok, tokens, text, STOP, dropped, draft_text if block else "", len(kept_examples))
 
 
-# Chat templates ----------------------------------------------------------------------------
-
-
-class _TemplateFailed(Exception):
-    pass
-
-
-def _render(template: str, messages: list[dict[str, str]]) -> str:
-    from jinja2 import TemplateError
-    from jinja2.sandbox import SandboxedEnvironment
-
-    def raise_exception(msg: str) -> None:
-        raise TemplateError(msg)
-
-    def strftime_now(fmt: str) -> str:
-        return datetime.now().strftime(fmt)
-
-    env = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
-    try:
-        return env.from_string(template).render(
-            messages=messages,
-            add_generation_prompt=True,
-            bos_token=EOT_TEXT,
-            eos_token=EOT_TEXT,
-        )
-    except Exception as exc:  # TemplateError, SecurityError, or an error inside the template
-        raise _TemplateFailed(str(exc)) from exc
-
-
-def _special_tokenize(tok: ChatTokenizer, text: str) -> list[int]:
-    """Tokenize rendered template text, with ``<|endoftext|>`` as the special token."""
-    tokens: list[int] = []
-    for i, part in enumerate(text.split(EOT_TEXT)):
-        if i:
-            tokens.append(EOT_ID)
-        tokens += tok.tokenize(part)
-    return tokens
-
-
-def _templated(
+def finish(
     tok: ChatTokenizer,
-    template: str,
-    history: Sequence[Turn],
-    message: str,
-    draft: str | None,
-    budget: int,
+    tokens: list[int],
+    text: str,
+    stop: tuple[str, ...],
+    dropped: int,
+    draft_text: str,
+    examples: int = 0,
+    *,
+    templated: bool = False,
 ) -> ChatPrompt:
-    turns = list(history)
-    message = message.strip()
-    draft_text = tail_text(tok, draft.strip(), DRAFT_MAX) if draft and draft.strip() else ""
-
-    def messages(system_role: bool) -> list[dict[str, str]]:
-        system = SYSTEM + (f"\n\n{_draft_block(draft_text).strip()}" if draft_text else "")
-        msgs = [{"role": t.role, "content": t.content} for t in turns]
-        msgs.append({"role": "user", "content": message})
-        if system_role:
-            return [{"role": "system", "content": system}, *msgs]
-        first = msgs[0]
-        msgs[0] = {"role": first["role"], "content": f"{system}\n\n{first['content']}"}
-        return msgs
-
-    system_role = True
-
-    def render() -> tuple[str, list[int]]:
-        nonlocal system_role
-        text = None
-        if system_role:
-            try:
-                text = _render(template, messages(True))
-            except _TemplateFailed:
-                system_role = False  # a template that refuses system messages
-        if text is None:
-            text = _render(template, messages(False))
-        return text, _special_tokenize(tok, text)
-
-    # A first cut without rendering: the turns' own tokens alone must fit beside the rest.
-    sizes = [len(tok.tokenize(t.content)) for t in turns]
-    kept, turns[:] = turns[:], []
-    base = len(render()[1])
-    turns[:] = kept
-    dropped = 0
-    while turns and base + sum(sizes) > budget:
-        n = _drop_oldest(turns)
-        del sizes[:n]
-        dropped += n
-    text, tokens = render()
-    while len(tokens) > budget and turns:
-        dropped += _drop_oldest(turns)
-        text, tokens = render()
-    if len(tokens) > budget and draft_text:
-        draft_text = ""
-        text, tokens = render()
-    if len(tokens) > budget:  # the message alone is too long: keep its end
-        excess = len(tokens) - budget
-        room = len(tok.tokenize(message)) - excess
-        message = tail_text(tok, message, room)
-        text, tokens = render()
-        if len(tokens) > budget:
-            tokens = tokens[-budget:]
+    """The fitted prompt, with the facts the chat pane reports about it."""
     return ChatPrompt(
         tokens=tokens,
         text=text,
-        stop=TEMPLATE_STOP,
+        stop=stop,
         dropped_turns=dropped,
         draft_tokens=len(tok.tokenize(draft_text)) if draft_text else 0,
-        templated=True,
+        examples=examples,
+        templated=templated,
     )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
@@ -80,6 +84,33 @@ def tiny_engine(tiny_gguf: Path):  # type: ignore[no-untyped-def]
     engine.close()
 
 
+@pytest.fixture(scope="session")
+def small_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A 1-layer GPT-2 with a 259-token byte-level vocabulary (bad_input.py): it converts and
+    loads in a fraction of a second."""
+    from bad_input import make_small_checkpoint
+
+    return make_small_checkpoint(tmp_path_factory.mktemp("small") / "small-gpt2")
+
+
+@pytest.fixture(scope="session")
+def small_gguf(small_checkpoint: Path) -> Path:
+    """The small model converted to an F32 GGUF."""
+    from models.convert import convert
+
+    return convert(small_checkpoint, small_checkpoint.parent / "small.F32.gguf", "f32")
+
+
+@pytest.fixture(scope="session")
+def small_engine(small_gguf: Path):  # type: ignore[no-untyped-def]
+    """One loaded engine of the small model."""
+    from models.engine import Engine
+
+    engine = Engine.load(small_gguf)
+    yield engine
+    engine.close()
+
+
 @pytest.fixture
 def tmux(tmp_path: Path, user_dirs: dict[str, Path]) -> Iterator[Tmux]:
     # Spelled out (conftest already set them in os.environ): the app must never see the
@@ -108,3 +139,40 @@ def submitted(monkeypatch: pytest.MonkeyPatch) -> list[object]:
 
     monkeypatch.setattr(LocalEngine, "submit", spy)
     return sent
+
+
+@pytest.fixture(scope="session")
+def llama_server(tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """``python -m llama_cpp.server`` with the tiny model on a free loopback port."""
+    pytest.importorskip("llama_cpp.server.app", reason="needs llama-cpp-python[server]")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(tiny_gguf),
+         "--model_alias", "tiny-gpt2", "--host", "127.0.0.1", "--port", str(port),
+         "--n_ctx", "1024", "--n_threads", "1", "--verbose", "false"],
+        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "PYTHONUNBUFFERED": "1"},
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 60
+    try:
+        while True:
+            assert proc.poll() is None, f"llama_cpp.server exited ({proc.returncode})"
+            try:
+                if httpx.get(url + "/models", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert time.monotonic() < deadline, "llama_cpp.server did not start in 60 s"
+            time.sleep(0.1)  # polling for the port, not waiting out a guess
+        yield url
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        log.close()

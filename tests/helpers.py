@@ -25,9 +25,9 @@ async def continued(pilot: Any, app: Any, *keys: str, timeout: float = 20.0) -> 
 
     The action runs after the keys queued before it, so on a busy machine it may not have
     started when ``press`` returns: wait for its own ``GenerationFinished`` (a new
-    ``app.last_stats``), then for the engine to be idle.
+    ``app.editor.last_stats``), then for the engine to be idle.
     """
-    before = app.last_stats
+    before = app.editor.last_stats
     await pilot.press(*keys)
-    await wait_until(pilot, lambda: app.last_stats is not before, timeout)
+    await wait_until(pilot, lambda: app.editor.last_stats is not before, timeout)
     await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, timeout)

@@ -16,12 +16,12 @@ from models.engine import Engine
 from models.engine_client import GenerateRequest
 from models.prompts import build
 from models.sampling import SamplerSettings
-from tui import document as docs
 from tui.app import QuillpenApp
 from tui.config import Settings
 from tui.screens.dialogs import AskPath, Choice
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
+from tui.store import journal
 from tui.widgets.editor import WriterEditor
 
 POEM = "The moon is a lantern,\nthe sea a slow drum.\n"
@@ -75,7 +75,7 @@ async def test_escape_stops_generation(tmp_path: Path, tiny_gguf: Path, slow_str
         await wait_until(pilot, lambda: len(app.editor.text) > 10)
         await pilot.press("escape")
         await finished(pilot, app)
-        stats = app.last_stats
+        stats = app.editor.last_stats
         assert stats.stopped_by == "cancel"
         assert stats.generated_tokens < 400
         assert app.status.state.startswith("ready")  # ("ready (safe mode)" on some CPUs)
@@ -350,8 +350,8 @@ async def test_recovery_journal_brings_back_unsaved_text(tmp_path: Path) -> None
     app = make_app(path, None)
     async with app.run_test() as pilot:
         await pilot.press("end", *" and unsaved")
-        journal = docs.journal_path(app.document)
-        await wait_until(pilot, lambda: journal.exists(), 3)
+        recovery = journal.journal_path(app.session.document.path)
+        await wait_until(pilot, lambda: recovery.exists(), 3)
     assert path.read_text() == "saved"
     again = make_app(path, None)
     async with again.run_test() as pilot:
@@ -359,7 +359,7 @@ async def test_recovery_journal_brings_back_unsaved_text(tmp_path: Path) -> None
         assert again.editor.text == "saved and unsaved"
         assert any("Recovered" in (n.title or "") for n in again._notifications)
         await pilot.press("ctrl+s")
-        assert not journal.exists()
+        await wait_until(pilot, lambda: not recovery.exists())
 
 
 async def test_non_utf8_file_offers_latin1(tmp_path: Path) -> None:
@@ -414,9 +414,9 @@ async def test_autosave_saves_named_documents(tmp_path: Path) -> None:
     app = make_app(path, None, autosave_seconds=5)
     async with app.run_test() as pilot:
         await pilot.press("end", *"bc")
-        app.autosave()  # what the interval timer calls
+        app.session.autosave()  # what the interval timer calls
         assert path.read_text() == "abc"
-        assert not app.dirty
+        assert not app.session.dirty
 
 
 async def test_ctrl_n_starts_a_new_document_after_asking(tmp_path: Path) -> None:
@@ -482,7 +482,7 @@ async def test_f8_memory_and_note_steer_the_prompt(
     again = make_app(path, None)
     async with again.run_test() as pilot:
         await pilot.pause()
-        assert again.notes.memory == "Mara is a lighthouse keeper."
+        assert again.session.notes.memory == "Mara is a lighthouse keeper."
 
 
 async def test_app_engine_uses_every_cpu(tmp_path: Path, tiny_gguf: Path) -> None:
@@ -501,9 +501,11 @@ async def test_one_undo_removes_a_long_continuation_whole(
     tmp_path: Path, tiny_gguf: Path, slow_stream: None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """200 tokens arrive in far more chunks than Textual keeps undo steps by default (50)."""
-    import tui.app
+    import tui.widgets.editor
 
-    monkeypatch.setattr(tui.app, "UI_SHARE", 1e9)  # the fastest flush rate, whatever the redraw
+    monkeypatch.setattr(
+        tui.widgets.editor, "UI_SHARE", 1e9
+    )  # the fastest flush rate, whatever the redraw
     chunks: list[int] = []
     original = WriterEditor.on_generation_chunk
 
@@ -520,7 +522,7 @@ async def test_one_undo_removes_a_long_continuation_whole(
         await pilot.press(*"Before", "enter", *"the storm")
         typed = app.editor.text
         await continued(pilot, app, "tab")
-        assert app.last_stats.generated_tokens > 100 and len(chunks) > 60
+        assert app.editor.last_stats.generated_tokens > 100 and len(chunks) > 60
         assert len(app.editor.text) > len(typed)
         await pilot.press("ctrl+z")
         assert app.editor.text == typed
@@ -560,13 +562,13 @@ async def test_undo_after_a_long_template_continuation(
     again the template's text, and the text before them is back."""
     import dataclasses
 
-    import tui.app
+    import tui.widgets.editor
     from tui.templates import load_builtin, render
     from tui.widgets.templates import TemplatePane
 
-    monkeypatch.setattr(tui.app, "UI_SHARE", 1e9)  # the fastest flush rate: many chunks
+    monkeypatch.setattr(tui.widgets.editor, "UI_SHARE", 1e9)  # the fastest flush rate: many chunks
     # A fixed seed: unseeded, the random tiny model may end its text early.
-    monkeypatch.setattr(tui.app, "preset", lambda name: SamplerSettings(seed=3))
+    monkeypatch.setattr(tui.widgets.editor, "preset", lambda name: SamplerSettings(seed=3))
     template = dataclasses.replace(load_builtin()[0], max_tokens=200, stop=())
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -576,9 +578,51 @@ async def test_undo_after_a_long_template_continuation(
         app.post_message(TemplatePane.Use(render(template), template))
         await wait_until(pilot, lambda: app.editor.generating)
         await finished(pilot, app)
-        assert app.last_stats.generated_tokens > 100
+        assert app.editor.last_stats.generated_tokens > 100
         await pilot.press("ctrl+z")
         with_template = app.editor.text
         assert with_template.startswith(before) and render(template).strip() in with_template
         await pilot.press("ctrl+z")
         assert app.editor.text == before
+
+
+async def test_a_template_loads_the_model_it_is_written_for(
+    tmp_path: Path, tiny_gguf: Path
+) -> None:
+    import dataclasses
+    import shutil
+
+    other = shutil.copy(tiny_gguf, tmp_path / "other.gguf")
+
+    from tui.templates import load_builtin, render
+    from tui.widgets.templates import TemplatePane
+
+    template = dataclasses.replace(load_builtin()[0], model=str(other), max_tokens=8)
+    app = make_app(tmp_path / "t.md", tiny_gguf)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        assert app.model_path is not None and app.model_path.samefile(tiny_gguf)
+        app.post_message(TemplatePane.Use(render(template), template))
+        await wait_until(
+            pilot, lambda: app.model_path is not None and app.model_path.samefile(other), 30
+        )
+        await wait_until(pilot, lambda: app.editor.last_stats.generated_tokens > 0, 30)
+        assert render(template).strip() in app.editor.text
+
+
+async def test_a_template_for_a_model_not_downloaded_says_how_to_get_it(
+    tmp_path: Path, tiny_gguf: Path
+) -> None:
+    from tui.templates import load_builtin, render
+    from tui.widgets.templates import TemplatePane
+
+    template = next(t for t in load_builtin() if t.model == "gpt2-chinese-poem")
+    app = make_app(tmp_path / "t.md", tiny_gguf)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        app.post_message(TemplatePane.Use(render(template), template))
+        told = lambda: [n.message for n in app._notifications if "models pull" in n.message]  # noqa: E731
+        await wait_until(pilot, told)
+        assert "gpt2-chinese-poem" in told()[0]
+        assert render(template) in app.editor.text and not app.editor.generating
+        assert app.model_path is not None and app.model_path.samefile(tiny_gguf)  # kept

@@ -20,7 +20,6 @@ from models.local_engine import LocalEngine
 from models.prompts import ChatSpec, build
 from models.sampling import SamplerSettings
 from models.transcript import CHAT_STOPS, Turn, build_chat_prompt
-from tui.chat_store import UNTITLED, chat_path, delete_chat, document_key, load_chat, save_chat
 from tui.messages import (
     GenerationChunk,
     GenerationFinished,
@@ -29,6 +28,7 @@ from tui.messages import (
     deliver,
 )
 from tui.screens.dialogs import Choice
+from tui.store.chats import UNTITLED, chat_path, delete_chat, document_key, load_chat, save_chat
 from tui.widgets.chat import (
     CSS_FILE,
     STOPPED_NOTE,
@@ -127,7 +127,7 @@ def test_save_failure_returns_false(monkeypatch: pytest.MonkeyPatch) -> None:
     def broken(*args: object, **kwargs: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr("tui.chat_store.os.replace", broken)
+    monkeypatch.setattr("tui.store.files.os.replace", broken)
     assert save_chat("doc", [Turn("user", "hi")]) is False
     assert list(chat_path("doc").parent.iterdir()) == []  # the temp file is cleaned up
 

@@ -88,6 +88,15 @@ def test_random_bytes_named_gguf(tmp_path: Path) -> None:
     assert_clean_error(quillpen("generate", "--model", str(bad), "hi"), "not a GGUF")
 
 
+def test_list_catalog_shows_each_models_language() -> None:
+    res = quillpen("models", "list", "--catalog")
+    assert res.returncode == 0, res.stderr
+    rows = {line.split()[0]: line.split() for line in res.stdout.splitlines()}
+    assert rows["gpt2"][1] == "en"
+    assert rows["gpt2-chinese-poem"][1] == "zh"
+    assert rows["gpt2-chinese-poem"][-1] == "uer/gpt2-chinese-poem"
+
+
 def test_list_empty_then_doctor() -> None:
     res = quillpen("models", "list")
     assert res.returncode == 0 and "no models yet" in res.stdout

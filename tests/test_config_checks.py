@@ -8,7 +8,8 @@ from pathlib import Path
 from helpers import continued, wait_until
 
 from tui import config
-from tui.app import QuillpenApp, contexts
+from tui.app import QuillpenApp
+from tui.bindings import contexts
 from tui.config import Settings
 from tui.keymap import problems, valid_key
 
@@ -75,12 +76,12 @@ async def test_app_says_what_is_wrong_with_theme_and_keymap(tmp_path: Path) -> N
 
 
 async def test_a_memory_too_long_to_fit_is_said_once(tmp_path: Path, tiny_gguf: Path) -> None:
-    from tui.story_notes import StoryNotes
+    from tui.store.notes import StoryNotes
 
     app = QuillpenApp(tmp_path / "s.md", model=str(tiny_gguf), settings=Settings(continue_tokens=4))
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 30)
-        app.notes = StoryNotes(memory="The keeper remembers the sea. " * 40, note="")
+        app.session.notes = StoryNotes(memory="The keeper remembers the sea. " * 40, note="")
         for _ in range(2):
             await continued(pilot, app, "tab")
         told = [n.message for n in app._notifications if "Too long to fit" in n.message]

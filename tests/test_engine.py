@@ -137,3 +137,14 @@ def test_k_quant_on_256_wide_model(tmp_path: Path) -> None:
     engine.complete("word " * 400, max_tokens=8)  # prompt > window of a 128-context model
     assert engine.last_stats.prompt_tokens + 8 <= 128
     engine.close()
+
+
+def test_dense_text_fills_the_window_instead_of_vanishing(tiny_engine: Engine) -> None:
+    """Chinese costs GPT-2 ~3 tokens a character: the fitted story must still fill the window."""
+    from models.context import fit_story
+
+    text = "床前明月光，疑是地上霜。举头望明月，低头思故乡。" * 50  # 1,200 characters
+    fitted = fit_story(tiny_engine, text, max_new=16)
+    assert 0 < fitted.used <= tiny_engine.n_ctx_train - 16
+    assert fitted.used >= (tiny_engine.n_ctx_train - 16) * 0.9  # most of the budget
+    assert fitted.tokens == tiny_engine.tokenize(text)[-fitted.used :]

@@ -27,9 +27,9 @@ from models.engine_process import CRASH_ENV
 from models.local_engine import LocalEngine
 from models.prompts import StorySpec, TextSpec
 from models.sampling import SamplerSettings
-from tui import document as docs
 from tui.app import QuillpenApp
 from tui.config import Settings
+from tui.store import journal
 
 
 class Events:
@@ -207,7 +207,7 @@ async def test_app_survives_a_segfault_mid_stream_and_the_next_tab_works(
         await pilot.press(*"The keeper")
         await pilot.press("tab")
         # The journal was written before the engine ran: a crash cannot take the typed text.
-        assert docs.read_journal(app.document) == "The keeper"
+        assert journal.read_journal(app.session.document.path) == "The keeper"
         await wait_until(pilot, lambda: app.status.state == "ready (safe mode)", 30)
         assert app.is_running
         text = app.editor.text
@@ -218,7 +218,7 @@ async def test_app_survives_a_segfault_mid_stream_and_the_next_tab_works(
         assert first_pid is not None and app.engine.pid != first_pid and wait_gone(first_pid)
         await continued(pilot, app, "tab", timeout=30)
         assert len(app.editor.text) > len(text) and app.editor.text.startswith(text)
-        assert app.last_stats.generated_tokens == 40 and app.status.state.startswith("ready")
+        assert app.editor.last_stats.generated_tokens == 40 and app.status.state.startswith("ready")
         await pilot.press("ctrl+z")
         assert app.editor.text == text  # the new continuation is one undo step
 
@@ -323,8 +323,7 @@ def test_typing_frees_a_core_for_a_moment(tiny_gguf: Path) -> None:
 async def test_the_app_paces_the_engine_by_its_redraw_cost(
     tmp_path: Path, tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tui.app import FLUSH_MAX, FLUSH_MIN
-    from tui.widgets.editor import WriterEditor
+    from tui.widgets.editor import FLUSH_MAX, FLUSH_MIN
 
     asked: list[float] = []
     original = LocalEngine.set_flush_interval
@@ -338,10 +337,10 @@ async def test_the_app_paces_the_engine_by_its_redraw_cost(
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 30)
         for _ in range(5):
-            app.editor.post_message(WriterEditor.RedrawCost(0.05))  # a slow terminal
+            app.editor.pace(0.05)  # a slow terminal: each chunk took 50 ms to draw
         await wait_until(pilot, lambda: bool(asked) and asked[-1] == FLUSH_MAX)
         for _ in range(20):
-            app.editor.post_message(WriterEditor.RedrawCost(0.0005))  # a fast one
+            app.editor.pace(0.0005)  # a fast one
         await wait_until(pilot, lambda: asked[-1] <= FLUSH_MIN * 1.25)  # (20% steps)
         assert min(asked) >= FLUSH_MIN
 

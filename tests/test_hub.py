@@ -310,7 +310,7 @@ def test_cli_pull_official_repo_then_list_and_rm(fake_hub: FakeHub) -> None:
     listed = run_cli("models", "list")
     assert listed.rc == 0
     row = next(line for line in listed.out.splitlines() if str(path) in line)
-    assert row.split()[:2] == ["someorg--tiny-gpt2", "Q8_0"]
+    assert row.split()[:3] == ["someorg--tiny-gpt2", "?", "Q8_0"]  # (language unknown)
 
     removed = run_cli("models", "rm", OFFICIAL_REPO)
     assert removed.rc == 0, removed.err

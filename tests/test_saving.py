@@ -33,13 +33,13 @@ async def test_save_as_onto_another_file_asks_first(tmp_path: Path) -> None:
         await pilot.click("#cancel")
         await pilot.pause()
         assert other.read_text() == "Someone else's poem.\n"  # untouched
-        assert app.document.path is None and app.sub_title.endswith("●")
+        assert app.session.document.path is None and app.sub_title.endswith("●")
         await pilot.press("ctrl+s")
         await answer_path(pilot, app, other)
         await wait_until(pilot, lambda: isinstance(app.screen, Choice))
         await pilot.click("#replace")
         await wait_until(pilot, lambda: other.read_text() == "My draft")
-        assert app.document.path == other
+        assert app.session.document.path == other
         await pilot.press(*"!", "ctrl+s")  # its own file now: no question
         await wait_until(pilot, lambda: other.read_text() == "My draft!")
 
@@ -51,7 +51,7 @@ async def test_a_folder_is_not_a_file_name(tmp_path: Path) -> None:
         await answer_path(pilot, app, tmp_path)
         await pilot.pause()
         assert any("is a folder" in n.message for n in app._notifications)
-        assert app.editor.text == "text" and app.document.path is None
+        assert app.editor.text == "text" and app.session.document.path is None
 
 
 def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
@@ -80,18 +80,18 @@ async def test_unsaved_untitled_save_asks_a_name_then_goes_on(tmp_path: Path) ->
         await answer_path(pilot, app, target)
         await wait_until(pilot, lambda: target.exists())
         assert target.read_text() == "Keep me"
-        await wait_until(pilot, lambda: app.editor.text == "" and app.document.path is None)
+        await wait_until(pilot, lambda: app.editor.text == "" and app.session.document.path is None)
 
 
 async def test_an_untitled_draft_is_offered_back_after_a_crash(tmp_path: Path) -> None:
-    from tui import document as docs
+    from tui.store import journal
 
     crashed = QuillpenApp(None, settings=Settings())
     async with crashed.run_test() as pilot:
         await pilot.press(*"Lost at sea")
-        crashed.flush_journal()  # what the half-second timer does; then kill -9 (no cleanup)
-        assert docs.read_journal(Document()) == "Lost at sea"
-        crashed.dirty = False
+        crashed.session.flush_journal()  # what the 0.5-s timer does; then kill -9 (no cleanup)
+        assert journal.read_journal(None) == "Lost at sea"
+        crashed.session.dirty = False
         crashed.editor.load_text("")
         crashed._clean_text = ""  # (leave without the quit path's cleanup)
     again = QuillpenApp(None, settings=Settings())
@@ -100,15 +100,15 @@ async def test_an_untitled_draft_is_offered_back_after_a_crash(tmp_path: Path) -
         assert again.editor.text == "Lost at sea" and again.sub_title.endswith("●")
         assert any("untitled draft" in n.message for n in again._notifications)
         await pilot.press(*" found")  # the next keystrokes add to it, never replace it
-        again.flush_journal()
-        assert docs.read_journal(Document()) == "Lost at sea found"
-        again.ask_discard_recovery()  # the palette's command asks first
+        again.session.flush_journal()
+        assert journal.read_journal(None) == "Lost at sea found"
+        again.session.run(again.session.discard_recovery())  # the palette's command asks first
         await wait_until(pilot, lambda: bool(again.screen.query("#cancel")))
         await pilot.click("#cancel")
         await pilot.pause()
         assert again.editor.text == "Lost at sea found"
-        again.ask_discard_recovery()
+        again.session.run(again.session.discard_recovery())
         await wait_until(pilot, lambda: bool(again.screen.query("#discard")))
         await pilot.click("#discard")
         await wait_until(pilot, lambda: again.editor.text == "")
-        assert docs.read_journal(Document()) is None
+        assert journal.read_journal(None) is None

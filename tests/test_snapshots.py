@@ -158,3 +158,32 @@ SCREENS = {
 @pytest.mark.parametrize("screen", SCREENS)
 def test_snapshot(snap_compare: SnapCompare, tmp_path: Path, screen: str, size: str) -> None:
     assert snap_compare(_app(tmp_path), terminal_size=SIZES[size], run_before=SCREENS[screen]())
+
+
+JINGYESI = """\
+# 静夜思
+
+床前明月光，疑是地上霜。
+举头望明月，低头思故乡。
+
+Li Bai（李白）, 701–762: a quatrain of five-character lines, mixed here with Latin text.
+"""
+
+
+def test_snapshot_chinese_document(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    """A Chinese poem at 80×24: wide characters in their cells, 字 counted in the status bar."""
+    path = tmp_path / "静夜思.md"
+    path.write_text(JINGYESI, encoding="utf-8")
+
+    async def run_before(pilot: Pilot[object]) -> None:
+        app = pilot.app
+        assert isinstance(app, QuillpenApp)
+        app.animation_level = "none"
+        await wait_until(pilot, lambda: app.editor.text == JINGYESI and app.status.words > 0)
+        await wait_until(pilot, lambda: app.status.state == "no model")
+        assert app.status.word_unit == "字"
+        app.editor.move_cursor((2, 5))  # after 光, before the full-width comma
+        await _freeze(pilot)
+
+    app = QuillpenApp(path, settings=Settings())
+    assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

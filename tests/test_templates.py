@@ -38,6 +38,11 @@ EXPECTED_BUILTINS = {
     "qa",
     "summary",
     "lesson",
+    "zh_jueju5",
+    "zh_jueju7",
+    "zh_modern_poem",
+    "zh_lyrics",
+    "zh_story",
 }
 
 GOOD = '''

@@ -26,8 +26,8 @@ from typing import Any
 import pytest
 from tmux import Tmux, needs_tmux
 
-from tui import document as docs
 from tui.document import Document
+from tui.store import journal
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -147,9 +147,7 @@ def test_kill_9_during_save_leaves_old_or_new_text(tmp_path: Path) -> None:
 
 def _journal(story: Path) -> dict[str, Any] | None:
     try:
-        record: dict[str, Any] = json.loads(
-            docs.journal_path(Document(path=story)).read_text(encoding="utf-8")
-        )
+        record: dict[str, Any] = json.loads(journal.journal_path(story).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
     return record

@@ -3,26 +3,31 @@
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from models import catalog
 from models.errors import QuillpenError
 from tui import __version__
 
-SUBCOMMANDS = ("models", "generate", "doctor")
+if TYPE_CHECKING:
+    from models.engine import Engine
+
+SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem")
 
 
 def _gpu_layers(value: str) -> int | str:
-    if value == "auto":
+    if value in ("auto", "all"):
         return value
     try:
         return int(value)
     except ValueError:
-        raise argparse.ArgumentTypeError("takes a number of layers or 'auto'") from None
+        raise argparse.ArgumentTypeError("takes a number of layers, 'auto' or 'all'") from None
 
 
 def _cpu_repack(parser: argparse.ArgumentParser) -> None:
@@ -45,6 +50,18 @@ def _count(value: str) -> int:
     return number
 
 
+def _alternatives(value: str) -> int:
+    from models.engine import MAX_SEQUENCES
+
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if not 1 <= number <= MAX_SEQUENCES:
+        raise argparse.ArgumentTypeError(f"takes a number from 1 to {MAX_SEQUENCES}")
+    return number
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--offline",
@@ -63,7 +80,10 @@ def app_parser() -> argparse.ArgumentParser:
     p.add_argument("file", nargs="?", type=Path, help="the document to open (created on save)")
     p.add_argument("--model", help="catalog name, owner/repo, or a .gguf path")
     p.add_argument(
-        "--gpu-layers", type=_gpu_layers, default=None, help="layers on the GPU, or auto"
+        "--gpu-layers",
+        type=_gpu_layers,
+        default=None,
+        help="layers on the GPU: a number, auto (all if it fits) or all",
     )
     p.add_argument(
         "--threads",
@@ -72,9 +92,30 @@ def app_parser() -> argparse.ArgumentParser:
         help="CPU threads for the model (default: all available but one, for the UI)",
     )
     p.add_argument("--version", action="version", version=f"quillpen {__version__}")
+    _engine_option(p)
     _cpu_repack(p)
     _common(p)
     return p
+
+
+def _engine_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--engine",
+        metavar="URL|NAME",
+        help="a remote OpenAI-compatible server (http://host:8000/v1), a name from [engines] "
+        "in config.toml, or 'local' (docs/remote.md)",
+    )
+
+
+def _remote(args: argparse.Namespace) -> Any:
+    """The remote engine ``--engine`` (or the config) names, or None; a bad name exits 2."""
+    from tui import config
+
+    try:
+        return config.remote_target(getattr(args, "engine", None), config.load())
+    except ValueError as exc:
+        print(f"quillpen: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 def tool_parser() -> argparse.ArgumentParser:
@@ -89,6 +130,9 @@ def tool_parser() -> argparse.ArgumentParser:
     pull.add_argument("--source", default="official", choices=("official", "gguf"))
     _common(pull)
     lst = msub.add_parser("list", help="models ready to use")
+    lst.add_argument(
+        "--catalog", action="store_true", help="the models `pull` knows, with their language"
+    )
     _common(lst)
     rm = msub.add_parser("rm", help="delete a downloaded model")
     rm.add_argument("name")
@@ -112,10 +156,43 @@ def tool_parser() -> argparse.ArgumentParser:
     gen.add_argument("--repeat-penalty", type=float)
     gen.add_argument("--seed", type=int)
     gen.add_argument("--stop", action="append", default=[], help="stop before this text")
+    gen.add_argument(
+        "-n",
+        type=_alternatives,
+        default=1,
+        help="write N continuations at once, in one batch (seeds SEED, SEED+1, …)",
+    )
+    gen.add_argument(
+        "--ban",
+        action="append",
+        default=[],
+        metavar="PHRASE",
+        help="never write this phrase (case-sensitive; repeatable)",
+    )
+    gen.add_argument(
+        "--json",
+        action="store_true",
+        help='print one JSON object: {"texts", "tokens" (each with id, prob, rank), "seconds"}',
+    )
     gen.add_argument("--gpu-layers", type=_gpu_layers, default=None)
     gen.add_argument("--threads", type=int, default=None)
     _cpu_repack(gen)
     _common(gen)
+
+    score = sub.add_parser(
+        "score", help="how likely the model finds each token of a text (one JSON line each)"
+    )
+    score.add_argument("file", help="the text to score, or - for stdin")
+    score.add_argument("--model", default=catalog.DEFAULT_MODEL)
+    score.add_argument(
+        "--top", type=_count, default=10, help="alternatives listed per token (default 10)"
+    )
+    score.add_argument("--gpu-layers", type=_gpu_layers, default=None)
+    score.add_argument("--threads", type=int, default=None)
+    _cpu_repack(score)
+    _common(score)
+
+    _poem_parser(sub)
 
     doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
     _cpu_repack(doctor)
@@ -165,12 +242,16 @@ def cmd_models(args: argparse.Namespace) -> int:
             notify=lambda m: print(m, file=sys.stderr),
         )
         print(path)
+    elif args.action == "list" and args.catalog:
+        for spec in catalog.CATALOG.values():
+            print(f"{spec.name:<24} {spec.language:<3} {spec.params:>6}  {spec.repo_id}")
     elif args.action == "list":
         models = store.list_local()
         if not models:
             print("no models yet: run `quillpen models pull` (default: gpt2, Q4_K_M)")
         for m in models:
-            print(f"{m.name:<24} {m.quant:<8} {m.size_text:>9}  {m.path}")
+            lang = catalog.language_of(m.name) or "?"
+            print(f"{m.name:<24} {lang:<3} {m.quant:<8} {m.size_text:>9}  {m.path}")
     elif args.action == "rm":
         for path in store.remove(args.name):
             print(f"removed {path}")
@@ -201,21 +282,13 @@ def _convert(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_generate(args: argparse.Namespace) -> int:
+def _load_engine(args: argparse.Namespace) -> Engine:
+    """The model ``--model`` names, loaded for ``generate`` or ``score``."""
     from models import store
     from models.cpu_probe import decide
     from models.engine import Engine
-    from models.sampling import SamplerSettings
-    from models.text import printable
 
-    try:
-        prompt = args.prompt if args.prompt is not None else sys.stdin.read()
-        prompt.encode("utf-8")  # undecodable bytes arrive as surrogates (argv, C locale)
-    except UnicodeError:
-        raise QuillpenError("the prompt is not UTF-8 text") from None
     path = store.resolve(args.model)
-    if args.max_tokens == 0:
-        return 0  # nothing to write (the model is still checked to exist)
     repack = decide(_repack_setting(args))
     engine = Engine.load(
         path, gpu_layers=args.gpu_layers, threads=args.threads, extra_bufts=repack.extra_bufts
@@ -224,6 +297,25 @@ def cmd_generate(args: argparse.Namespace) -> int:
         _err(repack.reason)
     for notice in engine.notices:
         _err(notice)
+    return engine
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from models import store
+    from models.sampling import SamplerSettings
+    from models.text import printable
+
+    try:
+        prompt = args.prompt if args.prompt is not None else sys.stdin.read()
+        prompt.encode("utf-8")  # undecodable bytes arrive as surrogates (argv, C locale)
+    except UnicodeError:
+        raise QuillpenError("the prompt is not UTF-8 text") from None
+    if args.max_tokens == 0:
+        store.resolve(args.model)  # nothing to write (the model is still checked to exist)
+        if args.json:
+            print(json.dumps({"texts": [""] * args.n, "tokens": [[]] * args.n, "seconds": 0.0}))
+        return 0
+    engine = _load_engine(args)
     settings = SamplerSettings().with_(
         temperature=args.temperature,
         top_p=args.top_p,
@@ -239,10 +331,56 @@ def cmd_generate(args: argparse.Namespace) -> int:
             "using its end"
         )
     out = sys.stdout
-    for piece in engine.stream(tokens, settings, max_tokens=args.max_tokens, stop=args.stop):
-        out.write(printable(piece))
-        out.flush()
+    if args.n == 1 and not args.ban and not args.json:  # the plain stream, as always
+        for piece in engine.stream(tokens, settings, max_tokens=args.max_tokens, stop=args.stop):
+            out.write(printable(piece))
+            out.flush()
+        out.write("\n")
+        engine.close()
+        return 0
+    texts: list[list[str]] = [[] for _ in range(args.n)]
+    found: list[list[dict[str, object]]] = [[] for _ in range(args.n)]
+    for part in engine.generate(
+        tokens,
+        settings,
+        n=args.n,
+        max_tokens=args.max_tokens,
+        stop=args.stop,
+        bans=args.ban,
+        probabilities=1 if args.json else 0,
+    ):
+        if args.n == 1 and not args.json:
+            out.write(printable(part.text))
+            out.flush()
+        texts[part.seq].append(part.text)
+        found[part.seq] += [t.as_json(top=False) for t in part.tokens]
+    if args.json:
+        result = {"texts": ["".join(t) for t in texts], "tokens": found}
+        json.dump(result | {"seconds": engine.last_stats.seconds}, out, ensure_ascii=False)
+    elif args.n > 1:  # one block each, after they are all written
+        out.write(
+            "\n\n".join(f"── {i} ──\n{printable(''.join(t))}" for i, t in enumerate(texts, 1))
+        )
     out.write("\n")
+    engine.close()
+    return 0
+
+
+def cmd_score(args: argparse.Namespace) -> int:
+    try:
+        if args.file == "-":
+            text = sys.stdin.read()
+            text.encode("utf-8")
+        else:
+            text = Path(args.file).read_text(encoding="utf-8")
+    except UnicodeError:
+        raise QuillpenError(f"{args.file}: not UTF-8 text") from None
+    except OSError as exc:
+        raise QuillpenError(f"{args.file}: {exc.strerror or exc}") from None
+    engine = _load_engine(args)
+    out = sys.stdout
+    for i, token in enumerate(engine.score(text, args.top)):
+        out.write(json.dumps(token.as_json(i), ensure_ascii=False) + "\n")
     engine.close()
     return 0
 
@@ -253,7 +391,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
 
     from models import locations, store
     from models.cpu_probe import decide
-    from models.engine import available_threads, gpu_offload_supported
+    from models.engine import available_threads
     from models.hub import is_offline
 
     print(f"quillpen {__version__} on Python {platform.python_version()} ({platform.platform()})")
@@ -270,14 +408,72 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     print(f"cpu repack:  {repack.describe()}")
     if repack.reason:
         print(f"             {repack.reason}")
-    gpu = gpu_offload_supported()
-    where = "supported by this llama.cpp build" if gpu else "not in this build (CPU only)"
-    print(f"GPU offload: {where}")
+    from models import gpu
+
+    found = gpu.devices()
+    offload = "supported" if gpu.offload_supported() else "not in this build (docs/gpu.md)"
+    print(f"backend:     {gpu.backend(found)} (GPU offload: {offload})")
+    for device in found:
+        memory = f", {device.memory_text}" if device.kind != "CPU" else ""
+        print(f"  {device.name:<10} {device.kind:<12} {device.description}{memory}")
     models = store.list_local()
     print(f"models:      {len(models)} ready")
     for m in models:
         print(f"  {m.name:<22} {m.quant:<8} {m.size_text:>9}  {m.path}")
     return 0
+
+
+def _poem_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from tui.poetry import FORMS
+
+    poem = sub.add_parser("poem", help="syllables, stress, rhymes and form checks for poems")
+    psub = poem.add_subparsers(dest="action", required=True)
+    check = psub.add_parser("check", help="check a poem against a form (exit 0 only if it fits)")
+    check.add_argument("file", help="the poem, or - for stdin")
+    check.add_argument("--form", required=True, choices=tuple(FORMS))
+    check.add_argument("--json", action="store_true", help="one JSON object, a record per line")
+    rhymes = psub.add_parser("rhymes", help="rhymes for WORD, one a line, best first")
+    rhymes.add_argument("word", help="an English word, or a Chinese character")
+    rhymes.add_argument("--limit", type=_count, default=50, help="at most this many (0: all)")
+    syllables = psub.add_parser("syllables", help="syllables and stress of each line")
+    syllables.add_argument("file", help="the text, or - for stdin")
+    syllables.add_argument("--json", action="store_true", help="a JSON list, a record per line")
+    for parser in (check, rhymes, syllables):
+        _common(parser)
+
+
+def cmd_poem(args: argparse.Namespace) -> int:
+    """`poem check` exits 0 when the poem fits the form, 1 when not, 2 when it can't read it."""
+    import json
+
+    from tui import poetry
+    from tui.poetry import text as poem_text
+
+    if args.action == "rhymes":
+        found = poetry.rhymes(args.word, args.limit)
+        if not found:
+            _err(f"no rhymes found for {args.word!r}")
+            return 1
+        print("\n".join(found))
+        return 0
+    try:
+        source = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
+        return 2
+    if args.action == "syllables":
+        infos = [poetry.line_info(line) if line.strip() else None for line in source.splitlines()]
+        if args.json:
+            print(json.dumps(poem_text.syllables_json(infos), ensure_ascii=False, indent=2))
+        else:
+            print(poem_text.syllables_table(infos))
+        return 0
+    report = poetry.check(source, args.form)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(poem_text.report_table(report))
+    return 0 if report.ok else 1
 
 
 def _repack_setting(args: argparse.Namespace) -> str:
@@ -290,9 +486,22 @@ def _repack_setting(args: argparse.Namespace) -> str:
 
 
 def run_app(args: argparse.Namespace) -> int:
-    from tui.app import launch
+    """Run the app; a dropped terminal ends it within 2 s (:mod:`tui.hangup`)."""
+    from tui import hangup
+    from tui.app import QuillpenApp
 
-    return launch(args)
+    _remote(args)  # an unknown engine name is a usage error, before the screen opens
+    app = QuillpenApp(
+        args.file,
+        model=args.model,
+        gpu_layers=args.gpu_layers,
+        threads=args.threads,
+        cpu_repack=args.cpu_repack,
+        engine=args.engine,
+    )
+    with hangup.guard(app):
+        app.run()
+    return hangup.leave_now_if_threads_linger(app.return_code or 0)
 
 
 def _end_jobs_on_hangup() -> None:
@@ -320,7 +529,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not tool:
             return run_app(args)
-        handler = {"models": cmd_models, "generate": cmd_generate, "doctor": cmd_doctor}
+        handler = {
+            "models": cmd_models,
+            "generate": cmd_generate,
+            "score": cmd_score,
+            "doctor": cmd_doctor,
+        }
+        handler["poem"] = cmd_poem
         return handler[args.command](args)
     except QuillpenError as exc:
         _err(str(exc))

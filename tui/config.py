@@ -15,6 +15,11 @@ Example::
 
     [keymap]                  # binding id = keys
     "editor.continue" = "tab,ctrl+space"
+
+    engine = "lab"            # a remote engine by default (a name below, or a URL)
+    [engines.lab]             # docs/remote.md
+    url = "https://gpu-box.example.org/v1"
+    api_key_env = "QUILLPEN_API_KEY"
 """
 
 from __future__ import annotations
@@ -35,6 +40,18 @@ else:  # pragma: no cover
     import tomli as tomllib
 
 
+@dataclass(frozen=True)
+class RemoteTarget:
+    """A remote OpenAI-compatible engine (``[engines.NAME]``, or ``--engine URL``)."""
+
+    url: str
+    api_key_env: str | None = None
+    profile: str | None = None
+    model: str | None = None
+    context_length: int | None = None
+    ca_file: str | None = None
+
+
 @dataclass
 class Settings:
     model: str | None = None
@@ -48,6 +65,9 @@ class Settings:
     cpu_repack: str = "auto"
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     keymap: dict[str, str] = field(default_factory=dict)
+    engine: str | None = None
+    """The default engine: None (local), a name in ``engines``, or a URL."""
+    engines: dict[str, RemoteTarget] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
 
 
@@ -64,6 +84,15 @@ _SIMPLE = {
     "autosave_seconds": (int, float),
     "offline": (bool,),
     "cpu_repack": (str,),
+    "engine": (str,),
+}
+_REMOTE_KEYS = {
+    "url": str,
+    "api_key_env": str,
+    "profile": str,
+    "model": str,
+    "context_length": int,
+    "ca_file": str,
 }
 
 
@@ -93,12 +122,14 @@ def load(path: Path | None = None) -> Settings:
             settings.sampler = _sampler(value, settings.warnings, path.name)
         elif key == "keymap" and isinstance(value, dict):
             settings.keymap = {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
-        elif key in ("sampler", "keymap"):
+        elif key == "engines" and isinstance(value, dict):
+            settings.engines = _engines(value, settings.warnings, path.name)
+        elif key in ("sampler", "keymap", "engines"):
             settings.warnings.append(f"{path.name}: {key} must be a table ([{key}]); ignored")
         else:
             settings.warnings.append(f"{path.name}: unknown setting {key!r}; ignored")
-    if settings.gpu_layers != "auto" and not isinstance(settings.gpu_layers, int):
-        settings.warnings.append(f"{path.name}: gpu_layers must be a number or 'auto'")
+    if settings.gpu_layers not in ("auto", "all") and not isinstance(settings.gpu_layers, int):
+        settings.warnings.append(f"{path.name}: gpu_layers must be a number, 'auto' or 'all'")
         settings.gpu_layers = 0
     if settings.cpu_repack not in CPU_REPACK:
         settings.warnings.append(
@@ -176,3 +207,47 @@ def _sampler(raw: dict[str, Any], warnings: list[str], name: str) -> SamplerSett
         else:
             warnings.append(f"{name}: sampler.{key} must be a (finite) number; ignored")
     return SamplerSettings(**good)
+
+
+def _engines(raw: dict[str, Any], warnings: list[str], name: str) -> dict[str, RemoteTarget]:
+    """``[engines.NAME]`` tables; a bad one is left out with a warning."""
+    engines: dict[str, RemoteTarget] = {}
+    for engine, table in raw.items():
+        where = f"{name}: [engines.{engine}]"
+        if not isinstance(table, dict):
+            warnings.append(f"{where} must be a table; ignored")
+            continue
+        unknown = sorted(set(table) - set(_REMOTE_KEYS))
+        wrong = [k for k, t in _REMOTE_KEYS.items() if k in table and not isinstance(table[k], t)]
+        if unknown or wrong or not isinstance(table.get("url"), str):
+            problem = (
+                f"unknown key {unknown[0]!r}"
+                if unknown
+                else f"{wrong[0]} has the wrong type"
+                if wrong
+                else "needs a url"
+            )
+            warnings.append(f"{where}: {problem}; ignored")
+            continue
+        engines[str(engine)] = RemoteTarget(**table)
+    return engines
+
+
+def remote_target(reference: str | None, settings: Settings) -> RemoteTarget | None:
+    """The remote engine ``reference`` names (a URL, or a name in ``[engines]``); None: local.
+
+    ``reference`` None means the configured default (``engine = ...``), and ``"local"`` the
+    local engine whatever the default.
+    """
+    reference = reference if reference is not None else settings.engine
+    if reference in (None, "", "local"):
+        return None
+    assert reference is not None
+    if "://" in reference:
+        return RemoteTarget(url=reference)
+    if reference in settings.engines:
+        return settings.engines[reference]
+    known = ", ".join(sorted(settings.engines)) or "none in config.toml"
+    raise ValueError(
+        f"unknown engine {reference!r} (a URL such as http://host:8000/v1, or one of: {known})"
+    )

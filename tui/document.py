@@ -1,7 +1,6 @@
-"""A document on disk: open with care, save atomically, notice outside changes, journal edits.
+"""A document on disk: open with care, save atomically, notice outside changes.
 
-The journal is a copy of the unsaved text in the state dir, written within a second of every
-change, so a crash, ``kill -9`` or a dropped SSH session loses at most the last second.
+Its recovery journal (a copy of the unsaved text) lives in :mod:`tui.store.journal`.
 """
 
 from __future__ import annotations
@@ -16,10 +15,9 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from models import locations
 from models.errors import QuillpenError
 from models.text import printable
-from tui.private_files import read_json, write_json
+from tui.store.keys import document_key
 
 MAX_BYTES = 50 * 1024 * 1024
 BINARY_SNIFF = 8192
@@ -60,9 +58,7 @@ class Document:
 
     @property
     def key(self) -> str:
-        """A stable id for per-document data (chat history, journal)."""
-        from tui.chat_store import document_key
-
+        """A stable id for per-document data (chat history, notes, journal)."""
         return document_key(self.path)
 
     @classmethod
@@ -180,36 +176,3 @@ def _fsync_dir(folder: Path) -> None:
         pass
     finally:
         os.close(fd)
-
-
-# Recovery journal ------------------------------------------------------------------------------
-
-
-def journal_path(doc: Document) -> Path:
-    return locations.state_dir() / "recovery" / f"{doc.key}.json"
-
-
-def write_journal(doc: Document, text: str) -> None:
-    """Keep a copy of unsaved ``text`` (atomic, user-only)."""
-    record = {"path": str(doc.path) if doc.path else None, "time": time.time(), "text": text}
-    write_json(journal_path(doc), record)
-
-
-def read_journal(doc: Document) -> str | None:
-    """Recovered text newer than the file on disk, or None."""
-    record = read_json(journal_path(doc))
-    try:
-        text = record["text"]
-        saved_at = float(record["time"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    if not isinstance(text, str):
-        return None
-    if doc.path is not None and doc.path.exists() and doc.path.stat().st_mtime >= saved_at:
-        return None
-    return text
-
-
-def clear_journal(doc: Document) -> None:
-    with contextlib.suppress(OSError):
-        journal_path(doc).unlink()

@@ -10,14 +10,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from textual.binding import Binding, BindingType
+from textual.keys import Keys
 
-# textual 8.2: the names Textual gives printable characters ("minus", "slash") come from this
-# private helper; it is the only private reach here.
-from textual.keys import Keys, _character_to_key
+from tui.textual_private import key_name
 
 MODIFIERS = {"ctrl", "shift", "alt", "meta", "super", "hyper"}
 _NAMED = {key.value.rsplit("+", 1)[-1] for key in Keys}
-_NAMED |= {_character_to_key(chr(code)) for code in range(32, 127)}
+_NAMED |= {key_name(chr(code)) for code in range(32, 127)}
 _NAMED |= {f"f{n}" for n in range(1, 25)} | {"enter", "space", "tab", "backspace", "delete"}
 
 Context = tuple[str, Sequence[BindingType]]

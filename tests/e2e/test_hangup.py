@@ -22,7 +22,7 @@ from tmux import Tmux, needs_tmux
 
 from models.child_job import DELAY_ENV
 from models.engine_process import CRASH_ENV
-from tui.document import Document, read_journal
+from tui.store.journal import read_journal
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 
@@ -103,7 +103,7 @@ def streaming(session: Callable[..., Tmux], story: Path, model: Path) -> Tmux:
 
 
 def journal_of(story: Path) -> str | None:
-    return read_journal(Document(path=story))
+    return read_journal(story)
 
 
 @pytest.fixture

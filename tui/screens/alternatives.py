@@ -1,4 +1,8 @@
-"""F6: several short continuations side by side; pick one to insert at the cursor."""
+"""F6: several short continuations side by side; pick one to insert at the cursor.
+
+The screen asks the engine client for the continuations itself and cancels what is still
+running when it closes.
+"""
 
 from __future__ import annotations
 
@@ -10,8 +14,9 @@ from textual.screen import ModalScreen
 from textual.widgets import Label, OptionList
 from textual.widgets.option_list import Option
 
+from models.engine_client import EngineClient, GenerateRequest
 from models.text import printable
-from tui.messages import GenerationChunk, GenerationFinished
+from tui.messages import GenerationChunk, GenerationFinished, deliver
 
 WAITING = "…"
 
@@ -26,11 +31,20 @@ class AlternativesScreen(ModalScreen[str | None]):
         Binding("3", "pick(2)", "Pick 3", show=False),
     ]
 
-    def __init__(self, request_ids: list[int]) -> None:
+    def __init__(self, engine: EngineClient, requests: list[GenerateRequest]) -> None:
         super().__init__()
-        self.request_ids = request_ids
-        self.texts = ["" for _ in request_ids]
+        self.engine = engine
+        self.requests = requests
+        self.request_ids = [r.id for r in requests]
+        self.texts = ["" for _ in requests]
         self.done: set[int] = set()
+
+    def on_mount(self) -> None:
+        for request in self.requests:
+            self.engine.submit(request, deliver(self), exclusive=False)
+
+    def on_unmount(self) -> None:
+        self.engine.cancel(self.request_ids)
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="alternatives"):

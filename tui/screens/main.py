@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
 
+from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
 from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
 
@@ -57,6 +58,17 @@ class MainScreen(Screen[None]):
         self.chat.border_title = "Chat"
         self.templates.border_title = "Templates"
         await self.query_one("#panes", Horizontal).mount_all([self.chat, self.templates])
+
+    # The panes' generations, in the status bar ------------------------------------------------
+    def on_generation_started(self, message: GenerationStarted) -> None:
+        self.status.on_generation_started(message.prompt_tokens, message.facts.hidden_chars)
+
+    def on_generation_chunk(self, message: GenerationChunk) -> None:
+        self.status.tokens_per_second = message.tokens_per_second
+
+    def on_generation_finished(self, message: GenerationFinished) -> None:
+        stats = message.stats
+        self.status.on_generation_finished(stats.prompt_tokens + stats.generated_tokens)
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)

@@ -84,7 +84,10 @@ class ModelsScreen(Screen[None]):
             yield Label("Download from the Hub", classes="section")
             with Horizontal(classes="pull-row"):
                 yield Select(
-                    [(f"{s.name} ({s.params})", s.name) for s in catalog.CATALOG.values()],
+                    [
+                        (f"{s.name} ({s.params}, {s.language_name})", s.name)
+                        for s in catalog.CATALOG.values()
+                    ],
                     value=catalog.DEFAULT_MODEL,
                     allow_blank=False,
                     id="pull-name",

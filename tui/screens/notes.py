@@ -9,7 +9,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
 from tui.keys import in_key_order
-from tui.story_notes import StoryNotes
+from tui.store.notes import StoryNotes
 
 
 class NotesScreen(ModalScreen[StoryNotes | None]):

@@ -3,21 +3,12 @@
 ``ChatPane`` shows a scrolling log (the writer's messages as plain text, replies as Markdown
 streamed as they arrive), an input and an "include my draft" check box. It asks for replies
 through the engine client it is given, like every widget that asks for text, and keeps its
-history per document on disk (:mod:`tui.chat_store`).
+history per document on disk (:mod:`tui.store.chats`).
 
-Keys (priority bindings, so they win over the input's own keys while the pane has focus; the
-ones that act on the typed text run after the keys read before them, see :mod:`tui.keys`):
-
-- Enter (``chat.send``): send the message (in the input; elsewhere Enter keeps its meaning)
-- Ctrl+J (``chat.newline``): a new line in the message
-- Escape (``chat.stop``): stop the reply, which stays, marked "stopped" (only while streaming)
-- Ctrl+R (``chat.regenerate``): replace the last reply with a new one
-- Ctrl+T (``chat.insert``): post :class:`ChatPane.InsertReply` with the last reply
-- Ctrl+K (``chat.copy``): copy the last reply (OSC 52, and pyperclip when installed)
-- Ctrl+L (``chat.clear``): clear the chat and its saved history (asks first)
-
-While a reply streams, Enter (and Ctrl+R) are ignored with a notice: one reply at a time; press
-Escape first to stop it. Styles live in ``chat.tcss`` next to this file (``CSS_FILE``).
+Its keys are priority bindings (``BINDINGS``), so they win over the input's own keys while the
+pane has focus; the ones that act on the typed text run after the keys read before them
+(:mod:`tui.keys`). Escape stops a reply, which stays, marked "stopped"; while a reply streams,
+Enter and Ctrl+R are refused with a notice (one reply at a time). Styles: ``chat.tcss``.
 """
 
 from __future__ import annotations
@@ -42,10 +33,11 @@ from models.prompts import ChatSpec, PromptFacts
 from models.sampling import PRESETS, SamplerSettings
 from models.text import printable
 from models.transcript import CHAT_STOPS, Turn, clean_reply
-from tui.chat_store import delete_chat, load_chat, save_chat
 from tui.keys import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
 from tui.screens.dialogs import Choice
+from tui.store.chats import delete_chat, load_chat, save_chat
+from tui.widgets.chat_log import STOPPED_NOTE, AssistantMessage, ErrorLine, UserMessage
 
 if TYPE_CHECKING:
     from textual.widgets.markdown import MarkdownStream
@@ -56,49 +48,7 @@ CSS_FILE = Path(__file__).with_name("chat.tcss")
 """The stylesheet for this widget, for the host app's ``CSS_PATH``."""
 
 MAX_REPLY_TOKENS = 200
-STOPPED_NOTE = "⏹ stopped"
 NO_REPLY_NOTE = "(no reply: press Ctrl+R to try again)"
-
-
-class UserMessage(Static):
-    """One of the writer's messages, as plain text."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(printable(text), markup=False, classes="chat-message chat-user")
-        self.text = text
-        self.border_title = "You"
-
-
-class AssistantMessage(Vertical):
-    """One reply: Markdown, streamed while it arrives, plus a note when stopped or empty."""
-
-    def __init__(self, text: str = "", *, stopped: bool = False, pending: bool = False) -> None:
-        super().__init__(classes="chat-message chat-assistant")
-        self.text = text
-        self.stopped = stopped
-        self.border_title = "Assistant"
-        from textual.widgets import Markdown  # imported on first use: ~0.15 s off the launch
-
-        self.markdown = Markdown(printable(text), open_links=False, classes="chat-reply")
-        self.note = Static("", markup=False, classes="chat-note")
-        self.set_class(pending, "-pending")
-        if stopped:
-            self.set_note(STOPPED_NOTE)
-
-    def compose(self) -> ComposeResult:
-        yield self.markdown
-        yield self.note
-
-    def set_note(self, text: str) -> None:
-        self.note.update(text)
-        self.set_class(bool(text), "-noted")
-
-
-class ErrorLine(Static):
-    """A failure (no model loaded, generation error), shown in the log; not part of the history."""
-
-    def __init__(self, text: str) -> None:
-        super().__init__(printable(text), markup=False, classes="chat-error")
 
 
 class ChatPane(Widget):

@@ -1,7 +1,8 @@
-"""Per-document memory and author's note, kept beside the chat history in the data dir.
+"""Per-document memory and author's note, in ``data_dir()/notes``.
 
 Memory stays at the top of every prompt (characters, setting, style); the author's note is
-placed a few lines before the cursor to steer what comes next (KoboldCpp's recipe).
+placed a few lines before the cursor to steer what comes next (KoboldCpp's recipe). Version 0
+files (``{"memory", "note"}`` without a version) still load.
 """
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from models.locations import data_dir
-from tui.private_files import read_json, write_json
+from tui.store.files import read_record, write_record
+from tui.store.keys import file_name
 
-log = logging.getLogger("quillpen.story_notes")
+log = logging.getLogger("quillpen.store.notes")
+VERSION = 1
 
 
 @dataclass(frozen=True)
@@ -23,11 +26,12 @@ class StoryNotes:
 
 
 def notes_path(key: str) -> Path:
-    return data_dir() / "notes" / f"{key}.json"
+    return data_dir() / "notes" / file_name(key)
 
 
 def load_notes(key: str) -> StoryNotes:
-    raw = read_json(notes_path(key))
+    record = read_record(notes_path(key))
+    raw = record[1] if record else None
     if not isinstance(raw, dict):
         return StoryNotes()
     memory, note = raw.get("memory", ""), raw.get("note", "")
@@ -38,7 +42,7 @@ def load_notes(key: str) -> StoryNotes:
 
 def save_notes(key: str, notes: StoryNotes) -> bool:
     try:
-        write_json(notes_path(key), {"memory": notes.memory, "note": notes.note})
+        write_record(notes_path(key), VERSION, {"memory": notes.memory, "note": notes.note})
     except OSError as exc:
         log.warning("could not save story notes: %s", exc)
         return False

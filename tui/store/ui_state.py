@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from models import locations
-from tui.private_files import read_json, write_json
+from tui.store.files import read_json, write_json
 
 log = logging.getLogger("quillpen.ui_state")
 VERSION = 1

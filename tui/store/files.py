@@ -1,4 +1,4 @@
-"""Small private JSON files (0600), replaced atomically: journals, chats, story notes."""
+"""The one writer of quillpen's small private files, and the reader of every version of them."""
 
 from __future__ import annotations
 
@@ -32,3 +32,21 @@ def read_json(path: Path) -> Any:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
+
+
+def write_record(path: Path, version: int, data: dict[str, Any]) -> None:
+    """Write one record, stamped with its format ``version``."""
+    write_json(path, {"version": version, **data})
+
+
+def read_record(path: Path) -> tuple[int, Any] | None:
+    """``(version, data)`` of the file at ``path``; None when missing or unreadable.
+
+    Files written before records carried a version read as version 0, whatever their layout
+    (an object or, for the oldest chat files, a bare list): each store migrates its own.
+    """
+    data = read_json(path)
+    if data is None:
+        return None
+    version = data.get("version", 0) if isinstance(data, dict) else 0
+    return (version if isinstance(version, int) else 0), data

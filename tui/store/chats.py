@@ -1,53 +1,31 @@
-"""Chat histories, one JSON file per document, in ``data_dir()/chats``.
+"""Chat histories, one file per document key, in ``data_dir()/chats``.
 
-A document's file is named by the SHA-256 of its absolute path (``untitled`` for a document
-without one), so the folder reveals no file names. Files are private (0600) and replaced
-atomically. Nothing here raises: an unreadable or corrupt history loads as an empty chat, and a
-failed save returns ``False`` (the UI tells the user; it never crashes).
+Nothing here raises: an unreadable or corrupt history loads as an empty chat, and a failed save
+returns ``False`` (the UI tells the user; it never crashes). Version 0 files (a bare list of
+turns) and version 1 files (``{"version": 1, "turns": [...]}``) both load.
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
-import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from models.locations import data_dir
 from models.transcript import Turn
-from tui.private_files import write_json
+from tui.store.files import read_record, write_record
+from tui.store.keys import UNTITLED, document_key, file_name
 
 log = logging.getLogger("quillpen.chat_store")
 
-UNTITLED = "untitled"
+__all__ = ["UNTITLED", "chat_path", "delete_chat", "document_key", "load_chat", "save_chat"]
 VERSION = 1
-_SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
 _ROLES = ("user", "assistant")
 
 
-def document_key(path: str | os.PathLike[str] | None) -> str:
-    """The chat key of the document at ``path``: SHA-256 of its absolute path, or ``untitled``."""
-    if path is None or str(path) == "":
-        return UNTITLED
-    absolute = os.path.abspath(os.fspath(path))
-    return hashlib.sha256(absolute.encode("utf-8", "surrogateescape")).hexdigest()
-
-
-def chats_dir() -> Path:
-    path = data_dir() / "chats"
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    return path
-
-
 def chat_path(key: str) -> Path:
-    """The file of chat ``key``; a key that is not a safe file name is hashed first."""
-    if not _SAFE_KEY.fullmatch(key):
-        key = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
-    return data_dir() / "chats" / f"{key}.json"
+    return data_dir() / "chats" / file_name(key)
 
 
 def _turn(raw: Any) -> Turn | None:
@@ -61,14 +39,15 @@ def _turn(raw: Any) -> Turn | None:
 
 def load_chat(key: str) -> list[Turn]:
     """The saved history of ``key``; empty if there is none or it cannot be read."""
-    try:
-        path = chat_path(key)
-        raw = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
+    path = chat_path(key)
+    record = read_record(path)
+    if record is None:
+        if path.exists():
+            log.warning("ignoring unreadable chat history %s", key)
         return []
-    except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
-        log.warning("ignoring unreadable chat history %s: %s", key, exc)
-        return []
+    version, raw = record
+    if version > VERSION:
+        log.warning("chat history %s is from a newer quillpen (version %s)", key, version)
     items = raw.get("turns") if isinstance(raw, dict) else raw
     if not isinstance(items, list):
         log.warning("ignoring chat history %s: unexpected layout", key)
@@ -79,14 +58,13 @@ def load_chat(key: str) -> list[Turn]:
 def save_chat(key: str, turns: Sequence[Turn]) -> bool:
     """Write the history of ``key`` atomically (0600). False if it could not be saved."""
     data = {
-        "version": VERSION,
         "turns": [
             {"role": t.role, "content": t.content, **({"stopped": True} if t.stopped else {})}
             for t in turns
         ],
     }
     try:
-        write_json(chat_path(key), data)
+        write_record(chat_path(key), VERSION, data)
     except (OSError, ValueError) as exc:
         log.warning("could not save chat history %s: %s", key, exc)
         return False

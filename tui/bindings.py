@@ -1,0 +1,63 @@
+"""Every key in one place: the app's own bindings, F1's groups and the keymap's contexts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from textual.binding import Binding, BindingType
+
+from tui import keymap
+from tui.screens.alternatives import AlternativesScreen
+from tui.screens.dialogs import Choice
+from tui.screens.help import HelpScreen
+from tui.screens.main import MainScreen
+from tui.screens.notes import NotesScreen
+from tui.widgets.chat import ChatPane
+from tui.widgets.editor import WriterEditor
+from tui.widgets.templates import TemplatePane
+
+APP: list[BindingType] = [
+    Binding("f1", "help", "Help", id="app.help"),
+    Binding("f5", "models", "Models", id="app.models"),
+    Binding("ctrl+s", "save", "Save", id="app.save", priority=True),
+    Binding("ctrl+o", "open", "Open", id="app.open", priority=True, show=False),
+    Binding("ctrl+n", "new", "New", id="app.new", priority=True, show=False),
+    Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True, show=False),
+    Binding("escape", "stop", "Stop", id="app.stop", show=False),
+    Binding("f8", "notes", "Memory & note", id="app.notes"),
+]
+EDITOR_EXTRA = [
+    Binding("ctrl+z", "undo", "Undo (a whole continuation is one step)", id="editor.undo"),
+    Binding("ctrl+y", "redo", "Redo", id="editor.redo"),
+]
+"""TextArea's own keys, named here for F1 and the keymap."""
+PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")
+
+
+def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
+    """F1's sections, in the order a writer meets them."""
+    return [
+        ("App", APP),
+        ("Panes", MainScreen.BINDINGS),
+        ("Editor", [*WriterEditor.BINDINGS, *EDITOR_EXTRA]),
+        ("Chat", ChatPane.BINDINGS),
+        ("Templates", TemplatePane.BINDINGS),
+        ("App", [PALETTE]),
+    ]
+
+
+def contexts() -> list[keymap.Context]:
+    """Where keys are live together: each place's bindings with the app's and its screen's."""
+    from tui.screens.models import ModelsScreen
+
+    main = MainScreen.BINDINGS
+    return [
+        ("editor", [*APP, *main, *WriterEditor.BINDINGS, *EDITOR_EXTRA]),
+        ("chat", [*APP, *main, *ChatPane.BINDINGS]),
+        ("templates", [*APP, *main, *TemplatePane.BINDINGS]),
+        ("models screen", [*APP, *ModelsScreen.BINDINGS]),
+        ("alternatives", [*APP, *AlternativesScreen.BINDINGS]),
+        ("notes", [*APP, *NotesScreen.BINDINGS]),
+        ("help", [*APP, *HelpScreen.BINDINGS]),
+        ("dialogs", [*APP, *Choice.BINDINGS]),
+    ]

@@ -1,0 +1,65 @@
+"""The command palette (Ctrl+P): every action, named as a writer would look for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, Protocol
+
+from textual.app import SystemCommand
+
+from tui.session import DocumentSession
+from tui.widgets.chat import ChatPane
+from tui.widgets.editor import WriterEditor
+
+
+class CommandHost(Protocol):
+    """What the palette needs of the app (not the app class: no import circle)."""
+
+    editor: WriterEditor
+    chat: ChatPane
+    session: DocumentSession
+
+    def action_save(self) -> None: ...
+    def action_open(self) -> None: ...
+    def action_new(self) -> None: ...
+    def action_help(self) -> None: ...
+    def action_notes(self) -> None: ...
+    def action_models(self) -> None: ...
+    def show_pane(self, name: str) -> None: ...
+
+
+def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
+    editor, chat, session = app.editor, app.chat, app.session
+    pane: Callable[[str], Callable[[], Any]] = lambda name: lambda: app.show_pane(name)  # noqa: E731
+    table: list[tuple[str, str, Callable[[], Any]]] = [
+        ("Continue text", "Continue the document at the cursor (Tab)", editor.action_continue_text),
+        ("Alternatives", "Three short continuations to pick from (F6)", editor.action_alternatives),
+        ("Stop generating", "Stop the running continuation (Esc)", editor.action_stop),
+        ("Undo", "Undo the last edit or continuation (Ctrl+Z)", editor.undo),
+        ("Redo", "Redo (Ctrl+Y)", editor.redo),
+        ("Chat: regenerate", "A new last reply (Ctrl+R)", chat.action_regenerate),
+        (
+            "Chat: insert reply",
+            "Put the last reply at the cursor (Ctrl+T)",
+            chat.action_insert_reply,
+        ),
+        ("Chat: copy reply", "Copy the last reply (Ctrl+K)", chat.action_copy_reply),
+        ("Chat: clear", "Clear the chat and its history (Ctrl+L)", chat.action_clear),
+        ("Save", "Save the document (Ctrl+S)", app.action_save),
+        ("Save as…", "Save under a new name", lambda: session.run(session.save_as())),
+        ("Open file…", "Open another document (Ctrl+O)", app.action_open),
+        ("New document", "Start an untitled document (Ctrl+N)", app.action_new),
+        ("Help", "Show every key (F1)", app.action_help),
+        ("Memory & author's note", "What every continuation keeps in mind (F8)", app.action_notes),
+        ("Models", "Download, switch and remove models (F5)", app.action_models),
+        ("Show editor", "F2", pane("editor")),
+        ("Show chat", "F3", pane("chat")),
+        ("Show templates", "F4", pane("templates")),
+        (
+            "Discard recovered text",
+            "Reload the file from disk and forget the recovery copy",
+            lambda: session.run(session.discard_recovery()),
+        ),
+    ]
+    for title, help_text, callback in table:
+        yield SystemCommand(title, help_text, callback)

@@ -1,0 +1,13 @@
+"""Everything quillpen keeps per document, and the small state it remembers between starts.
+
+One home, one writer: each module here stores one kind of record as a private (0600) JSON file,
+replaced atomically by :func:`tui.store.files.write_record`, and every file carries a
+``version``. Readers accept the files earlier versions wrote (no ``version`` field, or an older
+number), so an upgrade never loses a user's chats, notes or recovered text.
+
+- :mod:`tui.store.keys`: the key of a document (SHA-256 of its absolute path, or ``untitled``);
+- :mod:`tui.store.chats`: chat histories (``data_dir()/chats``);
+- :mod:`tui.store.notes`: memory and author's note (``data_dir()/notes``);
+- :mod:`tui.store.journal`: the recovery copy of unsaved text (``state_dir()/recovery``);
+- :mod:`tui.store.ui_state`: choices remembered between starts (``state_dir()/ui.json``).
+"""
