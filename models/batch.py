@@ -29,8 +29,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from models.bans import Phrases
-from models.engine import StreamStats
 from models.sampling import SamplerSettings
+from models.stats import StreamStats
 from models.token_probs import Insight, TokenInfo, clamp_top, insight
 from models.token_sampler import Sampler, candidates_template
 

@@ -170,3 +170,12 @@ class LineRestorer:
 def restore_lines(text: str, form: str = "verse", previous: str = "") -> str:
     """``text`` with its line breaks put back (a pure :class:`LineRestorer` run)."""
     return LineRestorer(form, previous).feed(text)
+
+
+def looks_like_verse(text: str, lines: int = 4, longest: int = 16) -> bool:
+    """True when ``text`` ends in verse: its last ``lines`` lines are short and each ends a
+    sentence or clause (a poem or lyrics, whose line breaks the "verse" form keeps)."""
+    tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    return len(tail) >= 2 and all(
+        len(line) <= longest and line[-1] in BREAK_AFTER + ",.!?;:" for line in tail
+    )

@@ -24,6 +24,7 @@ from models.gguf_info import GgufInfo, read_info
 from models.llama_logs import clear_errors, load_failure_reason, route_llama_logs
 from models.llama_params import free_sampler, load_params
 from models.sampling import SamplerSettings
+from models.stats import StreamStats, available_threads
 
 if TYPE_CHECKING:
     import numpy as np
@@ -37,14 +38,6 @@ log = logging.getLogger("quillpen.engine")
 EOT_TOKEN = 50256
 MAX_SEQUENCES = 8
 """Sequences one batch may carry (alternatives generated together, :mod:`models.batch`)."""
-
-
-def available_threads() -> int:
-    """The CPUs this process may run on (not half the machine, as llama-cpp-python assumes)."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # macOS, Windows
-        return max(1, os.cpu_count() or 1)
 
 
 def gpu_offload_supported() -> bool:
@@ -70,21 +63,6 @@ def resolve_gpu_layers(gpu_layers: int | str | None) -> tuple[int, str | None]:
             '(reinstall llama-cpp-python with CMAKE_ARGS="-DGGML_CUDA=on" or "-DGGML_METAL=on")'
         )
     return layers, None
-
-
-@dataclass
-class StreamStats:
-    """Facts about the last stream, for the status bar and benchmarks."""
-
-    prompt_tokens: int = 0
-    trimmed_tokens: int = 0
-    generated_tokens: int = 0
-    seconds: float = 0.0
-    stopped_by: str = ""
-
-    @property
-    def tokens_per_second(self) -> float:
-        return self.generated_tokens / self.seconds if self.seconds > 0 else 0.0
 
 
 @dataclass

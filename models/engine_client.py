@@ -57,6 +57,9 @@ class GenerateRequest:
     """Phrases the text must never contain (matched case-sensitively, :mod:`models.bans`)."""
     probabilities: int = field(default=0, kw_only=True)
     """> 0: chunks carry each token's :class:`TokenInfo` with this many alternatives."""
+    line_form: str = field(default="prose", kw_only=True)
+    """"verse": poems and lyrics, whose line breaks a WordPiece (Chinese) model never saw are
+    mapped to what it was trained with and restored in its output (:mod:`models.cjk`)."""
 
     @property
     def plain(self) -> bool:
@@ -65,9 +68,10 @@ class GenerateRequest:
 
     def extras(self) -> dict[str, Any]:
         """The wire fields beyond a plain request's (none for a plain one)."""
+        form = {"line_form": self.line_form} if self.line_form != "prose" else {}
         if self.plain:
-            return {}
-        return {"n": self.n, "bans": list(self.bans), "probabilities": self.probabilities}
+            return form
+        return {"n": self.n, "bans": list(self.bans), "probabilities": self.probabilities} | form
 
 
 # Events ------------------------------------------------------------------------------------

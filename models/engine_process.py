@@ -22,7 +22,6 @@ Messages (JSON frames, see :mod:`models.frames`); requests carry ``op``, events 
 from __future__ import annotations
 
 import copy
-import ctypes
 import dataclasses
 import faulthandler
 import importlib.util
@@ -40,6 +39,7 @@ from models.cjk import LineRestorer, to_model_text
 from models.engine import Engine, StreamStats
 from models.errors import QuillpenError
 from models.frames import PROTOCOL, FrameWriter, read_frame
+from models.native_crash import segfault
 from models.piece_stream import PieceStream, restore_lines
 from models.prompts import StorySpec, TextSpec, build, from_wire
 from models.sampling import SamplerSettings
@@ -53,11 +53,6 @@ CRASH_ENV = "QUILLPEN_TEST_CRASH"
 buffer types are in use (as the AMX crash does), ``load`` while loading."""
 HOOK_ENV = "QUILLPEN_TEST_ENGINE_HOOK"
 """Test-only: ``file.py:function`` run in the engine process before it serves (to slow it)."""
-
-
-def segfault() -> None:
-    """Die as a native crash does (a real SIGSEGV; used by tests and the CPU probe's tests)."""
-    ctypes.string_at(0)
 
 
 class EngineServer:

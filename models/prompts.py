@@ -11,8 +11,9 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from models.chat_prompt import build_chat_prompt
 from models.context import fit_story
-from models.transcript import ChatTokenizer, Turn, build_chat_prompt
+from models.transcript import ChatTokenizer, Turn
 
 
 @dataclass(frozen=True)

@@ -34,7 +34,8 @@ def quantize(src: Path, dst: Path, quant: str, *, threads: int | None = None) ->
     """Quantize ``src`` into ``dst`` (written as a temp file, renamed when complete)."""
     import llama_cpp
 
-    from models.engine import available_threads, route_llama_logs
+    from models.llama_logs import route_llama_logs
+    from models.stats import available_threads
 
     route_llama_logs()
     params = llama_cpp.llama_model_quantize_default_params()

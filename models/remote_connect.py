@@ -61,6 +61,14 @@ class Connection:
     capabilities: Capabilities
 
 
+def unsupported(label: str) -> dict[str, str]:
+    """What no completions server does for quillpen, and why (Capabilities.reasons)."""
+    return {
+        "bans": f"{label} cannot ban phrases (that needs the local engine's rollback)",
+        "score": f"{label} cannot score text here; the local engine can",
+    }
+
+
 def parse_models(listing: dict[str, Any]) -> list[RemoteModel]:
     entries = listing.get("data")
     if not isinstance(entries, list):
@@ -129,6 +137,7 @@ async def connect(
         )
     if not profile.logprobs:
         reasons.setdefault("probabilities", f"{profile.label} sends no token probabilities")
+    reasons |= unsupported(profile.label)
     if http.key_travels_in_clear():
         notices.append(
             f"The API key travels unencrypted to {host} (http://): use https:// for a server "

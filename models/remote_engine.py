@@ -7,10 +7,17 @@ it from :class:`models.local_engine.LocalEngine`: the same requests, the same ev
 - **Its own thread** (:mod:`models.remote_loop`): an asyncio loop runs every request with httpx
   and httpx-sse (``stream: true``); events reach the sinks from that thread. No method blocks
   its caller, except :meth:`RemoteEngine.fetch_models` (for scripts) and ``close`` (≤ ~2 s).
-- **Loading** a model (:mod:`models.remote_connect`) chooses one of the server's models and
-  learns the server: its profile (:mod:`models.remote_profiles`), window and tokenizer.
+- **Loading** a model (:mod:`models.remote_connect`, :mod:`models.remote_loader`) chooses one
+  of the server's models and learns the server: its profile (:mod:`models.remote_profiles`),
+  window and tokenizer.
 - **Prompts** are built from the same specs as locally (:func:`models.prompts.build`) with the
   server's tokenizer (:mod:`models.remote_tokens`), fitted to the window, and sent as text.
+- **Requests** (:mod:`models.remote_requests`, :mod:`models.remote_stream`): ``n``
+  continuations go as one HTTP stream with ``n`` where the server takes it, else as ``n``
+  streams; either way their chunks carry ``seq`` and one ``Finished`` ends the request.
+  ``probabilities`` come from the server's logprobs as ``TokenInfo`` (:mod:`models.remote_events`).
+  Banned phrases and scoring are refused with the reason (``capabilities.reasons``), never
+  imitated.
 - **Cancel** closes the stream (servers stop generating when the client goes); the text already
   delivered stays, and the request finishes with ``cancelled=True``, ``stopped_by="cancel"``.
 - **Failures** finish the request with one plain sentence (:mod:`models.remote_errors`); 429 and
@@ -25,76 +32,36 @@ import concurrent.futures
 import logging
 import os
 import threading
-import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from models.engine import StreamStats
 from models.engine_client import (
     Capabilities,
     EngineEvent,
     Finished,
     GenerateRequest,
-    ModelFailed,
     ModelLoaded,
-    ModelLoading,
     Scored,
     Sink,
-    Started,
     next_request_id,
 )
-from models.remote_connect import Connection, ModelListing, RemoteModel, connect, list_models
-from models.remote_errors import RemoteError
-from models.remote_http import (
-    CONNECT_TIMEOUT,
-    READ_TIMEOUT,
-    RETRY_DELAYS,
-    RemoteHttp,
-    Retrying,
-)
+from models.remote_connect import Connection, ModelListing, RemoteModel, list_models, unsupported
+from models.remote_errors import RemoteError, failure
+from models.remote_http import CONNECT_TIMEOUT, READ_TIMEOUT, RETRY_DELAYS, RemoteHttp, Retrying
+from models.remote_loader import Loader
 from models.remote_loop import LoopThread, in_thread
-from models.remote_profiles import DEFAULT_CONTEXT, TokenProb, completion_body, get_profile
-from models.remote_stream import (
-    ChoiceStream,
-    Job,
-    ProbChunk,
-    build_prompt,
-    consume,
-    finish_all,
-    job_done,
-)
+from models.remote_profiles import DEFAULT_CONTEXT, get_profile
+from models.remote_requests import serve
+from models.remote_stream import RemoteRequest, task_done
 
 if TYPE_CHECKING:
     from models.engine_client import EngineClient
 
-__all__ = [
-    "ModelListing",
-    "ProbChunk",
-    "ProbRequest",
-    "RemoteEngine",
-    "RemoteModel",
-    "Retrying",
-    "TokenProb",
-]
+__all__ = ["ModelListing", "RemoteEngine", "RemoteModel", "Retrying"]
 
 log = logging.getLogger("quillpen.remote_engine")
 CLOSE_WAIT = 1.0
-
-
-@dataclass
-class ProbRequest(GenerateRequest):
-    """A request whose chunks carry token probabilities (:class:`ProbChunk`)."""
-
-    logprobs: int = 5
-    """Alternatives per token (OpenAI and vLLM allow up to 5, llama-server 20)."""
-
-
-@dataclass(frozen=True)
-class _State:
-    connection: Connection
-    slots: asyncio.Semaphore
 
 
 class RemoteEngine:
@@ -134,22 +101,23 @@ class RemoteEngine:
         )
         self.url, self.host = self.http.url, self.http.host
         self.status = status
-        self.profile = get_profile(profile) if profile else None
         self.default_model = model
-        self.context_length = context_length
         self.capabilities = Capabilities(
             tokenize=False,
             context_length=context_length or DEFAULT_CONTEXT,
-            reasons={"tokenize": "not connected to a server yet"},
+            reasons={"tokenize": "not connected to a server yet"} | unsupported(self.host),
         )
         self.model: ModelLoaded | None = None
         self._lock = threading.RLock()
-        self._state: _State | None = None
-        self._loading = False
-        self._load_serial = 0
-        self._load_done: asyncio.Event | None = None
-        self._load_task: asyncio.Task[None] | None = None
-        self._open: dict[int, Job] = {}
+        self._loader = Loader(
+            self.http,
+            self._lock,
+            profile=get_profile(profile) if profile else None,
+            context_length=context_length,
+            adopt=self._adopt,
+            report=lambda event: _call(self.status, event),
+        )
+        self._open: dict[int, RemoteRequest] = {}
         self._flush_interval = 1 / 20
         self._thread = LoopThread("remote-engine")
 
@@ -160,7 +128,7 @@ class RemoteEngine:
 
     @property
     def ready(self) -> bool:
-        return self._state is not None and not self._loading
+        return self._loader.state is not None and not self._loader.loading
 
     def load(
         self,
@@ -175,36 +143,35 @@ class RemoteEngine:
         self._thread.ensure()
         self.http.open()
         with self._lock:
-            self._loading = True
-            self._state = None
+            serial = self._loader.begin()
             self.model = None
-            self._load_serial += 1
-            serial = self._load_serial
             earlier = set(self._open.values())
         self._thread.call(self._begin_load, wanted, serial, earlier)
 
     def submit(self, request: GenerateRequest, sink: Sink, *, exclusive: bool = True) -> int:
-        self._start(request, [request.id], sink, exclusive)
+        """Queue ``request``: its ``n`` continuations in one HTTP stream where the server takes
+        ``n``, else one stream each; ``probabilities`` from the server's logprobs. Banned
+        phrases are refused (``Finished`` with the reason): no completions server can honour
+        them."""
+        req = RemoteRequest(request, self._deliver(sink))
+        with self._lock:
+            live = self._loader.state is not None or self._loader.loading
+            if live:
+                self._open[request.id] = req
+        if live:
+            if (not exclusive or self._thread.call(self._cancel_now, None, req)) and (
+                self._thread.call(self._launch, req)
+            ):
+                return request.id
+            with self._lock:  # the engine's thread is gone (closed meanwhile)
+                self._open.pop(request.id, None)
+        req.finish_all(error="no model is loaded")
         return request.id
-
-    def submit_alternatives(
-        self, requests: Sequence[GenerateRequest], sink: Sink, *, exclusive: bool = False
-    ) -> list[int]:
-        """Several continuations of one prompt (the alternatives screen): one request with
-        ``n`` choices where the server allows it (the first request's prompt, settings and
-        length serve them all), else one request each, as :meth:`submit` would."""
-        ids = [r.id for r in requests]
-        if len(requests) > 1 and self.capabilities.batched_alternatives:
-            self._start(requests[0], ids, sink, exclusive)
-        else:
-            for i, request in enumerate(requests):
-                self._start(request, [request.id], sink, exclusive and i == 0)
-        return ids
 
     def count_tokens(self, text: str, reply: Callable[[int | None], None]) -> None:
         """Count with the server's tokenizer (an estimate where it has none); ``reply`` gets the
         number, or None if the server cannot be reached, on another thread."""
-        state = self._state
+        state = self._loader.state
         if state is None:
             reply(None)
             return
@@ -223,7 +190,8 @@ class RemoteEngine:
         self._thread.spawn(count())
 
     def score(self, text: str, reply: Callable[[Scored], None], *, top: int = 10) -> int:
-        """Not offered by completions servers (it needs every position's logits)."""
+        """Not offered: a completions server gives figures for the tokens it generates, not
+        for a text's every position (``capabilities.reasons["score"]``)."""
         request_id = next_request_id()
         reply(Scored(request_id, error=f"{self.host} cannot score text; the local engine can"))
         return request_id
@@ -243,8 +211,8 @@ class RemoteEngine:
         """Cancel every request (each gets ``Finished``) and end the engine's thread; a later
         :meth:`load` starts afresh."""
         with self._lock:
-            self._state, self.model, self._loading = None, None, False
-            self._load_serial += 1
+            self._loader.forget()
+            self.model = None
         if not self._thread.running:
             return
         if self._thread.on_thread():  # closed from one of our own callbacks
@@ -259,7 +227,8 @@ class RemoteEngine:
     def kill(self) -> None:
         """Stop at once without waiting (the app is going away); sinks may hear nothing."""
         with self._lock:
-            self._state, self.model = None, None
+            self._loader.forget()
+            self.model = None
             self._open.clear()
         self._thread.stop(0)
 
@@ -287,29 +256,7 @@ class RemoteEngine:
         except concurrent.futures.TimeoutError:
             return ModelListing(error=f"{self.host} did not list its models in {timeout:g} s.")
 
-    # Requests (caller's thread) -------------------------------------------------------------
-    def _start(self, request: GenerateRequest, ids: list[int], sink: Sink, exclusive: bool) -> None:
-        deliver = self._deliver(sink)
-        with self._lock:
-            if self._state is None and not self._loading:
-                job = None
-            else:
-                want_probs = int(getattr(request, "logprobs", 0)) > 0
-                stops = tuple(s for s in request.stop if s)
-                job = Job(request, [ChoiceStream(i, deliver, stops, want_probs) for i in ids])
-                for request_id in ids:
-                    self._open[request_id] = job
-        if job is not None:
-            if (not exclusive or self._thread.call(self._cancel_now, None, job)) and (
-                self._thread.call(self._launch, job)
-            ):
-                return
-            with self._lock:  # the engine's thread is gone (closed meanwhile)
-                for request_id in ids:
-                    self._open.pop(request_id, None)
-        for request_id in ids:
-            deliver(Finished(request_id, StreamStats(), error="no model is loaded"))
-
+    # Requests ---------------------------------------------------------------------------
     def _deliver(self, sink: Sink) -> Sink:
         """``sink``, forgetting a request as it finishes and never raising into the engine."""
 
@@ -321,147 +268,61 @@ class RemoteEngine:
 
         return deliver
 
-    # Requests (the engine's thread) ---------------------------------------------------------
-    def _launch(self, job: Job) -> None:
-        if job.cancel_requested or not job.live:
-            finish_all(job, cancelled=True)
+    def _launch(self, req: RemoteRequest) -> None:
+        if req.cancel_requested or not req.live:
+            req.finish_all(cancelled=True)
             return
-        job.task = asyncio.get_running_loop().create_task(self._run(job))
-        job.task.add_done_callback(lambda task: job_done(job, task))
+        req.task = asyncio.get_running_loop().create_task(self._run(req))
+        req.task.add_done_callback(lambda task: task_done(req, task))
 
-    def _cancel_now(self, ids: set[int] | None, keep: Job | None) -> None:
+    def _cancel_now(self, ids: set[int] | None, keep: RemoteRequest | None) -> None:
         with self._lock:
-            jobs = {job for job in self._open.values() if job is not keep}
-        for job in jobs:
-            live = job.live
-            targets = [c for c in live if ids is None or c.request_id in ids]
-            if not targets:
-                continue
-            if len(targets) == len(live):  # the whole stream: close it
-                job.cancel_requested = True
-                if job.task is not None:
-                    job.task.cancel()
-                continue
-            for choice in targets:  # some of a batch: the others stream on
-                choice.finish("cancel", cancelled=True)
+            found = [r for r in self._open.values() if r is not keep]
+        for req in found:
+            if ids is None or req.id in ids:
+                req.cancel_requested = True  # the whole request: its streams close
+                if req.task is not None:
+                    req.task.cancel()
 
-    async def _run(self, job: Job) -> None:
+    async def _run(self, req: RemoteRequest) -> None:
         try:
-            await self._serve(job)
+            state = await self._loader.current()
+            if state is None:
+                raise RemoteError("no model is loaded")
+            await serve(req, state.connection, state.slots, self.http, self._flush)
         except asyncio.CancelledError:
-            finish_all(job, cancelled=True)
+            req.finish_all(cancelled=True)
             raise
-        except RemoteError as exc:
-            finish_all(job, error=exc.message)
-        except Exception as exc:  # a bug, not the network: still one line for the writer
-            log.exception("remote request failed")
-            finish_all(job, error=f"unexpected error talking to {self.host}: {exc}")
+        except Exception as exc:  # one plain line for the writer, whatever it was
+            req.finish_all(error=failure(exc, self.host))
 
-    async def _serve(self, job: Job) -> None:
-        state = await self._current_state()
-        if state is None:
-            raise RemoteError("no model is loaded")
-        async with state.slots:
-            if not job.live:
-                return
-            connection = state.connection
-            prompt, facts, max_tokens = await in_thread(
-                lambda: build_prompt(connection.tokenizer, job.request, self.host)
-            )
-            now = time.monotonic()
-            for choice in job.live:
-                choice.facts, choice.started = facts, now
-                choice.sink(Started(choice.request_id, facts))
-            body = completion_body(
-                connection.profile,
-                model=connection.model,
-                prompt=prompt,
-                settings=job.request.settings,
-                max_tokens=max_tokens,
-                stop=job.request.stop,
-                n=len(job.choices),
-                logprobs=int(getattr(job.request, "logprobs", 0)),
-            )
-            url = self.url + "/completions"
-            first = job.choices[0].request_id
-            async with self.http.stream(url, body, first, lambda: job.received) as (
-                response,
-                source,
-            ):
-                await consume(
-                    job,
-                    response,
-                    source,
-                    max_tokens=max_tokens,
-                    flush_interval=lambda: self._flush_interval,
-                    url=url,
-                    host=self.host,
-                )
+    def _flush(self) -> float:
+        return self._flush_interval
 
-    # Loading (the engine's thread) ----------------------------------------------------------
-    def _begin_load(self, wanted: str | None, serial: int, earlier: set[Job]) -> None:
-        for job in earlier:  # what was asked of the old model goes, as locally
-            job.cancel_requested = True
-            if job.task is not None:
-                job.task.cancel()
-        if self._load_task is not None:
-            self._load_task.cancel()
-        if self._load_done is not None:
-            self._load_done.set()  # whoever waits for the old load looks again
-        done = self._load_done = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        self._load_task = loop.create_task(self._load(wanted, serial, done))
+    # Loading ------------------------------------------------------------------------------
+    def _begin_load(self, wanted: str | None, serial: int, earlier: set[RemoteRequest]) -> None:
+        for req in earlier:  # what was asked of the old model goes, as locally
+            req.cancel_requested = True
+            if req.task is not None:
+                req.task.cancel()
+        self._loader.start(wanted, serial)
 
-    async def _load(self, wanted: str | None, serial: int, done: asyncio.Event) -> None:
-        _call(self.status, ModelLoading(self.url))
-        connection: Connection | None = None
-        try:
-            connection = await connect(
-                self.http, wanted, profile=self.profile, context_length=self.context_length
-            )
-            failure = None
-        except RemoteError as exc:
-            failure = exc.message
-        except Exception as exc:
-            log.exception("connecting to %s failed", self.url)
-            failure = f"unexpected error talking to {self.host}: {exc}"
-        with self._lock:
-            current = serial == self._load_serial
-            if current:
-                self._loading = False
-                if connection is not None:
-                    slots = asyncio.Semaphore(max(1, connection.slots))
-                    self._state = _State(connection, slots)
-                    self.model, self.capabilities = connection.loaded, connection.capabilities
-        done.set()
-        if current:
-            event = connection.loaded if connection else ModelFailed(self.url, failure or "")
-            _call(self.status, event)
-
-    async def _current_state(self) -> _State | None:
-        while self._loading and self._load_done is not None:
-            waited = self._load_done
-            await waited.wait()
-            if waited is self._load_done:
-                break
-        return self._state
+    def _adopt(self, connection: Connection) -> None:
+        """A load succeeded (under the lock): its model and what the server can do."""
+        self.model, self.capabilities = connection.loaded, connection.capabilities
 
     async def _shutdown(self, *, stop: bool = False) -> None:
         with self._lock:
-            jobs = set(self._open.values())
+            found = set(self._open.values())
         tasks = []
-        for job in jobs:
-            job.cancel_requested = True
-            if job.task is not None:
-                job.task.cancel()
-                tasks.append(job.task)
+        for req in found:
+            req.cancel_requested = True
+            if req.task is not None:
+                req.task.cancel()
+                tasks.append(req.task)
             else:
-                finish_all(job, cancelled=True)
-        if self._load_task is not None:
-            self._load_task.cancel()
-        if self._load_done is not None:
-            self._load_done.set()
-        self._load_task = self._load_done = None
+                req.finish_all(cancelled=True)
+        self._loader.stop()
         if tasks:
             await asyncio.wait(tasks, timeout=CLOSE_WAIT / 2)
         try:

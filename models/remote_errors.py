@@ -9,6 +9,7 @@ the API key: only the name of the variable that holds it.
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import ssl
 from collections.abc import Iterator
@@ -20,6 +21,7 @@ import httpx
 
 from models.errors import QuillpenError
 
+log = logging.getLogger("quillpen.remote_engine")
 RETRY_STATUSES = (429, 503)
 MAX_MESSAGE = 300
 """Characters of a server's own error message that go into ours."""
@@ -32,6 +34,14 @@ class RemoteError(QuillpenError):
         super().__init__(message)
         self.message = message
         self.status = status
+
+
+def failure(exc: BaseException, host: str) -> str:
+    """The one line a writer sees for ``exc`` (anything but a RemoteError is a bug: logged)."""
+    if isinstance(exc, RemoteError):
+        return exc.message
+    log.error("remote engine failure", exc_info=exc)
+    return f"unexpected error talking to {host}: {exc}"
 
 
 def host_of(url: str) -> str:

@@ -1,18 +1,19 @@
-"""What each kind of OpenAI-compatible completions server accepts, and how to read its answers.
+"""What each kind of OpenAI-compatible completions server accepts (its answers are read by
+:mod:`models.remote_events`).
 
 A :class:`ServerProfile` names the request fields a server understands (vLLM says
 ``repetition_penalty`` where llama.cpp says ``repeat_penalty``; OpenAI has neither, nor
 ``top_k`` or ``min_p``), where its tokenizer endpoint is, whether one request can carry ``n``
-choices, and how many requests it serves at once. :func:`detect_profile` recognises a server from
-its ``/v1/models`` answer; a configured profile wins. Features a profile lacks are reported with
-a reason (:attr:`ServerProfile.missing`) and never sent, so nothing is faked.
+choices (else each continuation is a request of its own), how many alternatives a token's
+figures may carry, and how many requests it serves at once. :func:`detect_profile` recognises a
+server from its ``/v1/models`` answer; a configured profile wins. Features a profile lacks are
+reported with a reason (:attr:`ServerProfile.missing`) and never sent, so nothing is faked.
 
 Only data and pure functions live here: no I/O (see :mod:`models.remote_engine`).
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -50,6 +51,8 @@ class ServerProfile:
     batched_n: bool = False
     """One request may ask for ``n`` choices (else quillpen sends one request per choice)."""
     logprobs: bool = True
+    max_logprobs: int | None = None
+    """The most alternatives a token may carry (a request for more gets this many)."""
     tokenize: TokenizeApi | None = None
     max_stops: int | None = None
     """The most stop strings a request may carry (the rest are enforced by quillpen)."""
@@ -101,6 +104,7 @@ PROFILES: dict[str, ServerProfile] = {
         top_k=True,
         min_p=True,
         batched_n=True,
+        max_logprobs=20,  # vLLM's --max-logprobs default
         tokenize=_vllm_tokenize(),
         concurrency=8,
         usage_option=True,
@@ -141,6 +145,7 @@ PROFILES: dict[str, ServerProfile] = {
         top_k=False,
         min_p=False,
         batched_n=True,
+        max_logprobs=5,
         max_stops=4,
         usage_option=True,
         missing={
@@ -251,61 +256,8 @@ def completion_body(
     if n > 1 and profile.batched_n:
         body["n"] = n
     if logprobs > 0 and profile.logprobs:
-        body["logprobs"] = logprobs
+        body["logprobs"] = min(logprobs, profile.max_logprobs or logprobs)
     if profile.usage_option:
         body["stream_options"] = {"include_usage": True}
     body.update(profile.extra)
     return body
-
-
-# Answers ------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class TokenProb:
-    """One generated token, its log-probability and the most likely alternatives."""
-
-    token: str
-    logprob: float
-    top: tuple[tuple[str, float], ...] = ()
-
-
-def _float(value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return -math.inf
-    return float(value)
-
-
-def parse_logprobs(data: object) -> tuple[TokenProb, ...]:
-    """Token probabilities from a streamed choice, in either format servers use.
-
-    The legacy completions format (vLLM, llama_cpp.server, OpenAI): ``{tokens, token_logprobs,
-    top_logprobs: [{token: logprob}]}``; llama-server's: ``{content: [{token, logprob,
-    top_logprobs: [{token, logprob}]}]}``. Anything else gives nothing.
-    """
-    if not isinstance(data, Mapping):
-        return ()
-    found: list[TokenProb] = []
-    content = data.get("content")
-    if isinstance(content, list):
-        for item in content:
-            if not isinstance(item, Mapping):
-                continue
-            top = tuple(
-                (str(t.get("token", "")), _float(t.get("logprob")))
-                for t in item.get("top_logprobs") or ()
-                if isinstance(t, Mapping)
-            )
-            found.append(TokenProb(str(item.get("token", "")), _float(item.get("logprob")), top))
-        return tuple(found)
-    tokens = data.get("tokens")
-    if not isinstance(tokens, list):
-        return ()
-    logprobs = data.get("token_logprobs") or []
-    tops = data.get("top_logprobs") or []
-    for i, token in enumerate(tokens):
-        lp = _float(logprobs[i]) if i < len(logprobs) else -math.inf
-        alternatives = tops[i] if i < len(tops) and isinstance(tops[i], Mapping) else {}
-        top = tuple(
-            sorted(((str(k), _float(v)) for k, v in alternatives.items()), key=lambda kv: -kv[1])
-        )
-        found.append(TokenProb(str(token), lp, top))
-    return tuple(found)

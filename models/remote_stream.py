@@ -1,191 +1,148 @@
-"""One streamed completion: its prompt, its events, its text through the stop filter.
+"""One request's continuations as they stream: text through the stop filter, token figures.
 
-A :class:`Job` is one HTTP stream asking for one choice or for ``n`` of them; each choice is a
-:class:`ChoiceStream` with its own request id. :func:`build_prompt` makes the prompt text from
-the request's spec as the local engine would; :func:`consume` reads the server-sent events
-(:func:`read_event` checks each one, or raises :class:`RemoteError` with a plain message).
+A :class:`RemoteRequest` is what the UI asked for under one request id: ``n`` continuations
+(``seq`` 0…n-1), each a :class:`ChoiceStream`, however many HTTP streams carry them
+(:mod:`models.remote_requests`). It sends one ``Started``, each continuation's ``Chunk`` s
+(``seq``, and ``token_info`` when figures were asked for) and, once every continuation has
+ended, one ``Finished`` with each one's stats in ``sequences`` (as the local engine does for a
+request that is not plain).
+
 Text is held back only while it may still become a stop string (as
 :meth:`models.engine.Engine.stream` does), and goes to the sink at the client's flush interval.
+With token figures, text goes out a whole token at a time, so a chunk's tokens spell its text:
+each token covers the received text from where the one before it ended; a token a stop string
+begins in is cut there, as locally.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
-
-import httpx
-from httpx_sse import EventSource
 
 from models.engine import StreamStats
-from models.engine_client import Chunk, Finished, GenerateRequest, Sink
-from models.prompts import PromptFacts, TextSpec, build
-from models.remote_errors import RemoteError, server_message
-from models.remote_http import read_body
-from models.remote_profiles import TokenProb, parse_logprobs
-from models.remote_tokens import ApproxTokenizer, ServerTokenizer
-
-KEPT = " The text received so far is kept."
-EOT_TEXT = "<|endoftext|>"
-"""The prompt when there is nothing to continue (the local engine starts from this token)."""
+from models.engine_client import Chunk, Finished, GenerateRequest, Sink, Started
+from models.prompts import PromptFacts
+from models.remote_events import KEPT, Delta
+from models.token_probs import TokenInfo
 
 
-@dataclass(frozen=True)
-class ProbChunk(Chunk):
-    """A :class:`Chunk` with the probabilities of the tokens it carries (requests that ask)."""
-
-    probs: tuple[TokenProb, ...] = ()
-
-
-@dataclass(frozen=True)
-class Delta:
-    """What one event says about one choice."""
-
-    index: int
-    text: str
-    probs: tuple[TokenProb, ...] = ()
-    finish_reason: str | None = None
-    stop_reason: object = None
-
-
-@dataclass(frozen=True)
-class Event:
-    done: bool = False
-    """The ``[DONE]`` sentinel."""
-    deltas: tuple[Delta, ...] = ()
-    completion_tokens: int | None = None
-
-
-def _malformed(detail: str, received: int) -> RemoteError:
-    return RemoteError(f"The server sent a malformed stream ({detail}).{KEPT * bool(received)}")
-
-
-def read_event(data: str, event_name: str, received: int) -> Event:
-    """Parse one SSE event of a streamed ``/v1/completions`` answer."""
-    stripped = data.strip()
-    if stripped == "[DONE]":
-        return Event(done=True)
-    if not stripped:
-        return Event()
-    if event_name == "error":
-        said = server_message(data) or "no details"
-        raise RemoteError(
-            f"The server reported an error mid-stream: {said}.{KEPT * bool(received)}"
-        )
-    try:
-        payload: Any = json.loads(stripped)
-    except ValueError:
-        shown = stripped if len(stripped) <= 40 else stripped[:40] + "…"
-        raise _malformed(f"an event that is not JSON: {shown!r}", received) from None
-    if not isinstance(payload, dict):
-        raise _malformed("an event that is not a JSON object", received)
-    if "error" in payload:
-        said = server_message(stripped) or "no details"
-        raise RemoteError(
-            f"The server reported an error mid-stream: {said}.{KEPT * bool(received)}"
-        )
-    choices = payload.get("choices")
-    if not isinstance(choices, list):
-        raise _malformed("an event without choices", received)
-    deltas: list[Delta] = []
-    for raw in choices:
-        if not isinstance(raw, dict):
-            raise _malformed("a choice that is not a JSON object", received)
-        index = raw.get("index", 0)
-        text = raw.get("text", "")
-        if text is None:
-            text = ""
-        if "delta" in raw and "text" not in raw:
-            raise _malformed("a chat completion: quillpen needs the completions API", received)
-        if not isinstance(index, int) or not isinstance(text, str):
-            raise _malformed("a choice without text", received)
-        reason = raw.get("finish_reason")
-        deltas.append(
-            Delta(
-                index,
-                text,
-                parse_logprobs(raw.get("logprobs")),
-                reason if isinstance(reason, str) else None,
-                raw.get("stop_reason"),
-            )
-        )
-    usage = payload.get("usage")
-    completion = usage.get("completion_tokens") if isinstance(usage, dict) else None
-    return Event(
-        deltas=tuple(deltas),
-        completion_tokens=completion if isinstance(completion, int) else None,
-    )
-
-
-@dataclass
+@dataclass(eq=False)
 class ChoiceStream:
-    """One request id's text as it streams; every method runs on the engine's loop thread."""
+    """Continuation ``seq`` of ``owner``; every method runs on the engine's loop thread."""
 
-    request_id: int
-    sink: Sink
+    owner: RemoteRequest
+    seq: int
     stops: Sequence[str]
     want_probs: bool = False
-    facts: PromptFacts = field(default_factory=PromptFacts)
-    started: float = field(default_factory=time.monotonic)
     tokens: int = 0
     finished: bool = False
     finish_reason: str | None = None
     stop_reason: object = None
-    pending: str = ""
-    buffer: list[str] = field(default_factory=list)
-    probs: list[TokenProb] = field(default_factory=list)
+    text: str = ""
+    """Everything received (GPT-2 continuations are short)."""
+    sent: int = 0
+    """Characters of ``text`` delivered."""
+    cut: int | None = None
+    """Where a stop string begins in ``text``."""
+    infos: list[tuple[TokenInfo, int]] = field(default_factory=list)
+    """Tokens not yet delivered, each with where it ends in ``text``."""
+    token_end: int = 0
+    """Where the last delivered token ends (the next one starts there)."""
     last_flush: float = 0.0
+    stats: StreamStats = field(default_factory=StreamStats)
+    error: str | None = None
+    cancelled: bool = False
 
     @property
     def hold(self) -> int:
         return max((len(s) for s in self.stops if s), default=1) - 1
 
     def add(self, delta: Delta, flush_interval: float) -> bool:
-        """Take one event's text; True when a stop string ended this choice."""
+        """Take one event's text; True when a stop string ended this continuation."""
         if self.finished:
             return False
-        if delta.text or delta.probs:
-            self.tokens += max(1, len(delta.probs))
-        self.probs.extend(delta.probs)
+        if delta.text or delta.tokens:
+            self.tokens += max(1, len(delta.tokens))
         if delta.finish_reason:
             self.finish_reason = delta.finish_reason
             self.stop_reason = delta.stop_reason
-        if delta.text:
-            self.pending += delta.text
-            stops = [s for s in self.stops if s]
-            hit = min((i for s in stops if (i := self.pending.find(s)) >= 0), default=-1)
+        if self.want_probs and delta.tokens:
+            self._place(delta)
+        start = len(self.text)
+        self.text += delta.text
+        stops = [s for s in self.stops if s]
+        if delta.text and stops:
+            since = max(self.sent, start - self.hold)
+            found = (self.text.find(s, since) for s in stops)
+            hit = min((i for i in found if i >= 0), default=-1)
             if hit >= 0:
-                self.buffer.append(self.pending[:hit])
-                self.pending = ""
+                self.cut = hit
                 return True
-            safe = len(self.pending) - self.hold if stops else len(self.pending)
-            if safe > 0:
-                self.buffer.append(self.pending[:safe])
-                self.pending = self.pending[safe:]
         now = time.monotonic()
         if now - self.last_flush >= flush_interval:
             self.flush(now)
         return False
 
-    def flush(self, now: float | None = None) -> None:
+    def _place(self, delta: Delta) -> None:
+        """Where each of the event's tokens ends: by its text's length, the last at the end of
+        the event's text (so a server's odd token texts never drift into the next event's)."""
+        pos = start = len(self.text)
+        end = start + len(delta.text)
+        last = len(delta.tokens) - 1
+        for k, info in enumerate(delta.tokens):
+            pos = end if k == last else min(end, pos + len(info.text))
+            self.infos.append((info, pos))
+
+    def _ready(self) -> int:
+        """How far the text may go out now: short of a possible stop string's start and, with
+        token figures, at the end of a whole token."""
+        end = len(self.text)
+        if any(self.stops):
+            end -= self.hold
+        if self.want_probs:
+            bound = self.sent
+            for _, token_end in self.infos:
+                if token_end > end:
+                    break
+                bound = token_end
+            end = bound
+        return max(self.sent, end)
+
+    def flush(
+        self, now: float | None = None, end: int | None = None, *, last: bool = False
+    ) -> None:
+        """Deliver the text up to ``end`` (None: what is ready) with its tokens; ``last``: this
+        continuation's final text, which takes every token that begins before ``end``."""
         now = time.monotonic() if now is None else now
         self.last_flush = now
-        text = "".join(self.buffer)
-        if not text and not self.probs:
+        end = self._ready() if end is None else end
+        tokens: list[TokenInfo] = []
+        while self.infos:
+            info, token_end = self.infos[0]
+            if token_end > end and not (last and self.token_end < end):
+                break
+            self.infos.pop(0)
+            token_end = min(token_end, end)
+            tokens.append(replace(info, text=self.text[self.token_end : token_end]))
+            self.token_end = token_end
+        if last and tokens and self.token_end < end:  # text no token claimed: the last one's
+            tokens[-1] = replace(tokens[-1], text=tokens[-1].text + self.text[self.token_end : end])
+            self.token_end = end
+        text, self.sent = self.text[self.sent : end], max(self.sent, end)
+        if not text and not tokens:
             return
-        self.buffer.clear()
-        elapsed = now - self.started
-        tps = self.tokens / elapsed if elapsed > 0 else 0.0
-        if self.want_probs:
-            probs, self.probs = tuple(self.probs), []
-            self.sink(ProbChunk(self.request_id, text, self.tokens, tps, probs))
-        else:
-            self.probs.clear()
-            self.sink(Chunk(self.request_id, text, self.tokens, tps))
+        self.owner.sink(
+            Chunk(
+                self.owner.id,
+                text,
+                self.tokens,
+                self.owner.rate(now),
+                seq=self.seq,
+                token_info=tuple(tokens),
+            )
+        )
 
     def finish(
         self,
@@ -195,29 +152,32 @@ class ChoiceStream:
         error: str | None = None,
         tokens: int | None = None,
     ) -> None:
-        """Deliver what is left and ``Finished`` (once)."""
+        """Deliver what is left (a cancel drops held-back text, as locally) and end (once)."""
         if self.finished:
             return
         self.finished = True
-        if not cancelled:  # held-back text is the model's too (a cancel drops it, as locally)
-            self.buffer.append(self.pending)
-        self.pending = ""
-        self.flush()
+        if cancelled:
+            self.flush()
+        else:
+            self.flush(end=self.cut if self.cut is not None else len(self.text), last=True)
+        self.infos.clear()
         if tokens is not None:
             self.tokens = tokens
         if error and self.tokens and "kept" not in error:
             error += KEPT
-        stats = StreamStats(
-            prompt_tokens=self.facts.prompt_tokens,
-            trimmed_tokens=self.facts.trimmed_tokens,
+        facts = self.owner.facts
+        self.stats = StreamStats(
+            prompt_tokens=facts.prompt_tokens,
+            trimmed_tokens=facts.trimmed_tokens,
             generated_tokens=self.tokens,
-            seconds=time.monotonic() - self.started,
+            seconds=time.monotonic() - self.owner.started,
             stopped_by=stopped_by,
         )
-        self.sink(Finished(self.request_id, stats, cancelled=cancelled, error=error))
+        self.error, self.cancelled = error, cancelled
+        self.owner.choice_done()
 
     def stopped_by(self) -> str:
-        """Why the server ended this choice, in the local engine's words."""
+        """Why the server ended this continuation, in the local engine's words."""
         if self.finish_reason == "length":
             return "length"
         if self.finish_reason == "stop":
@@ -228,112 +188,82 @@ class ChoiceStream:
 
 
 @dataclass(eq=False)
-class Job:
-    """One HTTP stream: one request id, or ``n`` of them (alternatives in one request)."""
+class RemoteRequest:
+    """One request id: its ``n`` continuations, one ``Started``, one ``Finished``."""
 
     request: GenerateRequest
-    choices: list[ChoiceStream]
+    sink: Sink
+    choices: list[ChoiceStream] = field(default_factory=list)
+    facts: PromptFacts = field(default_factory=PromptFacts)
+    started: float = field(default_factory=time.monotonic)
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
+    done: bool = False
+
+    def __post_init__(self) -> None:
+        stops = tuple(s for s in self.request.stop if s)
+        probs = self.request.probabilities > 0
+        count = max(1, self.request.n)
+        self.choices = [ChoiceStream(self, seq, stops, probs) for seq in range(count)]
+
+    @property
+    def id(self) -> int:
+        return self.request.id
 
     @property
     def live(self) -> list[ChoiceStream]:
         return [c for c in self.choices if not c.finished]
 
-    @property
-    def received(self) -> int:
-        return max((c.tokens for c in self.choices), default=0)
+    def start(self, facts: PromptFacts) -> None:
+        self.facts, self.started = facts, time.monotonic()
+        self.sink(Started(self.id, facts))
 
+    def rate(self, now: float) -> float:
+        """Tokens a second, all continuations together (as the local engine reports)."""
+        elapsed = now - self.started
+        return sum(c.tokens for c in self.choices) / elapsed if elapsed > 0 else 0.0
 
-def finish_all(job: Job, *, cancelled: bool = False, error: str | None = None) -> None:
-    for choice in job.live:
-        choice.finish("cancel" if cancelled else "error", cancelled=cancelled, error=error)
+    def finish_all(self, *, cancelled: bool = False, error: str | None = None) -> None:
+        for choice in self.live:
+            choice.finish("cancel" if cancelled else "error", cancelled=cancelled, error=error)
 
-
-def job_done(job: Job, task: asyncio.Task[None]) -> None:
-    """A job's task ended: whatever it left open finishes now."""
-    if task.cancelled():
-        finish_all(job, cancelled=True)
-    elif task.exception() is not None:
-        finish_all(job, error=f"unexpected error: {task.exception()}")
-
-
-def build_prompt(
-    tok: ServerTokenizer | ApproxTokenizer, request: GenerateRequest, host: str
-) -> tuple[str, PromptFacts, int]:
-    """The prompt text, its facts and the tokens allowed (blocking: a worker thread's job)."""
-    spec, max_new = request.prompt, request.max_tokens
-    if isinstance(spec, TextSpec) and spec.tokens is not None and not tok.exact:
-        raise RemoteError(
-            f"{host} has no tokenize endpoint, so a prompt given as tokens cannot be sent."
+    def choice_done(self) -> None:
+        """A continuation ended: when the last one has, the request finishes."""
+        if self.done or self.live:
+            return
+        self.done = True
+        errors = [c.error for c in self.choices if c.error]
+        if errors:
+            stopped_by = "error"
+        elif any(c.cancelled for c in self.choices):
+            stopped_by = "cancel"
+        else:
+            stopped_by = self.choices[0].stats.stopped_by
+        error = errors[0] if errors else None
+        if error and len(errors) < len(self.choices):
+            error += f" ({len(errors)} of {len(self.choices)} continuations failed.)"
+        stats = StreamStats(
+            prompt_tokens=self.facts.prompt_tokens,
+            trimmed_tokens=self.facts.trimmed_tokens,
+            generated_tokens=sum(c.stats.generated_tokens for c in self.choices),
+            seconds=time.monotonic() - self.started,
+            stopped_by=stopped_by,
         )
-    built = build(spec, tok, max_new)
-    window = tok.n_ctx_train  # as the local engine fits: keep the end, leave room
-    max_tokens = max(1, min(max_new, window - 1))
-    cut = max(0, len(built.tokens) - (window - max_tokens))
-    tokens = built.tokens[cut:]
-    facts = replace(
-        built.facts,
-        prompt_tokens=len(tokens),
-        trimmed_tokens=built.facts.trimmed_tokens + cut,
-    )
-    return tok.detokenize(tokens) or EOT_TEXT, facts, max_tokens
-
-
-async def consume(
-    job: Job,
-    response: httpx.Response,
-    source: EventSource,
-    *,
-    max_tokens: int,
-    flush_interval: Callable[[], float],
-    url: str,
-    host: str,
-) -> None:
-    """Read a completions answer into ``job``'s choices and finish each of them."""
-    kind = response.headers.get("content-type", "").partition(";")[0].strip().lower()
-    done = False
-    usage: int | None = None
-    if kind == "text/event-stream":
-        async with contextlib.aclosing(source.aiter_sse()) as events:
-            async for sse in events:
-                event = read_event(sse.data, sse.event, job.received)
-                if event.completion_tokens is not None:
-                    usage = event.completion_tokens
-                if event.done:
-                    done = True
-                    break
-                _take(job, event.deltas, flush_interval())
-                if not job.live:
-                    return  # every choice ended here (stop strings, cancels): hang up
-    elif kind == "application/json":  # a server that does not stream
-        event = read_event((await read_body(response)).decode("utf-8", "replace"), "", 0)
-        _take(job, event.deltas, flush_interval())
-        usage, done = event.completion_tokens, True
-    else:
-        raise RemoteError(
-            f"{url} answered with {kind or 'no content type'}, not an event stream: is this "
-            "an OpenAI-compatible completions API?"
-        )
-    for choice in job.live:
-        if choice.finish_reason is None and not done:
-            s = "s" if choice.tokens != 1 else ""
-            choice.finish(
-                "error",
-                error=f"The stream from {host} ended before the server said it was done, "
-                f"after {choice.tokens} token{s}.",
+        sequences = () if self.request.plain else tuple(c.stats for c in self.choices)
+        self.sink(
+            Finished(
+                self.id,
+                stats,
+                cancelled=stopped_by == "cancel",
+                error=error,
+                sequences=sequences,
             )
-            continue
-        stopped_by = choice.stopped_by()
-        tokens = usage if len(job.choices) == 1 else None
-        if tokens is None and stopped_by == "length":  # exact, where events merge tokens
-            tokens = max_tokens
-        choice.finish(stopped_by, tokens=tokens)
+        )
 
 
-def _take(job: Job, deltas: Sequence[Delta], flush_interval: float) -> None:
-    for delta in deltas:
-        if 0 <= delta.index < len(job.choices):
-            choice = job.choices[delta.index]
-            if choice.add(delta, flush_interval):
-                choice.finish("stop")
+def task_done(request: RemoteRequest, task: asyncio.Task[None]) -> None:
+    """A request's task ended: whatever it left open finishes now."""
+    if task.cancelled():
+        request.finish_all(cancelled=True)
+    elif task.exception() is not None:
+        request.finish_all(error=f"unexpected error: {task.exception()}")

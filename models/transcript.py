@@ -10,7 +10,7 @@ fit, the oldest turns go first, then the draft shrinks (and goes), then the exam
 current message always stays (only its *end* when it alone is too long).
 
 A GGUF that carries a chat template (``tokenizer.chat_template``) is prompted through that
-template instead (:mod:`models.chat_template`).
+template instead (:mod:`models.chat_template`); :mod:`models.chat_prompt` picks which.
 """
 
 from __future__ import annotations
@@ -37,8 +37,11 @@ STOP: tuple[str, ...] = (f"\n{USER}:", f"\n{ASSISTANT}:")
 """Stop strings of the transcript format: the next speaker's label."""
 TEMPLATE_STOP: tuple[str, ...] = (*STOP, EOT_TEXT, "<|im_end|>", "<|im_start|>", "<|eot_id|>")
 """Stop strings for a prompt rendered with a chat template: common end-of-turn markers too."""
-CHAT_STOPS: tuple[str, ...] = TEMPLATE_STOP
-"""Every stop string either kind of chat prompt may need (a superset of both)."""
+ZH_USER, ZH_ASSISTANT = "问", "答"
+ZH_STOP: tuple[str, ...] = (f"{ZH_USER}：", f"{ZH_ASSISTANT}：")
+"""The Chinese transcript's labels: a WordPiece model loses line breaks, so no newline before."""
+CHAT_STOPS: tuple[str, ...] = (*TEMPLATE_STOP, *ZH_STOP)
+"""Every stop string any kind of chat prompt may need (a superset of all)."""
 
 HEADER = (
     f"A conversation between a writer ({USER}) and a helpful writing assistant "
@@ -64,6 +67,52 @@ EXAMPLES: tuple[tuple[str, str], ...] = (
         'Try "strolled", "trudged", "marched" or "wandered", depending on the mood of the scene.',
     ),
 )
+
+ZH_HEADER = "以下是一位作者和写作助手的问答。助手的回答简短、清楚。"
+ZH_EXAMPLES: tuple[tuple[str, str], ...] = (
+    ("怎样让开头更吸引人？", "从动作的中间开始，或者用一个鲜明的细节开头，删掉铺垫的句子。"),
+    ("“走”还有什么别的说法？", "可以用“踱步”“漫步”“疾行”或“徘徊”，看场景的气氛来选。"),
+)
+
+
+@dataclass(frozen=True)
+class ChatStyle:
+    """How a transcript is written: GPT-2's English one, or a Chinese Q&A for WordPiece models."""
+
+    user: str
+    assistant: str
+    colon: str
+    header: str
+    examples: tuple[tuple[str, str], ...]
+    stop: tuple[str, ...]
+    draft: str
+    """The draft block, with ``{draft}`` where the draft goes."""
+
+
+ENGLISH = ChatStyle(
+    USER,
+    ASSISTANT,
+    ": ",
+    HEADER,
+    EXAMPLES,
+    STOP,
+    "[The end of the writer's draft:]\n{draft}\n[End of draft.]\n\n",
+)
+CHINESE = ChatStyle(
+    ZH_USER,
+    ZH_ASSISTANT,
+    "：",
+    ZH_HEADER,
+    ZH_EXAMPLES,
+    ZH_STOP,
+    "【作者的草稿结尾】{draft}【草稿完】\n",
+)
+
+
+def style_for(tok: object) -> ChatStyle:
+    """The Chinese Q&A for a model with a WordPiece vocabulary (UER's), else the English one."""
+    return CHINESE if getattr(tok, "wordpiece", False) else ENGLISH
+
 
 _WHITESPACE = re.compile(r"\s")
 _TRAILING_LABEL = re.compile(rf"(?:^|\s)(?:{USER}|{ASSISTANT}):\s*$")
@@ -151,47 +200,21 @@ def clean_reply(text: str) -> str:
     text = _TRAILING_LABEL.sub("", text)
     for marker in TEMPLATE_STOP[2:]:
         text = text.replace(marker, "")
+    for label in ZH_STOP:  # a Chinese reply cut at the next label, or ending in part of one
+        text = text.removesuffix(label).removesuffix(label[0])
     return text.rstrip()
-
-
-def build_chat_prompt(
-    tok: ChatTokenizer,
-    history: Sequence[Turn],
-    message: str,
-    *,
-    draft: str | None = None,
-    max_new: int = 200,
-) -> ChatPrompt:
-    """The prompt for the assistant's reply to ``message`` after ``history``.
-
-    ``draft``: the document's text ("include my draft"); its last part (≤ ``DRAFT_MAX``
-    tokens, from a sentence start) goes into the prompt. Uses the model's chat template when
-    its GGUF has one, the transcript format otherwise (or if the template fails to render).
-    """
-    window = tok.n_ctx_train
-    max_new = max(1, min(max_new, window - 1))
-    budget = window - max_new
-    template = getattr(getattr(tok, "info", None), "chat_template", None)
-    if template:
-        from models.chat_template import TemplateFailed, templated
-
-        try:
-            return templated(tok, template, history, message, draft, budget)
-        except TemplateFailed:
-            pass
-    return _transcript(tok, history, message, draft, budget)
 
 
 # The transcript format ---------------------------------------------------------------------
 
 
-def _exchange(role: str, content: str) -> str:
-    label = USER if role == "user" else ASSISTANT
-    return f"{label}: {content.strip()}\n"
+def _exchange(role: str, content: str, style: ChatStyle = ENGLISH) -> str:
+    label = style.user if role == "user" else style.assistant
+    return f"{label}{style.colon}{content.strip()}\n"
 
 
-def draft_block(draft: str) -> str:
-    return f"[The end of the writer's draft:]\n{draft.strip()}\n[End of draft.]\n\n"
+def draft_block(draft: str, style: ChatStyle = ENGLISH) -> str:
+    return style.draft.format(draft=draft.strip())
 
 
 def drop_oldest(history: list[Turn]) -> int:
@@ -204,21 +227,36 @@ def drop_oldest(history: list[Turn]) -> int:
     return n
 
 
-def _transcript(
-    tok: ChatTokenizer, history: Sequence[Turn], message: str, draft: str | None, budget: int
+def transcript_prompt(
+    tok: ChatTokenizer,
+    history: Sequence[Turn],
+    message: str,
+    draft: str | None,
+    budget: int,
+    style: ChatStyle = ENGLISH,
 ) -> ChatPrompt:
-    header = tok.tokenize(HEADER + "\n\n")
-    examples = [tok.tokenize(_exchange("user", q) + _exchange("assistant", a)) for q, a in EXAMPLES]
+    def exchange(role: str, content: str) -> str:
+        return _exchange(role, content, style)
+
+    head = style.header + "\n\n"
+    header = tok.tokenize(head)
+    examples = [
+        tok.tokenize(exchange("user", q) + exchange("assistant", a)) for q, a in style.examples
+    ]
     gap = tok.tokenize("\n")  # closes the examples
     turns = list(history)
-    turn_tokens = [tok.tokenize(_exchange(t.role, t.content)) for t in turns]
+    turn_tokens = [tok.tokenize(exchange(t.role, t.content)) for t in turns]
     message = message.strip()
-    opener = tok.tokenize(f"{USER}: ")
-    closer = tok.tokenize(f"\n{ASSISTANT}:")
+    opener_text, closer_text = (
+        f"{style.user}{style.colon}",
+        f"\n{style.assistant}{style.colon.strip()}",
+    )
+    opener = tok.tokenize(opener_text)
+    closer = tok.tokenize(closer_text)
     body = tok.tokenize(message)
 
     draft_text = tail_text(tok, draft.strip(), DRAFT_MAX) if draft and draft.strip() else ""
-    block = tok.tokenize(draft_block(draft_text)) if draft_text else []
+    block = tok.tokenize(draft_block(draft_text, style)) if draft_text else []
 
     def size() -> int:
         return (
@@ -241,8 +279,8 @@ def _transcript(
         excess = size() - budget
         room = len(tok.tokenize(draft_text)) - excess
         draft_text = tail_text(tok, draft_text, room) if room >= DRAFT_MIN else ""
-        block = tok.tokenize(draft_block(draft_text)) if draft_text else []
-    kept_examples = list(EXAMPLES)
+        block = tok.tokenize(draft_block(draft_text, style)) if draft_text else []
+    kept_examples = list(style.examples)
     while size() > budget and examples:
         examples.pop()
         kept_examples.pop()
@@ -256,14 +294,14 @@ def _transcript(
 
     text = "".join(
         [
-            HEADER + "\n\n" if header else "",
-            *(_exchange("user", q) + _exchange("assistant", a) for q, a in kept_examples),
+            head if header else "",
+            *(exchange("user", q) + exchange("assistant", a) for q, a in kept_examples),
             "\n" if kept_examples else "",
-            draft_block(draft_text) if block else "",
-            *(_exchange(t.role, t.content) for t in turns),
-            f"{USER}: ",
+            draft_block(draft_text, style) if block else "",
+            *(exchange(t.role, t.content) for t in turns),
+            opener_text,
             message,
-            f"\n{ASSISTANT}:",
+            closer_text,
         ]
     )
     tokens = [
@@ -282,7 +320,8 @@ def _transcript(
         tokens = whole
     if len(tokens) > budget:  # a window too small for even the labels: keep the end
         tokens = tokens[-budget:]
-    return finish(tok, tokens, text, STOP, dropped, draft_text if block else "", len(kept_examples))
+    draft_kept = draft_text if block else ""
+    return finish(tok, tokens, text, style.stop, dropped, draft_kept, len(kept_examples))
 
 
 def finish(

@@ -14,12 +14,13 @@ from textual.app import App, ComposeResult
 from textual.widgets import Markdown
 from textual.widgets.markdown import MarkdownStream
 
+from models.chat_prompt import build_chat_prompt
 from models.engine import Engine, StreamStats
 from models.engine_client import GenerateRequest, Sink
 from models.local_engine import LocalEngine
 from models.prompts import ChatSpec, build
 from models.sampling import SamplerSettings
-from models.transcript import CHAT_STOPS, Turn, build_chat_prompt
+from models.transcript import CHAT_STOPS, Turn
 from tui.messages import (
     GenerationChunk,
     GenerationFinished,

@@ -67,3 +67,57 @@ def test_word_count_counts_characters_for_chinese() -> None:
     assert text_stats("The moon, the frost.").unit == "words"
     mixed = text_stats("我爱 python 和 Textual")
     assert (mixed.words, mixed.cjk) == (5, 3)
+
+
+async def test_a_chinese_poem_template_writes_verse_lines(tmp_path: Path) -> None:
+    """七言绝句 with a WordPiece model: the opening goes in, the output comes back one verse a
+    line (the model never sees line breaks; the "verse" form restores them)."""
+    import dataclasses
+
+    from tinymodel import make_wordpiece_checkpoint
+
+    from models.convert import convert
+    from tui.templates import load_builtin, render
+    from tui.widgets.templates import TemplatePane
+
+    source = make_wordpiece_checkpoint(tmp_path / "zh", favour="。")
+    model = convert(source, tmp_path / "zh.f32.gguf", "f32")
+    template = next(t for t in load_builtin() if t.title == "七言绝句")
+    assert template.line_form == "verse" and template.model == "gpt2-chinese-poem"
+    template = dataclasses.replace(template, model=str(model), max_tokens=3, preset="focused")
+    app = QuillpenApp(tmp_path / "诗.md", settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.post_message(TemplatePane.Use(render(template), template))
+        await wait_until(pilot, lambda: app.editor.last_stats.generated_tokens > 0, 30)
+        assert app.editor.text.startswith(render(template))
+        written = app.editor.text[len(render(template)) :]
+        assert written.startswith("\n") and "。\n" in written, repr(written)
+        assert " " not in written  # no WordPiece spaces between characters
+
+
+def test_a_chinese_model_chats_in_a_chinese_transcript(tmp_path: Path) -> None:
+    from tinymodel import make_wordpiece_checkpoint
+
+    from models.chat_prompt import build_chat_prompt
+    from models.convert import convert
+    from models.engine import Engine
+    from models.transcript import CHAT_STOPS, Turn, clean_reply
+
+    source = make_wordpiece_checkpoint(tmp_path / "zh", n_ctx=256)
+    model = convert(source, tmp_path / "zh.gguf", "f32")
+    engine = Engine.load(model)
+    try:
+        history = [Turn("user", "这首诗写的是什么？"), Turn("assistant", "思乡。")]
+        prompt = build_chat_prompt(
+            engine, history, "怎样改得更好？", draft="床前明月光", max_new=32
+        )
+        assert prompt.text.startswith("以下是一位作者和写作助手的问答")
+        assert "问：这首诗写的是什么？\n答：思乡。\n问：怎样改得更好？\n答：" in prompt.text
+        assert "【作者的草稿结尾】床前明月光【草稿完】" in prompt.text
+        assert "<|endoftext|>" not in prompt.text and "User" not in prompt.text
+        assert prompt.stop == ("问：", "答：") and set(prompt.stop) <= set(CHAT_STOPS)
+        assert len(prompt.tokens) <= engine.n_ctx_train - 32
+        assert clean_reply("多用具体的意象。问：") == "多用具体的意象。"
+        assert clean_reply("多用具体的意象。问") == "多用具体的意象。"
+    finally:
+        engine.close()

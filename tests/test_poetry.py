@@ -277,7 +277,9 @@ def test_ping_ze_from_tones() -> None:
 
 def run_poem(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     args = cli.tool_parser().parse_args(["poem", *argv])
-    code = cli.cmd_poem(args)
+    from tui.cli_poem import cmd_poem
+
+    code = cmd_poem(args)
     return code, capsys.readouterr().out
 
 

@@ -92,3 +92,32 @@ def test_unknown_engine_name_is_a_usage_error(capsys: pytest.CaptureFixture[str]
         cli.main(["--engine", "nowhere"])
     assert stop.value.code == 2
     assert "unknown engine 'nowhere'" in capsys.readouterr().err
+
+
+def test_generate_on_a_real_server(llama_server: str, capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(
+        ["generate", "--engine", llama_server, "--max-tokens", "8", "--seed", "1", "Once upon"]
+    )
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    assert out.out.strip() and "Traceback" not in out.err
+
+
+@pytest.mark.parametrize(
+    ("plan", "words"),
+    [("500", ("failed", "500")), ("cut", ("dropped mid-stream", "kept"))],
+    ids=["server-error", "cut-stream"],
+)
+def test_generate_on_a_failing_server_says_so_in_one_line(
+    plan: str, words: tuple[str, ...], capsys: pytest.CaptureFixture[str]
+) -> None:
+    with FaultServer("llama.cpp") as server:
+        server.plan(plan)
+        code = cli.main(["generate", "--engine", server.url, "--max-tokens", "20", "Once"])
+    out = capsys.readouterr()
+    assert code == 1
+    lines = [line for line in out.err.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("quillpen: "), out.err
+    assert all(word in lines[0] for word in words), lines[0]
+    if plan == "cut":
+        assert out.out.strip() == "Once upon a"  # the text that arrived is printed

@@ -3,14 +3,16 @@
 tests/faultserver.py plays llama-server, vLLM (with vLLM's request schema), llama_cpp.server or
 a plain OpenAI-compatible server, and misbehaves on request: 401/403, 404, 429 then 200, 500,
 a stall, a stream cut mid-chunk, a stream that just ends, malformed events. The last part starts
-the real ``llama_cpp.server`` with the tiny GGUF and runs continue, alternatives, stop and cancel
-through :class:`RemoteEngine`. No test sleeps for a fixed time: each waits for its events.
+the real ``llama_cpp.server`` with the tiny GGUF and runs continue, ``n`` continuations, token
+figures, stop and cancel through :class:`RemoteEngine`. No test sleeps for a fixed time: each
+waits for its events.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import math
 import shutil
 import socket
 import subprocess
@@ -29,13 +31,15 @@ from models.engine_client import (
     GenerateRequest,
     ModelFailed,
     ModelLoaded,
+    Scored,
     Started,
 )
 from models.errors import QuillpenError
 from models.prompts import StorySpec, TextSpec, build
-from models.remote_engine import ProbChunk, ProbRequest, RemoteEngine, Retrying
+from models.remote_engine import RemoteEngine, Retrying
 from models.remote_tokens import ApproxTokenizer
 from models.sampling import SamplerSettings
+from models.token_probs import TokenInfo
 
 KEY_ENV = "QUILLPEN_TEST_REMOTE_KEY"
 FAST = {"retry_delays": (0.05, 0.05, 0.05), "read_timeout": 5.0, "connect_timeout": 2.0}
@@ -74,8 +78,12 @@ class Events:
             if isinstance(e, kind) and getattr(e, "request_id", None) == request_id
         ]
 
-    def text(self, request_id: int) -> str:
-        return "".join(e.text for e in self.of(request_id, Chunk))
+    def text(self, request_id: int, seq: int | None = None) -> str:
+        chunks = self.of(request_id, Chunk)
+        return "".join(e.text for e in chunks if seq is None or e.seq == seq)
+
+    def infos(self, request_id: int, seq: int = 0) -> list[TokenInfo]:
+        return [t for e in self.of(request_id, Chunk) if e.seq == seq for t in e.token_info]
 
     def finished(self, request_id: int, timeout: float = 10) -> Finished:
         deadline = time.monotonic() + timeout
@@ -195,26 +203,37 @@ def test_vllm_gets_its_own_field_names_and_batched_alternatives(
         assert engine.capabilities.batched_alternatives and engine.capabilities.probabilities
 
         settings = SamplerSettings(top_k=0, repeat_penalty=1.3, seed=3)
-        request = ProbRequest(TextSpec("Once upon a time"), settings, 4, logprobs=2)
+        request = GenerateRequest(TextSpec("Once upon a time"), settings, 4, probabilities=2)
         got, finished = run(engine, request)
         body = vllm.completions()[-1].body  # vLLM validated it: no unknown field got through
         assert body["repetition_penalty"] == 1.3 and "repeat_penalty" not in body
         assert (body["top_k"], body["seed"], body["logprobs"]) == (-1, 3, 2)
         assert finished.error is None and finished.stats.generated_tokens == 4  # from usage
-        chunks = got.of(request.id, ProbChunk)
-        probs = [p for c in chunks for p in c.probs]
-        assert [p.token for p in probs] == list(WORDS[:4])
-        assert probs[0].top[0] == (" Once", -0.5)
+        infos = got.infos(request.id)
+        assert [t.text for t in infos] == list(WORDS[:4])
+        assert "".join(t.text for t in infos) == got.text(request.id)  # they spell the text
+        first = infos[0]
+        assert (first.id, first.rank, first.prob) == (-1, 1, pytest.approx(math.exp(-0.5)))
+        assert first.top == ((" Once", pytest.approx(math.exp(-0.5))), (" and", math.exp(-1.5)))
+        assert len(finished.sequences) == 1  # not a plain request: its one sequence's stats
 
-        batch = [GenerateRequest(TextSpec("Rain"), SamplerSettings(), 3) for _ in range(3)]
-        alternatives = Events()
+        many = GenerateRequest(TextSpec("Rain"), SamplerSettings(seed=9), 3, n=3)
         before = len(vllm.completions())
-        ids = engine.submit_alternatives(batch, alternatives)
-        for request_id in ids:
-            assert alternatives.finished(request_id).error is None
-            assert alternatives.text(request_id) == "".join(WORDS[:3])
+        got, finished = run(engine, many)
         assert len(vllm.completions()) == before + 1  # one request…
         assert vllm.completions()[-1].body["n"] == 3  # …with three choices
+        assert vllm.completions()[-1].body["seed"] == 9
+        assert len(got.of(many.id, Started)) == 1 and len(got.of(many.id, Finished)) == 1
+        assert {c.seq for c in got.of(many.id, Chunk)} == {0, 1, 2}
+        for seq in range(3):
+            assert got.text(many.id, seq) == "".join(WORDS[:3])
+        assert [s.stopped_by for s in finished.sequences] == ["length"] * 3
+        assert [s.generated_tokens for s in finished.sequences] == [3, 3, 3]
+        assert finished.error is None and finished.stats.generated_tokens == 9
+
+        capped = GenerateRequest(TextSpec("x"), max_tokens=1, probabilities=50)
+        _, finished = run(engine, capped)
+        assert finished.error is None and vllm.completions()[-1].body["logprobs"] == 20
 
 
 def test_plain_openai_server_gets_standard_fields_and_estimates(
@@ -235,6 +254,17 @@ def test_plain_openai_server_gets_standard_fields_and_estimates(
         # The server ignored the fifth stop string; quillpen's own filter cut there.
         assert got.text(finished.request_id) == " one two"
         assert finished.stats.stopped_by == "stop" and finished.error is None
+        # With token figures the tokens still spell the text: the one a stop string begins in
+        # is cut there (as locally), and none after it is sent.
+        for stop, text, tokens in (
+            (stops, " one two", [" one", " two"]),
+            (("wo",), " one t", [" one", " t"]),
+        ):
+            request = GenerateRequest(TextSpec("Hi"), max_tokens=10, stop=stop, probabilities=1)
+            got, finished = run(engine, request)
+            assert finished.stats.stopped_by == "stop" and got.text(request.id) == text
+            assert [t.text for t in got.infos(request.id)] == tokens
+        assert plain.completions()[-1].body["logprobs"] == 1
 
         counted = Reply()
         engine.count_tokens("Hello there, world.", counted)
@@ -251,13 +281,21 @@ def test_llama_cpp_python_is_recognised_and_asked_one_request_at_a_time(
         first = GenerateRequest(TextSpec("a"), max_tokens=6)
         second = GenerateRequest(TextSpec("b"), max_tokens=2)
         got = Events()
-        engine.submit_alternatives([first, second], got)
+        engine.submit(first, got, exclusive=False)
+        engine.submit(second, got, exclusive=False)
         assert got.finished(first.id).error is None and got.finished(second.id).error is None
         # concurrency 1: the second request started only after the first one finished
         assert got.items.index(got.of(second.id, Started)[0]) > got.items.index(
             got.of(first.id, Finished)[0]
         )
+        # n continuations: one request each (it ignores n), in turn, seeds seed + i
+        fake.requests.clear()
+        many = GenerateRequest(TextSpec("c"), SamplerSettings(seed=41), max_tokens=2, n=2)
+        got, finished = run(engine, many)
+        assert finished.error is None and len(finished.sequences) == 2
+        assert [r.body["seed"] for r in fake.completions()] == [41, 42]
         assert all("n" not in r.body for r in fake.completions())
+        assert "ignores n" in engine.capabilities.reasons["batched_alternatives"]
 
 
 def test_unknown_profile_name_is_refused_plainly() -> None:
@@ -265,6 +303,71 @@ def test_unknown_profile_name_is_refused_plainly() -> None:
         RemoteEngine(Events(), "http://127.0.0.1:9/v1", profile="ollama")
     with pytest.raises(QuillpenError, match="http:// or https://"):
         RemoteEngine(Events(), "ftp://example.com/v1")
+
+
+def test_n_continuations_as_separate_requests(
+    server: FaultServer, engines: list[RemoteEngine]
+) -> None:
+    engine, _, _ = connect(engines, server.url)  # llama-server: one choice per request
+    request = GenerateRequest(TextSpec("x"), SamplerSettings(seed=7), 4, n=3, probabilities=1)
+    got, finished = run(engine, request)
+    bodies = [r.body for r in server.completions()]
+    assert sorted(b["seed"] for b in bodies) == [7, 8, 9] and all("n" not in b for b in bodies)
+    assert len({b["prompt"] for b in bodies}) == 1  # the prompt is built once
+    assert len(got.of(request.id, Started)) == 1 and len(got.of(request.id, Finished)) == 1
+    assert got.items[-1] is finished  # after every continuation's last chunk
+    for seq in range(3):
+        assert got.text(request.id, seq) == "".join(WORDS[:4])
+        infos = got.infos(request.id, seq)  # llama-server's logprobs format
+        assert [t.text for t in infos] == list(WORDS[:4]) and infos[0].rank == 1
+        assert infos[0].top[1] == (" and", pytest.approx(math.exp(-1.5)))
+    assert finished.error is None and not finished.cancelled
+    assert (finished.stats.generated_tokens, finished.stats.stopped_by) == (12, "length")
+    assert [s.generated_tokens for s in finished.sequences] == [4, 4, 4]
+
+    server.plan("ok", "500", "ok")  # one of the three fails: the others still finish
+    request = GenerateRequest(TextSpec("x"), max_tokens=4, n=3)
+    got, finished = run(engine, request)
+    reasons = sorted(s.stopped_by for s in finished.sequences)
+    assert reasons == ["error", "length", "length"]
+    assert finished.error is not None and "failed (500" in finished.error
+    assert finished.error.endswith("(1 of 3 continuations failed.)")
+    assert finished.stats.stopped_by == "error" and not finished.cancelled
+    assert sorted(got.text(request.id, seq) for seq in range(3)) == ["", *["".join(WORDS[:4])] * 2]
+
+
+def test_cancel_ends_every_continuation_once(
+    server: FaultServer, engines: list[RemoteEngine]
+) -> None:
+    engine, _, _ = connect(engines, server.url)
+    server.plan("slow", "slow", "slow")
+    got = Events()
+    request = GenerateRequest(TextSpec("x"), max_tokens=200, n=3)
+    engine.submit(request, got)
+    got.wait_for(Chunk)
+    engine.cancel([request.id])
+    finished = got.finished(request.id, timeout=3)
+    assert finished.cancelled and finished.error is None and finished.stats.stopped_by == "cancel"
+    assert [s.stopped_by for s in finished.sequences] == ["cancel"] * 3
+    assert len(got.of(request.id, Finished)) == 1 and not engine.busy
+
+
+def test_bans_and_scoring_are_refused_plainly(
+    server: FaultServer, engines: list[RemoteEngine]
+) -> None:
+    engine, _, _ = connect(engines, server.url)
+    assert "ban phrases" in engine.capabilities.reasons["bans"]
+    assert "score" in engine.capabilities.reasons
+    request = GenerateRequest(TextSpec("x"), max_tokens=4, bans=("quiet",))
+    got, finished = run(engine, request)
+    assert finished.error is not None and "cannot ban phrases" in finished.error
+    assert "local engine" in finished.error and finished.stats.stopped_by == "error"
+    assert not got.of(request.id, Started) and not got.of(request.id, Chunk)
+    assert not server.completions()  # nothing was sent, so nothing was ignored
+    scored = Reply()
+    engine.score("Once upon a time", scored)
+    answer = scored.wait()
+    assert isinstance(answer, Scored) and answer.error and "cannot score" in answer.error
 
 
 def test_model_choice_and_list(server: FaultServer, engines: list[RemoteEngine]) -> None:
@@ -534,18 +637,27 @@ def test_real_server_stop_alternatives_and_probabilities(
     assert stopped.error is None and stopped.stats.stopped_by == "stop"
     assert stopped_got.text(stopped.request_id) == text[: text.index(stop)]
 
-    batch = [GenerateRequest(TextSpec("Rain"), SamplerSettings(), 6) for _ in range(3)]
-    alternatives = Events()
-    assert not engine.capabilities.batched_alternatives  # llama_cpp.server ignores n
-    for request_id in engine.submit_alternatives(batch, alternatives):
-        finished = alternatives.finished(request_id, timeout=30)
-        assert finished.error is None and alternatives.text(request_id)
+    # n continuations: one request each (llama_cpp.server ignores n), seed + i
+    assert not engine.capabilities.batched_alternatives
+    sampled = SamplerSettings(temperature=1.0, seed=21)
+    many = GenerateRequest(TextSpec("Rain"), sampled, 6, n=3)
+    got, finished = run(engine, many, timeout=60)
+    assert finished.error is None and len(got.of(many.id, Finished)) == 1
+    assert [s.stopped_by for s in finished.sequences] == ["length"] * 3
+    texts = [got.text(many.id, seq) for seq in range(3)]
+    assert all(texts)
+    alone, _ = run(engine, GenerateRequest(TextSpec("Rain"), sampled.with_(seed=22), 6))
+    assert alone.text(alone.items[0].request_id) == texts[1]  # continuation 1 used seed 22
 
-    request = ProbRequest(TextSpec("Rain"), greedy, 4, logprobs=3)
+    plain_greedy = SamplerSettings(temperature=0.0, repeat_penalty=1.0, seed=5)
+    request = GenerateRequest(TextSpec("Rain"), plain_greedy, 4, probabilities=3)
     probed, finished = run(engine, request, timeout=30)
-    probs = [p for c in probed.of(request.id, ProbChunk) for p in c.probs]
-    assert finished.error is None and len(probs) == 4
-    assert all(p.logprob <= 0 and p.top for p in probs)
+    infos = probed.infos(request.id)
+    assert finished.error is None and len(infos) == 4
+    assert "".join(t.text for t in infos) == probed.text(request.id)
+    for token in infos:  # greedy: each token is the most likely one, before sampling
+        assert 0 < token.prob <= 1 and token.rank == 1 and len(token.top) >= 3
+        assert token.top[0][1] == pytest.approx(token.prob)
 
 
 def test_real_server_cancel_stops_the_stream(

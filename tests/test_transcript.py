@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from models.chat_prompt import build_chat_prompt
 from models.engine import Engine
 from models.gguf_info import read_info
 from models.transcript import (
@@ -16,7 +17,6 @@ from models.transcript import (
     TEMPLATE_STOP,
     ChatPrompt,
     Turn,
-    build_chat_prompt,
     clean_reply,
     tail_text,
 )

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from models import catalog
 from models.errors import QuillpenError
 from tui import __version__
+from tui.cli_common import _count, _err, _remote
 
 if TYPE_CHECKING:
-    from models.engine import Engine
+    pass
 
 SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem")
 
@@ -38,16 +38,6 @@ def _cpu_repack(parser: argparse.ArgumentParser) -> None:
         help="llama.cpp's AMX/repack weight buffers: auto (default: probe once on CPUs with "
         "AMX), on, or off (safe mode)",
     )
-
-
-def _count(value: str) -> int:
-    try:
-        number = int(value)
-    except ValueError:
-        number = -1
-    if number < 0:
-        raise argparse.ArgumentTypeError("takes a whole number, 0 or more")
-    return number
 
 
 def _alternatives(value: str) -> int:
@@ -105,17 +95,6 @@ def _engine_option(parser: argparse.ArgumentParser) -> None:
         help="a remote OpenAI-compatible server (http://host:8000/v1), a name from [engines] "
         "in config.toml, or 'local' (docs/remote.md)",
     )
-
-
-def _remote(args: argparse.Namespace) -> Any:
-    """The remote engine ``--engine`` (or the config) names, or None; a bad name exits 2."""
-    from tui import config
-
-    try:
-        return config.remote_target(getattr(args, "engine", None), config.load())
-    except ValueError as exc:
-        print(f"quillpen: {exc}", file=sys.stderr)
-        raise SystemExit(2) from None
 
 
 def tool_parser() -> argparse.ArgumentParser:
@@ -176,6 +155,7 @@ def tool_parser() -> argparse.ArgumentParser:
     )
     gen.add_argument("--gpu-layers", type=_gpu_layers, default=None)
     gen.add_argument("--threads", type=int, default=None)
+    _engine_option(gen)
     _cpu_repack(gen)
     _common(gen)
 
@@ -192,16 +172,14 @@ def tool_parser() -> argparse.ArgumentParser:
     _cpu_repack(score)
     _common(score)
 
-    _poem_parser(sub)
+    from tui.cli_poem import poem_parser
+
+    poem_parser(sub, _common, _count)
 
     doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
     _cpu_repack(doctor)
     _common(doctor)
     return p
-
-
-def _err(msg: str) -> None:
-    print(f"quillpen: {msg}", file=sys.stderr)
 
 
 def _setup(args: argparse.Namespace, *, app: bool = False) -> None:
@@ -229,260 +207,6 @@ def _setup(args: argparse.Namespace, *, app: bool = False) -> None:
     # llama.cpp's own error lines would add to (or, in the app, draw over) our one clear line;
     # Engine.load puts their reason in its message. -v shows them all.
     logging.getLogger("llama_cpp").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
-
-
-def cmd_models(args: argparse.Namespace) -> int:
-    from models import hub, store
-
-    if args.action == "pull":
-        path = hub.pull(
-            args.name,
-            quant=args.quant,
-            source=args.source,
-            notify=lambda m: print(m, file=sys.stderr),
-        )
-        print(path)
-    elif args.action == "list" and args.catalog:
-        for spec in catalog.CATALOG.values():
-            print(f"{spec.name:<24} {spec.language:<3} {spec.params:>6}  {spec.repo_id}")
-    elif args.action == "list":
-        models = store.list_local()
-        if not models:
-            print("no models yet: run `quillpen models pull` (default: gpt2, Q4_K_M)")
-        for m in models:
-            lang = catalog.language_of(m.name) or "?"
-            print(f"{m.name:<24} {lang:<3} {m.quant:<8} {m.size_text:>9}  {m.path}")
-    elif args.action == "rm":
-        for path in store.remove(args.name):
-            print(f"removed {path}")
-    elif args.action == "convert":
-        return _convert(args)
-    return 0
-
-
-def _convert(args: argparse.Namespace) -> int:
-    from models import convert, quantize
-
-    kind = args.type.lower()
-    out: Path = args.out
-    if kind in ("f32", "f16", "q8_0"):
-        convert.convert(args.src, out, kind)
-    else:
-        config = convert.GPT2Config.read(args.src / "config.json")
-        quant, notice = quantize.effective_quant(kind, config.n_embd)
-        if notice:
-            print(notice, file=sys.stderr)
-        f16 = out.with_name(out.name + ".f16.tmp")
-        try:
-            convert.convert(args.src, f16, "f16")
-            quantize.quantize(f16, out, quant)
-        finally:
-            f16.unlink(missing_ok=True)
-    print(out)
-    return 0
-
-
-def _load_engine(args: argparse.Namespace) -> Engine:
-    """The model ``--model`` names, loaded for ``generate`` or ``score``."""
-    from models import store
-    from models.cpu_probe import decide
-    from models.engine import Engine
-
-    path = store.resolve(args.model)
-    repack = decide(_repack_setting(args))
-    engine = Engine.load(
-        path, gpu_layers=args.gpu_layers, threads=args.threads, extra_bufts=repack.extra_bufts
-    )
-    if repack.news:
-        _err(repack.reason)
-    for notice in engine.notices:
-        _err(notice)
-    return engine
-
-
-def cmd_generate(args: argparse.Namespace) -> int:
-    from models import store
-    from models.sampling import SamplerSettings
-    from models.text import printable
-
-    try:
-        prompt = args.prompt if args.prompt is not None else sys.stdin.read()
-        prompt.encode("utf-8")  # undecodable bytes arrive as surrogates (argv, C locale)
-    except UnicodeError:
-        raise QuillpenError("the prompt is not UTF-8 text") from None
-    if args.max_tokens == 0:
-        store.resolve(args.model)  # nothing to write (the model is still checked to exist)
-        if args.json:
-            print(json.dumps({"texts": [""] * args.n, "tokens": [[]] * args.n, "seconds": 0.0}))
-        return 0
-    engine = _load_engine(args)
-    settings = SamplerSettings().with_(
-        temperature=args.temperature,
-        top_p=args.top_p,
-        top_k=args.top_k,
-        min_p=args.min_p,
-        repeat_penalty=args.repeat_penalty,
-        seed=args.seed,
-    )
-    tokens = engine.tokenize(prompt)
-    if len(tokens) > engine.n_ctx_train:
-        _err(
-            f"the prompt is longer than the model's {engine.n_ctx_train}-token window: "
-            "using its end"
-        )
-    out = sys.stdout
-    if args.n == 1 and not args.ban and not args.json:  # the plain stream, as always
-        for piece in engine.stream(tokens, settings, max_tokens=args.max_tokens, stop=args.stop):
-            out.write(printable(piece))
-            out.flush()
-        out.write("\n")
-        engine.close()
-        return 0
-    texts: list[list[str]] = [[] for _ in range(args.n)]
-    found: list[list[dict[str, object]]] = [[] for _ in range(args.n)]
-    for part in engine.generate(
-        tokens,
-        settings,
-        n=args.n,
-        max_tokens=args.max_tokens,
-        stop=args.stop,
-        bans=args.ban,
-        probabilities=1 if args.json else 0,
-    ):
-        if args.n == 1 and not args.json:
-            out.write(printable(part.text))
-            out.flush()
-        texts[part.seq].append(part.text)
-        found[part.seq] += [t.as_json(top=False) for t in part.tokens]
-    if args.json:
-        result = {"texts": ["".join(t) for t in texts], "tokens": found}
-        json.dump(result | {"seconds": engine.last_stats.seconds}, out, ensure_ascii=False)
-    elif args.n > 1:  # one block each, after they are all written
-        out.write(
-            "\n\n".join(f"── {i} ──\n{printable(''.join(t))}" for i, t in enumerate(texts, 1))
-        )
-    out.write("\n")
-    engine.close()
-    return 0
-
-
-def cmd_score(args: argparse.Namespace) -> int:
-    try:
-        if args.file == "-":
-            text = sys.stdin.read()
-            text.encode("utf-8")
-        else:
-            text = Path(args.file).read_text(encoding="utf-8")
-    except UnicodeError:
-        raise QuillpenError(f"{args.file}: not UTF-8 text") from None
-    except OSError as exc:
-        raise QuillpenError(f"{args.file}: {exc.strerror or exc}") from None
-    engine = _load_engine(args)
-    out = sys.stdout
-    for i, token in enumerate(engine.score(text, args.top)):
-        out.write(json.dumps(token.as_json(i), ensure_ascii=False) + "\n")
-    engine.close()
-    return 0
-
-
-def cmd_doctor(args: argparse.Namespace) -> int:
-    import platform
-    from importlib.metadata import PackageNotFoundError, version
-
-    from models import locations, store
-    from models.cpu_probe import decide
-    from models.engine import available_threads
-    from models.hub import is_offline
-
-    print(f"quillpen {__version__} on Python {platform.python_version()} ({platform.platform()})")
-    for pkg in ("llama-cpp-python", "textual", "huggingface-hub", "gguf", "numpy", "platformdirs"):
-        try:
-            print(f"  {pkg:<18} {version(pkg)}")
-        except PackageNotFoundError:
-            print(f"  {pkg:<18} missing")
-    for key, value in locations.describe().items():
-        print(f"{key + ':':<12} {value}")
-    print(f"offline:     {'yes' if is_offline() else 'no'}")
-    print(f"threads:     {available_threads()} available to this process")
-    repack = decide(_repack_setting(args))
-    print(f"cpu repack:  {repack.describe()}")
-    if repack.reason:
-        print(f"             {repack.reason}")
-    from models import gpu
-
-    found = gpu.devices()
-    offload = "supported" if gpu.offload_supported() else "not in this build (docs/gpu.md)"
-    print(f"backend:     {gpu.backend(found)} (GPU offload: {offload})")
-    for device in found:
-        memory = f", {device.memory_text}" if device.kind != "CPU" else ""
-        print(f"  {device.name:<10} {device.kind:<12} {device.description}{memory}")
-    models = store.list_local()
-    print(f"models:      {len(models)} ready")
-    for m in models:
-        print(f"  {m.name:<22} {m.quant:<8} {m.size_text:>9}  {m.path}")
-    return 0
-
-
-def _poem_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from tui.poetry import FORMS
-
-    poem = sub.add_parser("poem", help="syllables, stress, rhymes and form checks for poems")
-    psub = poem.add_subparsers(dest="action", required=True)
-    check = psub.add_parser("check", help="check a poem against a form (exit 0 only if it fits)")
-    check.add_argument("file", help="the poem, or - for stdin")
-    check.add_argument("--form", required=True, choices=tuple(FORMS))
-    check.add_argument("--json", action="store_true", help="one JSON object, a record per line")
-    rhymes = psub.add_parser("rhymes", help="rhymes for WORD, one a line, best first")
-    rhymes.add_argument("word", help="an English word, or a Chinese character")
-    rhymes.add_argument("--limit", type=_count, default=50, help="at most this many (0: all)")
-    syllables = psub.add_parser("syllables", help="syllables and stress of each line")
-    syllables.add_argument("file", help="the text, or - for stdin")
-    syllables.add_argument("--json", action="store_true", help="a JSON list, a record per line")
-    for parser in (check, rhymes, syllables):
-        _common(parser)
-
-
-def cmd_poem(args: argparse.Namespace) -> int:
-    """`poem check` exits 0 when the poem fits the form, 1 when not, 2 when it can't read it."""
-    import json
-
-    from tui import poetry
-    from tui.poetry import text as poem_text
-
-    if args.action == "rhymes":
-        found = poetry.rhymes(args.word, args.limit)
-        if not found:
-            _err(f"no rhymes found for {args.word!r}")
-            return 1
-        print("\n".join(found))
-        return 0
-    try:
-        source = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
-        return 2
-    if args.action == "syllables":
-        infos = [poetry.line_info(line) if line.strip() else None for line in source.splitlines()]
-        if args.json:
-            print(json.dumps(poem_text.syllables_json(infos), ensure_ascii=False, indent=2))
-        else:
-            print(poem_text.syllables_table(infos))
-        return 0
-    report = poetry.check(source, args.form)
-    if args.json:
-        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
-    else:
-        print(poem_text.report_table(report))
-    return 0 if report.ok else 1
-
-
-def _repack_setting(args: argparse.Namespace) -> str:
-    """--cpu-repack, else config.toml's cpu_repack, else auto."""
-    if args.cpu_repack:
-        return str(args.cpu_repack)
-    from tui import config
-
-    return config.load().cpu_repack
 
 
 def run_app(args: argparse.Namespace) -> int:
@@ -529,13 +253,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not tool:
             return run_app(args)
+        from tui import cli_generate, cli_models, cli_poem
+
         handler = {
-            "models": cmd_models,
-            "generate": cmd_generate,
-            "score": cmd_score,
-            "doctor": cmd_doctor,
+            "models": cli_models.cmd_models,
+            "generate": cli_generate.cmd_generate,
+            "score": cli_generate.cmd_score,
+            "doctor": cli_models.cmd_doctor,
+            "poem": cli_poem.cmd_poem,
         }
-        handler["poem"] = cmd_poem
         return handler[args.command](args)
     except QuillpenError as exc:
         _err(str(exc))

@@ -35,6 +35,17 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
         ("Continue text", "Continue the document at the cursor (Tab)", editor.action_continue_text),
         ("Alternatives", "Three short continuations to pick from (F6)", editor.action_alternatives),
         ("Stop generating", "Stop the running continuation (Esc)", editor.action_stop),
+        ("Surprise view", "Colour each token by how expected it was (F9)", editor.action_insight),
+        (
+            "Other words here",
+            "The model's choices at the cursor (Ctrl+R)",
+            editor.action_token_choices,
+        ),
+        (
+            "Poem check",
+            "Syllables, form, rhymes for the word at the cursor (F7)",
+            editor.action_poem,
+        ),
         ("Undo", "Undo the last edit or continuation (Ctrl+Z)", editor.undo),
         ("Redo", "Redo (Ctrl+Y)", editor.redo),
         ("Chat: regenerate", "A new last reply (Ctrl+R)", chat.action_regenerate),

@@ -8,6 +8,8 @@ Example::
     theme = "textual-dark"    # default: the last one picked from the palette
     autosave_seconds = 0      # 0 = off; the recovery journal runs regardless
     cpu_repack = "auto"       # llama.cpp's AMX/repack buffers: auto (probe once), on, off
+    bans = ["suddenly"]       # phrases never written (F8 adds a document's own)
+    engine = "lab"            # a remote engine by default (a name below, or a URL)
 
     [sampler]
     temperature = 0.8
@@ -16,7 +18,6 @@ Example::
     [keymap]                  # binding id = keys
     "editor.continue" = "tab,ctrl+space"
 
-    engine = "lab"            # a remote engine by default (a name below, or a URL)
     [engines.lab]             # docs/remote.md
     url = "https://gpu-box.example.org/v1"
     api_key_env = "QUILLPEN_API_KEY"
@@ -65,6 +66,8 @@ class Settings:
     cpu_repack: str = "auto"
     sampler: SamplerSettings = field(default_factory=SamplerSettings)
     keymap: dict[str, str] = field(default_factory=dict)
+    bans: tuple[str, ...] = ()
+    """Phrases never written in any document (each document adds its own in F8)."""
     engine: str | None = None
     """The default engine: None (local), a name in ``engines``, or a URL."""
     engines: dict[str, RemoteTarget] = field(default_factory=dict)
@@ -122,6 +125,10 @@ def load(path: Path | None = None) -> Settings:
             settings.sampler = _sampler(value, settings.warnings, path.name)
         elif key == "keymap" and isinstance(value, dict):
             settings.keymap = {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
+        elif key == "bans" and isinstance(value, list) and all(isinstance(b, str) for b in value):
+            settings.bans = tuple(b for b in value if b)
+        elif key == "bans":
+            settings.warnings.append(f"{path.name}: bans must be a list of strings; ignored")
         elif key == "engines" and isinstance(value, dict):
             settings.engines = _engines(value, settings.warnings, path.name)
         elif key in ("sampler", "keymap", "engines"):

@@ -14,6 +14,7 @@ from textual.message_pump import MessagePump
 from models import engine_client as ev
 from models.engine import StreamStats
 from models.prompts import PromptFacts
+from models.token_probs import TokenInfo
 
 
 @dataclass
@@ -66,6 +67,17 @@ class GenerationChunk(Message):
     text: str
     tokens: int
     tokens_per_second: float
+    seq: int = 0
+    """Which of the request's continuations (``GenerateRequest.n``) the text belongs to."""
+    token_info: tuple[TokenInfo, ...] = ()
+    """Each token's probability, rank and alternatives, when the request asked for them."""
+
+
+@dataclass
+class TextScored(Message):
+    """The answer to ``EngineClient.score``: every token of the text with its figures."""
+
+    scored: ev.Scored
 
 
 @dataclass
@@ -80,7 +92,16 @@ class GenerationFinished(Message):
 
 def as_message(event: ev.EngineEvent) -> Message:
     if isinstance(event, ev.Chunk):
-        return GenerationChunk(event.request_id, event.text, event.tokens, event.tokens_per_second)
+        return GenerationChunk(
+            event.request_id,
+            event.text,
+            event.tokens,
+            event.tokens_per_second,
+            event.seq,
+            event.token_info,
+        )
+    if isinstance(event, ev.Scored):
+        return TextScored(event)
     if isinstance(event, ev.Started):
         facts = event.facts
         return GenerationStarted(event.request_id, facts.prompt_tokens, facts.trimmed_tokens, facts)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -24,5 +25,7 @@ def test_terminal_benchmark_quick_run() -> None:
     assert proc.returncode == 0, proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
     assert result["app_tok_s"] > 0 and result["bare_tok_s"] > 0 and result["stream_ratio"] > 0
-    assert result["echo_p95_ms"] > 0 and result["launch_s"] > 0 and result["rss_mb"] > 0
+    # (A quick stream may end before the typed keys land: then no echo while streaming.)
+    echo = result["echo_p95_ms"]
+    assert (echo > 0 or math.isnan(echo)) and result["launch_s"] > 0 and result["rss_mb"] > 0
     assert "outlived its terminal" not in proc.stderr

@@ -1,7 +1,8 @@
 """F6: several short continuations side by side; pick one to insert at the cursor.
 
-The screen asks the engine client for the continuations itself and cancels what is still
-running when it closes.
+The screen asks the engine client for them itself, as one request for ``count`` continuations
+(``GenerateRequest.n``: one batch sharing the prompt's cache, on the local engine), and cancels
+it when it closes.
 """
 
 from __future__ import annotations
@@ -31,37 +32,35 @@ class AlternativesScreen(ModalScreen[str | None]):
         Binding("3", "pick(2)", "Pick 3", show=False),
     ]
 
-    def __init__(self, engine: EngineClient, requests: list[GenerateRequest]) -> None:
+    def __init__(self, engine: EngineClient, request: GenerateRequest) -> None:
         super().__init__()
         self.engine = engine
-        self.requests = requests
-        self.request_ids = [r.id for r in requests]
-        self.texts = ["" for _ in requests]
+        self.request = request
+        self.texts = ["" for _ in range(request.n)]
         self.done: set[int] = set()
 
     def on_mount(self) -> None:
-        for request in self.requests:
-            self.engine.submit(request, deliver(self), exclusive=False)
+        self.engine.submit(self.request, deliver(self), exclusive=False)
 
     def on_unmount(self) -> None:
-        self.engine.cancel(self.request_ids)
+        self.engine.cancel([self.request.id])
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog", id="alternatives"):
             yield Label(
                 "Alternatives: Enter or 1–3 inserts one · Esc cancels", classes="dialog-question"
             )
-            yield OptionList(*[Option(WAITING, id=str(i)) for i in self.request_ids])
+            yield OptionList(*[Option(WAITING, id=f"alt-{i}") for i in range(len(self.texts))])
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
-        if message.request_id in self.request_ids:
-            index = self.request_ids.index(message.request_id)
-            self.texts[index] += printable(message.text)
-            self._show(index)
+        if message.request_id == self.request.id and message.seq < len(self.texts):
+            self.texts[message.seq] += printable(message.text)
+            self._show(message.seq)
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
-        if message.request_id in self.request_ids:
-            index = self.request_ids.index(message.request_id)
+        if message.request_id != self.request.id:
+            return
+        for index in range(len(self.texts)):
             self.done.add(index)
             if message.error:
                 self.texts[index] = f"(failed: {message.error})"

@@ -1,4 +1,5 @@
-"""F8: the story's memory and author's note, which steer every continuation."""
+"""F8: the story's memory and author's note, which steer every continuation, and the phrases
+the model must never write in it."""
 
 from __future__ import annotations
 
@@ -30,6 +31,8 @@ class NotesScreen(ModalScreen[StoryNotes | None]):
             yield TextArea(self.notes.memory, id="memory", soft_wrap=True)
             yield Label("Author's note: placed just before the cursor (e.g. 'tense, rainy night')")
             yield TextArea(self.notes.note, id="note", soft_wrap=True)
+            yield Label("Never write (one phrase a line; also `bans` in config.toml for all):")
+            yield TextArea("\n".join(self.notes.bans), id="bans", soft_wrap=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")
@@ -50,7 +53,9 @@ class NotesScreen(ModalScreen[StoryNotes | None]):
     def _save(self) -> None:
         memory = self.query_one("#memory", TextArea).text
         note = self.query_one("#note", TextArea).text
-        self.dismiss(StoryNotes(memory.strip(), note.strip()))
+        lines = self.query_one("#bans", TextArea).text.splitlines()
+        bans = tuple(dict.fromkeys(line.strip() for line in lines if line.strip()))
+        self.dismiss(StoryNotes(memory.strip(), note.strip(), bans))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -23,7 +23,7 @@ MAX_FILE_BYTES = 256 * 1024
 MAX_TOKENS_LIMIT = 1024  # GPT-2's whole context window
 
 _TOP_REQUIRED = ("title", "description", "category", "preset", "max_tokens", "body")
-_TOP_OPTIONAL = ("stop", "fields", "language", "model")
+_TOP_OPTIONAL = ("stop", "fields", "language", "model", "line_form")
 _FIELD_REQUIRED = ("name",)
 _FIELD_OPTIONAL = ("label", "default", "multiline")
 
@@ -112,6 +112,9 @@ def _from_data(data: dict[str, Any], source: Path, builtin: bool) -> Template:
     model = data.get("model")
     if model is not None:
         model = _want_str(model, "model", nonempty=True).strip()
+    line_form = _want_str(data.get("line_form", "prose"), "line_form")
+    if line_form not in ("prose", "verse"):
+        raise ValueError(f'\'line_form\' must be "prose" or "verse", not {line_form!r}')
     raw_fields = data.get("fields", [])
     if not isinstance(raw_fields, list):
         raise ValueError(
@@ -142,6 +145,7 @@ def _from_data(data: dict[str, Any], source: Path, builtin: bool) -> Template:
         builtin=builtin,
         language=language,
         model=model,
+        line_form=line_form,
     )
 
 

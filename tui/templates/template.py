@@ -59,6 +59,8 @@ class Template:
     """The language the template writes in (``en``, ``zh``): F4 groups by it."""
     model: str | None = None
     """The model the template is written for (a catalog name); None: whichever is loaded."""
+    line_form: str = "prose"
+    """"verse" for poems and lyrics: one line per verse (what a Chinese model needs mapped)."""
 
     @property
     def key(self) -> str:

@@ -1,38 +1,34 @@
-"""The document editor: a TextArea that asks the engine to continue it and streams text in.
+"""The document editor: asks the engine to continue the story, and streams the text in.
 
 Tab walks editor → engine client → engine → editor: the editor builds the request, submits it
-to the engine client it was given, and receives the chunks itself. Generated text is marked
-(styled) until the user edits it, and one whole generated insertion is one undo step however
-many chunks it arrived in.
+to the engine client it was given, and receives the chunks itself
+(:class:`~tui.widgets.generated_text.GeneratedTextArea`: marks and undo steps).
 """
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from rich.style import Style
-from rich.text import Text
 from textual.binding import Binding
-from textual.message import Message
-from textual.widgets import TextArea
-from textual.widgets.text_area import Edit, EditResult, Location
+from textual.timer import Timer
 
+from models.cjk import looks_like_verse
 from models.context import MEMORY_MAX, NOTE_MAX
-from models.engine import StreamStats
-from models.engine_client import EngineClient, GenerateRequest
+from models.engine_client import EngineClient, GenerateRequest, Scored
 from models.prompts import StorySpec
 from models.sampling import SamplerSettings, preset
-from models.text import printable
 from tui.config import Settings
 from tui.keys import in_key_order
-from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
+from tui.messages import GenerationStarted, TextScored, deliver
 from tui.screens.alternatives import AlternativesScreen
+from tui.screens.token_choice import TokenChoiceScreen
 from tui.store.notes import StoryNotes
 from tui.templates import Template
-from tui.textual_private import forget_rendered_lines, undo_batches
+from tui.textual_private import forget_rendered_lines
+from tui.widgets.generated_text import GeneratedTextArea
+from tui.widgets.insight import LEGEND, spans_from
 
 GENERATED_STYLE = Style(color="cyan", italic=True)
 NO_MODEL = "No model is loaded: press F5 to choose or download one."
@@ -44,6 +40,10 @@ follows the measured redraw cost. On 2 cores every UI wake-up stalls one of llam
 threads, so fewer, larger chunks keep the engine near its bare speed (docs/performance.md)."""
 ALTERNATIVES = 3
 ALTERNATIVE_TOKENS = 24
+INSIGHT_TOP = 10
+"""Alternatives kept per token for Ctrl+R."""
+RESCORE_AFTER = 1.5
+"""Seconds after the last edit before the surprise view scores the text again."""
 
 
 class Story(Protocol):
@@ -54,23 +54,7 @@ class Story(Protocol):
     def flush_journal(self) -> None: ...
 
 
-@dataclass
-class Mark:
-    """A range of generated text, [start, end) in (row, column) locations."""
-
-    start: Location
-    end: Location
-
-
-def _shift(loc: Location, old_end: Location, new_end: Location) -> Location:
-    """Where ``loc`` (at or after ``old_end``) moves when [.., old_end) becomes [.., new_end)."""
-    row, col = loc
-    if row == old_end[0]:
-        return (new_end[0], new_end[1] + col - old_end[1])
-    return (row + new_end[0] - old_end[0], col)
-
-
-class WriterEditor(TextArea):
+class WriterEditor(GeneratedTextArea):
     """The editor pane: asks ``engine`` for continuations of the story and shows them."""
 
     BINDINGS = [
@@ -78,114 +62,35 @@ class WriterEditor(TextArea):
         Binding("escape", "stop", "Stop", id="editor.stop", show=False),
         Binding("f6", "alternatives", "Alternatives", id="editor.alternatives", show=False),
         Binding("f7", "poem", "Poem: syllables, form, rhymes", id="editor.poem", show=False),
+        Binding("f9", "insight", "Surprise view (token colours)", id="editor.insight", show=False),
+        Binding("ctrl+r", "token_choices", "Other words here", id="editor.choices", show=False),
         Binding("ctrl+home", "document_start", "Start of document", id="editor.start", show=False),
         Binding("ctrl+end", "document_end", "End of document", id="editor.end", show=False),
         Binding("ctrl+shift+home", "document_start(True)", "Select to start", show=False),
         Binding("ctrl+shift+end", "document_end(True)", "Select to end", show=False),
     ]
 
-    class Journal(Message):
-        """The text changed (typed or generated): time to update the recovery journal."""
-
     def __init__(
         self, engine: EngineClient, story: Story, settings: Settings, **kwargs: object
     ) -> None:
-        super().__init__(
-            "",
-            soft_wrap=True,
-            show_line_numbers=False,
-            tab_behavior="focus",
-            **kwargs,  # type: ignore[arg-type]
-        )
-        self.marks: list[Mark] = []
-        self.request_id: int | None = None
-        self._gen_mark: Mark | None = None
-        self._gen_edits: set[int] = set()
-        self._generating_edit = False
+        super().__init__(**kwargs)
         self.last_prompt_tokens = 0
         self.hidden_chars = 0
         self.engine = engine
         self.story = story
         self.settings = settings
-        self.last_stats = StreamStats()
-        """Facts about the last continuation (tokens, speed, why it stopped)."""
         self._cuts_told: tuple[int, int] = (0, 0)
         self._redraw_cost = 0.0
         self._flush_interval = 1 / 20
+        self._scoring: int | None = None
+        self._bans_told = False
+        self._rescore: Timer | None = None
 
     def action_document_start(self, select: bool = False) -> None:
         self.move_cursor((0, 0), select=select)
 
     def action_document_end(self, select: bool = False) -> None:
         self.move_cursor(self.document.end, select=select)
-
-    # Marks -----------------------------------------------------------------------------------
-    def get_line(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
-        for mark in self.marks:
-            (sr, sc), (er, ec) = mark.start, mark.end
-            if sr <= line_index <= er:
-                start = sc if line_index == sr else 0
-                end = ec if line_index == er else len(line)
-                if end > start:
-                    line.stylize(GENERATED_STYLE, start, end)
-        return line
-
-    def edit(self, edit: Edit) -> EditResult:
-        if self._generating_edit:
-            return super().edit(edit)
-        top, bottom = sorted((edit.from_location, edit.to_location))
-        result = super().edit(edit)
-        if self.generating:  # typed while text streams: part of the continuation's undo step
-            self._gen_edits.add(id(edit))
-        self._adjust_marks(top, bottom, result.end_location)
-        return result
-
-    def _adjust_marks(self, top: Location, bottom: Location, new_end: Location) -> None:
-        """Move marks after a user edit of [top, bottom) that now ends at ``new_end``."""
-        kept: list[Mark] = []
-        for mark in self.marks:
-            streaming = mark is self._gen_mark
-            if mark.end < top or (mark.end == top and not streaming):
-                pass  # entirely before the edit
-            elif mark.start >= bottom:
-                mark.start = _shift(mark.start, bottom, new_end)
-                mark.end = _shift(mark.end, bottom, new_end)
-            elif streaming:  # the user typed into text still arriving: keep streaming after it
-                mark.end = _shift(mark.end, bottom, new_end) if mark.end >= bottom else new_end
-                mark.start = min(mark.start, new_end)
-            else:
-                continue  # the user edited generated text: it is theirs now, unmarked
-            kept.append(mark)
-        self.marks = kept
-        forget_rendered_lines(self)
-
-    def clear_marks(self) -> None:
-        self.marks = []
-        self._gen_mark = None
-        forget_rendered_lines(self)
-        self.refresh()
-
-    def undo(self) -> None:
-        super().undo()
-        self.clear_marks()
-
-    def redo(self) -> None:
-        super().redo()
-        self.clear_marks()
-
-    def insert_generated(self, text: str) -> None:
-        """Insert model text at the cursor as one undo step, marked as generated."""
-        self.history.checkpoint()
-        start = self.selection.start
-        self._generating_edit = True
-        try:
-            result = self.replace(printable(text), self.selection.start, self.selection.end)
-        finally:
-            self._generating_edit = False
-        self.marks.append(Mark(start, result.end_location))
-        self.history.checkpoint()
-        self.post_message(self.Journal())
 
     # Asking for text -------------------------------------------------------------------------
     def action_continue_text(self) -> None:
@@ -205,17 +110,22 @@ class WriterEditor(TextArea):
         max_tokens: int | None = None,
         settings: SamplerSettings | None = None,
         stop: Sequence[str] = (),
+        line_form: str | None = None,
+        joined: set[int] | None = None,
     ) -> None:
         """Stream a continuation of the text before the cursor in at the cursor."""
-        notes = self.story.notes
+        notes, prompt = self.story.notes, self.prompt_text()
         request = GenerateRequest(
-            StorySpec(self.prompt_text(), notes.memory, notes.note),
+            StorySpec(prompt, notes.memory, notes.note),
             settings=settings or self.settings.sampler,
             max_tokens=max_tokens or self.settings.continue_tokens,
             stop=stop,
+            line_form=line_form or ("verse" if looks_like_verse(prompt) else "prose"),
+            probabilities=INSIGHT_TOP if self._insight_on() else 0,
+            bans=self.bans(),
         )
         self.story.flush_journal()  # on disk before the engine runs: a crash loses nothing
-        self.begin_generation(request.id)
+        self.begin_generation(request.id, joined)
         self.engine.submit(request, deliver(self))
 
     def write_template(self, text: str) -> None:
@@ -232,7 +142,8 @@ class WriterEditor(TextArea):
         if not self.engine.ready:
             self.notify("Template written. Load a model (F5) and press Tab to continue it.")
             return
-        self.continue_story(template.max_tokens, preset(template.preset), template.stop)
+        settings = preset(template.preset)
+        self.continue_story(template.max_tokens, settings, template.stop, template.line_form)
 
     def action_alternatives(self) -> None:
         """F6: write a few short continuations and let the user pick one."""
@@ -244,17 +155,16 @@ class WriterEditor(TextArea):
             return
         notes, sampler = self.story.notes, self.settings.sampler
         spec = StorySpec(self.prompt_text(), notes.memory, notes.note)
-        requests = [
-            GenerateRequest(spec, sampler.with_(seed=None), ALTERNATIVE_TOKENS)
-            for _ in range(ALTERNATIVES)
-        ]
+        request = GenerateRequest(
+            spec, sampler, ALTERNATIVE_TOKENS, n=ALTERNATIVES, bans=self.bans()
+        )
         self.story.flush_journal()
 
         def chosen(choice: str | None) -> None:
             if choice:
                 self.insert_generated(choice)
 
-        self.app.push_screen(AlternativesScreen(self.engine, requests), chosen)
+        self.app.push_screen(AlternativesScreen(self.engine, request), chosen)
 
     def action_poem(self) -> None:
         """F7: check the poem; a rhyme picked there replaces the word at the cursor."""
@@ -270,6 +180,18 @@ class WriterEditor(TextArea):
 
         self.app.push_screen(PoemScreen(self.text, word), chosen)
 
+    def bans(self) -> tuple[str, ...]:
+        """The phrases never to write: config.toml's and this document's (F8); none, said
+        once, where the engine cannot hold them (a remote server)."""
+        bans = tuple(dict.fromkeys((*self.settings.bans, *self.story.notes.bans)))
+        why = self.engine.capabilities.reasons.get("bans")
+        if bans and why:
+            if not self._bans_told:
+                self._bans_told = True
+                self.notify(f"Banned phrases are not applied: {why}.", severity="warning")
+            return ()
+        return bans
+
     def action_stop(self) -> None:
         """Esc: stop whatever is being generated."""
         if self.engine.busy:
@@ -284,27 +206,6 @@ class WriterEditor(TextArea):
         if abs(interval - self._flush_interval) > 0.2 * self._flush_interval:
             self._flush_interval = interval
             self.engine.set_flush_interval(interval)
-
-    # Generation ------------------------------------------------------------------------------
-    @property
-    def generating(self) -> bool:
-        return self.request_id is not None
-
-    def begin_generation(self, request_id: int) -> None:
-        """Start a generated insertion at the cursor."""
-        self.request_id = request_id
-        cursor = self.selection.end
-        if self.selection.start != self.selection.end:
-            self.selection = self.selection.cursor(cursor)
-        self._gen_mark = Mark(cursor, cursor)
-        self.marks.append(self._gen_mark)
-        self._gen_edits.clear()
-        self.history.checkpoint()
-        self.cursor_blink = False  # the cursor moves with the text; a blink is one more redraw
-
-    def prompt_text(self) -> str:
-        """The text the model continues: everything before the cursor."""
-        return self.document.get_text_range((0, 0), self.selection.end)
 
     def on_generation_started(self, message: GenerationStarted) -> None:
         self.last_prompt_tokens = message.prompt_tokens
@@ -325,67 +226,67 @@ class WriterEditor(TextArea):
                 timeout=10,
             )
 
-    def on_generation_chunk(self, message: GenerationChunk) -> None:
-        if message.request_id != self.request_id or self._gen_mark is None:
-            return
-        started = time.perf_counter()
-        text = printable(message.text)
-        if not text:
-            return
-        mark = self._gen_mark
-        follow = self.selection.end == mark.end and self.selection.start == self.selection.end
-        self._generating_edit = True
-        try:
-            result = self.insert(text, mark.end, maintain_selection_offset=not follow)
-        finally:
-            self._generating_edit = False
-        stack = undo_batches(self)
-        if stack:
-            self._gen_edits.add(id(stack[-1][-1]))
-            # Each chunk is its own batch to Textual, which keeps 50: join it to the chunks
-            # before it as it comes, so a long continuation never pushes older steps out.
-            if len(stack) >= 2 and all(
-                id(e) in self._gen_edits for batch in (stack[-1], stack[-2]) for e in batch
-            ):
-                last = stack.pop()
-                stack[-1].extend(last)
-        old_end = mark.end
-        mark.end = result.end_location
-        for other in self.marks:  # marks after the insertion point move along
-            if other is not mark and other.start >= old_end:
-                other.start = _shift(other.start, old_end, mark.end)
-                other.end = _shift(other.end, old_end, mark.end)
-        if follow:
-            self.selection = self.selection.cursor(mark.end)
-            self.scroll_cursor_visible()
-        self.post_message(self.Journal())
-        self.call_after_refresh(self._measured, started)
+    # Token insight (F9, Ctrl+R) ----------------------------------------------------------------
+    def _insight_on(self) -> bool:
+        return self.insight.enabled and self.engine.capabilities.probabilities
 
-    def _measured(self, started: float) -> None:
-        self.pace(time.perf_counter() - started)
-
-    def on_generation_finished(self, message: GenerationFinished) -> None:
-        if message.request_id != self.request_id:
+    def action_insight(self) -> None:
+        """F9: colour every token by how expected it was (the surprise view), or stop."""
+        if not self.engine.capabilities.probabilities:
+            why = self.engine.capabilities.reasons.get("probabilities", "not with this engine")
+            self.notify(f"No token figures here: {why}.", severity="warning")
             return
-        self.request_id = None
-        self.last_stats = message.stats
-        if message.error:
-            self.notify(message.error, title="Generation failed", severity="error")
-        self.cursor_blink = True
-        self._merge_generated_batches()
-        if self._gen_mark is not None and self._gen_mark.start == self._gen_mark.end:
-            self.marks.remove(self._gen_mark)
-        self._gen_mark = None
-        self.history.checkpoint()
-        self.post_message(self.Journal())
+        self.insight.enabled = not self.insight.enabled
+        if self.insight.enabled:
+            self.notify(LEGEND, title="Surprise view", timeout=8)
+            self._score()
+        forget_rendered_lines(self)
+        self.refresh()
 
-    def _merge_generated_batches(self) -> None:
-        """Make one generation (its chunks, and keys typed while it streamed) one undo step."""
-        stack = undo_batches(self)
-        ids = self._gen_edits
-        run: list[list[Edit]] = []
-        while stack and stack[-1] and all(id(e) in ids for e in stack[-1]):
-            run.insert(0, stack.pop())
-        if run:
-            stack.append([edit for batch in run for edit in batch])
-        self._gen_edits = set()
+    def _score(self) -> None:
+        if not self.engine.ready:
+            self.notify(NO_MODEL, severity="warning")
+            return
+        if self._scoring is not None:
+            self.engine.cancel([self._scoring])
+        text = self.text
+
+        def reply(scored: Scored) -> None:  # (from the engine client's thread)
+            self.post_message(TextScored(scored))
+
+        self._scoring = self.engine.score(text, reply, top=INSIGHT_TOP)
+
+    def on_text_scored(self, message: TextScored) -> None:
+        scored = message.scored
+        if scored.request_id != self._scoring:
+            return
+        self._scoring = None
+        if scored.error:
+            self.notify(scored.error, title="Surprise view", severity="error")
+        elif "".join(t.text for t in scored.tokens) == self.text and self.insight.enabled:
+            self.insight.clear()
+            self.insight.add(spans_from((0, 0), scored.tokens))
+            forget_rendered_lines(self)
+            self.refresh()
+
+    def text_edited(self) -> None:
+        if self.insight.enabled and not self.generating:
+            if self._rescore is not None:
+                self._rescore.stop()
+            self._rescore = self.set_timer(RESCORE_AFTER, self._score)
+
+    def action_token_choices(self) -> None:
+        """Ctrl+R: the model's other choices for the token at the cursor; one swaps in and the
+        rest of that continuation is written again from it (one undo step)."""
+        span = self.insight.at(self.cursor_location)
+        if span is None or not span.info.top:
+            self.notify("Turn on the surprise view (F9) to see the model's choices.")
+            return
+
+        def chosen(text: str | None) -> None:
+            if text is None or self.generating:
+                return
+            joined = self.swap_token(span, text)
+            self.continue_story(joined=joined)
+
+        self.app.push_screen(TokenChoiceScreen(span.info), chosen)

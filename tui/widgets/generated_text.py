@@ -1,0 +1,256 @@
+"""A TextArea that takes streamed model text: generated text is marked (styled) until the user
+edits it, and one whole generated insertion is one undo step however many chunks it arrived in
+(and whatever was typed while it streamed)."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from rich.style import Style
+from rich.text import Text
+from textual.message import Message
+from textual.widgets import TextArea
+from textual.widgets.text_area import Edit, EditResult, Location
+
+from models.engine import StreamStats
+from models.text import printable
+from tui.messages import GenerationChunk, GenerationFinished
+from tui.textual_private import forget_rendered_lines, undo_batches
+from tui.widgets.insight import Insight, Span, spans_from
+
+GENERATED_STYLE = Style(color="cyan", italic=True)
+
+
+@dataclass
+class Mark:
+    """A range of generated text, [start, end) in (row, column) locations."""
+
+    start: Location
+    end: Location
+
+
+def _shift(loc: Location, old_end: Location, new_end: Location) -> Location:
+    """Where ``loc`` (at or after ``old_end``) moves when [.., old_end) becomes [.., new_end)."""
+    row, col = loc
+    if row == old_end[0]:
+        return (new_end[0], new_end[1] + col - old_end[1])
+    return (row + new_end[0] - old_end[0], col)
+
+
+class GeneratedTextArea(TextArea):
+    """Marks, undo steps and the stream of one generation at a time (``request_id``)."""
+
+    class Journal(Message):
+        """The text changed (typed or generated): time to update the recovery journal."""
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(
+            "",
+            soft_wrap=True,
+            show_line_numbers=False,
+            tab_behavior="focus",
+            **kwargs,  # type: ignore[arg-type]
+        )
+        self.marks: list[Mark] = []
+        self.request_id: int | None = None
+        self._gen_mark: Mark | None = None
+        self._gen_edits: set[int] = set()
+        self._generating_edit = False
+        self.last_stats = StreamStats()
+        """Facts about the last continuation (tokens, speed, why it stopped)."""
+        self.insight = Insight()
+        """Token figures shown as colour (F9), from generation and from scoring."""
+
+    def pace(self, seconds: float) -> None:
+        """Told how long drawing one streamed chunk took (the editor adapts the flush rate)."""
+
+    def text_edited(self) -> None:
+        """The writer changed the text (token figures no longer line up with it)."""
+
+    # Marks -----------------------------------------------------------------------------------
+    def get_line(self, line_index: int) -> Text:
+        line = super().get_line(line_index)
+        for mark in self.marks:
+            (sr, sc), (er, ec) = mark.start, mark.end
+            if sr <= line_index <= er:
+                start = sc if line_index == sr else 0
+                end = ec if line_index == er else len(line)
+                if end > start:
+                    line.stylize(GENERATED_STYLE, start, end)
+        self.insight.style(line, line_index)
+        return line
+
+    def edit(self, edit: Edit) -> EditResult:
+        if self._generating_edit:
+            return super().edit(edit)
+        top, bottom = sorted((edit.from_location, edit.to_location))
+        result = super().edit(edit)
+        if self.insight.spans:
+            self.insight.clear()
+            self.text_edited()
+        if self.generating:  # typed while text streams: part of the continuation's undo step
+            self._gen_edits.add(id(edit))
+        self._adjust_marks(top, bottom, result.end_location)
+        return result
+
+    def _adjust_marks(self, top: Location, bottom: Location, new_end: Location) -> None:
+        """Move marks after a user edit of [top, bottom) that now ends at ``new_end``."""
+        kept: list[Mark] = []
+        for mark in self.marks:
+            streaming = mark is self._gen_mark
+            if mark.end < top or (mark.end == top and not streaming):
+                pass  # entirely before the edit
+            elif mark.start >= bottom:
+                mark.start = _shift(mark.start, bottom, new_end)
+                mark.end = _shift(mark.end, bottom, new_end)
+            elif streaming:  # the user typed into text still arriving: keep streaming after it
+                mark.end = _shift(mark.end, bottom, new_end) if mark.end >= bottom else new_end
+                mark.start = min(mark.start, new_end)
+            else:
+                continue  # the user edited generated text: it is theirs now, unmarked
+            kept.append(mark)
+        self.marks = kept
+        forget_rendered_lines(self)
+
+    def clear_marks(self) -> None:
+        """Forget what was generated where (a new document, an undo, a redo)."""
+        if self.insight.spans:
+            self.insight.clear()
+            self.text_edited()
+        self.marks = []
+        self._gen_mark = None
+        forget_rendered_lines(self)
+        self.refresh()
+
+    def undo(self) -> None:
+        super().undo()
+        self.clear_marks()
+
+    def redo(self) -> None:
+        super().redo()
+        self.clear_marks()
+
+    def swap_token(self, span: Span, text: str) -> set[int]:
+        """Put ``text`` in the place of ``span`` and cut the rest of the generation it is in;
+        returns the ids of the edits (for :meth:`begin_generation`'s ``joined``)."""
+        mark = next((m for m in self.marks if m.start <= span.start and span.end <= m.end), None)
+        cut_to = mark.end if mark is not None else span.end
+        if mark is not None:
+            mark.end = span.start
+            if mark.start == mark.end:
+                self.marks.remove(mark)
+        self.history.checkpoint()
+        self._generating_edit = True
+        try:
+            result = self.replace(printable(text), span.start, cut_to)
+        finally:
+            self._generating_edit = False
+        self.marks.append(Mark(span.start, result.end_location))
+        self.insight.clear()
+        self.selection = self.selection.cursor(result.end_location)
+        stack = undo_batches(self)
+        return {id(edit) for edit in stack[-1]} if stack else set()
+
+    def insert_generated(self, text: str) -> None:
+        """Insert model text at the cursor as one undo step, marked as generated."""
+        self.history.checkpoint()
+        start = self.selection.start
+        self._generating_edit = True
+        try:
+            result = self.replace(printable(text), self.selection.start, self.selection.end)
+        finally:
+            self._generating_edit = False
+        self.marks.append(Mark(start, result.end_location))
+        self.history.checkpoint()
+        self.post_message(self.Journal())
+
+    # Generation ------------------------------------------------------------------------------
+    @property
+    def generating(self) -> bool:
+        return self.request_id is not None
+
+    def begin_generation(self, request_id: int, joined: set[int] | None = None) -> None:
+        """Start a generated insertion at the cursor; ``joined``: ids of edits made just before
+        that belong to the same undo step (a swapped word)."""
+        self.request_id = request_id
+        cursor = self.selection.end
+        if self.selection.start != self.selection.end:
+            self.selection = self.selection.cursor(cursor)
+        self._gen_mark = Mark(cursor, cursor)
+        self.marks.append(self._gen_mark)
+        self._gen_edits = set(joined or ())
+        if not joined:
+            self.history.checkpoint()
+        self.cursor_blink = False  # the cursor moves with the text; a blink is one more redraw
+
+    def prompt_text(self) -> str:
+        """The text the model continues: everything before the cursor."""
+        return self.document.get_text_range((0, 0), self.selection.end)
+
+    def on_generation_chunk(self, message: GenerationChunk) -> None:
+        if message.request_id != self.request_id or self._gen_mark is None:
+            return
+        started = time.perf_counter()
+        text = printable(message.text)
+        if not text:
+            return
+        mark = self._gen_mark
+        if self.insight.enabled and "".join(t.text for t in message.token_info) == text:
+            self.insight.add(spans_from(mark.end, message.token_info))
+        follow = self.selection.end == mark.end and self.selection.start == self.selection.end
+        self._generating_edit = True
+        try:
+            result = self.insert(text, mark.end, maintain_selection_offset=not follow)
+        finally:
+            self._generating_edit = False
+        stack = undo_batches(self)
+        if stack:
+            self._gen_edits.add(id(stack[-1][-1]))
+            # Each chunk is its own batch to Textual, which keeps 50: join it to the chunks
+            # before it as it comes, so a long continuation never pushes older steps out.
+            if len(stack) >= 2 and all(
+                id(e) in self._gen_edits for batch in (stack[-1], stack[-2]) for e in batch
+            ):
+                last = stack.pop()
+                stack[-1].extend(last)
+        old_end = mark.end
+        mark.end = result.end_location
+        for other in self.marks:  # marks after the insertion point move along
+            if other is not mark and other.start >= old_end:
+                other.start = _shift(other.start, old_end, mark.end)
+                other.end = _shift(other.end, old_end, mark.end)
+        if follow:
+            self.selection = self.selection.cursor(mark.end)
+            self.scroll_cursor_visible()
+        self.post_message(self.Journal())
+        self.call_after_refresh(self._measured, started)
+
+    def _measured(self, started: float) -> None:
+        self.pace(time.perf_counter() - started)
+
+    def on_generation_finished(self, message: GenerationFinished) -> None:
+        if message.request_id != self.request_id:
+            return
+        self.request_id = None
+        self.last_stats = message.stats
+        if message.error:
+            self.notify(message.error, title="Generation failed", severity="error")
+        self.cursor_blink = True
+        self._merge_generated_batches()
+        if self._gen_mark is not None and self._gen_mark.start == self._gen_mark.end:
+            self.marks.remove(self._gen_mark)
+        self._gen_mark = None
+        self.history.checkpoint()
+        self.post_message(self.Journal())
+
+    def _merge_generated_batches(self) -> None:
+        """Make one generation (its chunks, and keys typed while it streamed) one undo step."""
+        stack = undo_batches(self)
+        ids = self._gen_edits
+        run: list[list[Edit]] = []
+        while stack and stack[-1] and all(id(e) in ids for e in stack[-1]):
+            run.insert(0, stack.pop())
+        if run:
+            stack.append([edit for batch in run for edit in batch])
+        self._gen_edits = set()
