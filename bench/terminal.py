@@ -304,6 +304,11 @@ def main() -> None:
         minimal = folder / "minimal.py"
         minimal.write_text(MINIMAL_APP)
         env = {**os.environ, "TERM": "xterm-256color"}
+        # As a user's machine runs it: Python keeps the bytecode of quillpen's own modules (an
+        # editable install, so uv's compile-bytecode does not reach them) after the first start.
+        # These machines set PYTHONDONTWRITEBYTECODE, which compiles them at every start.
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+        launch_round(f"{QUILLPEN} {doc} --model {model}", MARKER, env, folder / "w.log")
         rounds: dict[str, list[float]] = {
             k: [] for k in ("bare", "app", "echo_p50", "echo_p95", "launch", "minimal", "rss")
         }

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 from models.cjk import CjkJoiner, join_cjk
 from models.errors import QuillpenError
 from models.gguf_info import GgufInfo, read_info
+from models.gpu import resolve_gpu_layers
 from models.llama_logs import clear_errors, load_failure_reason, route_llama_logs
 from models.llama_params import free_sampler, load_params
 from models.sampling import SamplerSettings
@@ -38,31 +39,6 @@ log = logging.getLogger("quillpen.engine")
 EOT_TOKEN = 50256
 MAX_SEQUENCES = 8
 """Sequences one batch may carry (alternatives generated together, :mod:`models.batch`)."""
-
-
-def gpu_offload_supported() -> bool:
-    import llama_cpp
-
-    return bool(llama_cpp.llama_supports_gpu_offload())
-
-
-def resolve_gpu_layers(gpu_layers: int | str | None) -> tuple[int, str | None]:
-    """(layers to offload, notice for the user or None). ``auto`` offloads all when possible."""
-    if gpu_layers in (None, 0, "0"):
-        return 0, None
-    supported = gpu_offload_supported()
-    if gpu_layers == "auto":
-        return (-1 if supported else 0), None
-    try:
-        layers = int(gpu_layers)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        raise QuillpenError(f"--gpu-layers takes a number or 'auto', not {gpu_layers!r}") from None
-    if layers and not supported:
-        return 0, (
-            "this llama.cpp build cannot offload to a GPU; running on the CPU "
-            '(reinstall llama-cpp-python with CMAKE_ARGS="-DGGML_CUDA=on" or "-DGGML_METAL=on")'
-        )
-    return layers, None
 
 
 @dataclass
@@ -111,7 +87,7 @@ class Engine:
         import llama_cpp
 
         ctx = min(n_ctx or info.n_ctx_train, info.n_ctx_train)
-        layers, notice = resolve_gpu_layers(gpu_layers)
+        layers, notice = resolve_gpu_layers(gpu_layers, os.path.getsize(path))
         n_threads = threads or available_threads()
         chatter = io.StringIO()
         clear_errors()

@@ -341,13 +341,24 @@ def _pull_catalog(
     if not is_offline():
         notify(f"fetching {spec.repo_id} at {spec.revision[:10]} from {_endpoint()}…")
     listed = None
-    if spec.vocab == "wordpiece" and not is_offline():  # which weights and settings it has
-        listed = _repo_files(spec.repo_id, spec.revision)
+    if spec.vocab == "wordpiece":  # which weights and settings it has (offline: has cached)
+        listed = _cached(spec) if is_offline() else _repo_files(spec.repo_id, spec.revision)
     wanted = spec.files_to_fetch(listed)
     folder = _download_official(
         spec.repo_id, spec.revision, spec.safetensors_sha256, tqdm_class, wanted
     )
     return _finish_official(spec.name, folder, quant, spec.n_embd, notify, cancel)
+
+
+def _cached(spec: ModelSpec) -> list[str]:
+    """The WordPiece checkpoint files of ``spec`` in the cache at its revision."""
+    from huggingface_hub import try_to_load_from_cache
+
+    names = (*catalog.WORDPIECE_FILES, *catalog.WORDPIECE_OPTIONAL, "model.safetensors")
+    paths = [
+        try_to_load_from_cache(spec.repo_id, n, locations.hub_dir(), spec.revision) for n in names
+    ]
+    return [n for n, path in zip(names, paths, strict=True) if isinstance(path, str)]
 
 
 def _endpoint() -> str:

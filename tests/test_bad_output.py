@@ -21,7 +21,6 @@ from bad_input import (
 )
 from helpers import continued, wait_until
 
-from models import engine as engine_mod
 from models.convert import convert
 from models.engine import Engine
 from models.errors import QuillpenError
@@ -59,8 +58,10 @@ def test_generate_prompt_longer_than_the_window(
 def test_generate_gpu_layers_on_a_cpu_only_build(
     small_gguf: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if engine_mod.gpu_offload_supported():  # a GPU build: play the CPU-only one
-        monkeypatch.setattr(engine_mod, "gpu_offload_supported", lambda: False)
+    from models import gpu
+
+    if gpu.offload_supported():  # a GPU build: play the CPU-only one
+        monkeypatch.setattr(gpu, "offload_supported", lambda: False)
     run = run_cli(
         capsys,
         "generate",
@@ -99,7 +100,8 @@ def test_bad_flag_is_a_usage_error(
 
 
 def test_engine_gpu_layers_word(small_gguf: Path) -> None:
-    with pytest.raises(QuillpenError, match="--gpu-layers takes a number or 'auto', not 'lots'"):
+    wanted = "--gpu-layers takes a number, 'auto' or 'all', not 'lots'"
+    with pytest.raises(QuillpenError, match=wanted):
         Engine.load(small_gguf, gpu_layers="lots")
 
 

@@ -121,3 +121,21 @@ def test_generate_on_a_failing_server_says_so_in_one_line(
     assert all(word in lines[0] for word in words), lines[0]
     if plan == "cut":
         assert out.out.strip() == "Once upon a"  # the text that arrived is printed
+
+
+async def test_chat_and_stop_work_on_a_real_server(tmp_path: Path, llama_server: str) -> None:
+    app = remote_app(tmp_path / "s.md", llama_server, continue_tokens=200)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_name is not None, 30)
+        await pilot.press("f3")
+        app.chat.input.text = "Any ideas for a title?"  # type: ignore[attr-defined]
+        await pilot.press("enter")
+        await wait_until(pilot, lambda: app.chat.last_reply is not None, 30)  # type: ignore[attr-defined]
+        await wait_until(pilot, lambda: not app.engine.busy, 30)
+        # Esc stops a long continuation: the text so far stays.
+        await pilot.press("f2", *"Rain")
+        await pilot.press("tab")
+        await wait_until(pilot, lambda: len(app.editor.text) > len("Rain") + 3, 30)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not app.editor.generating, 10)
+        assert app.editor.text.startswith("Rain") and app.editor.last_stats.stopped_by == "cancel"

@@ -108,7 +108,7 @@ class ModelsScreen(Screen[None]):
             yield Static("", id="pull-status")
             yield Label("Settings for this session", classes="section")
             with Horizontal(classes="settings-row"):
-                yield Label("GPU layers (number or auto):")
+                yield Label("GPU layers (number, auto or all):")
                 yield Input(str(self.qapp.gpu_layers), id="gpu-layers")
                 yield Label("Offline:")
                 yield Switch(hub.is_offline(), id="offline")
@@ -299,9 +299,9 @@ class ModelsScreen(Screen[None]):
     def _apply_gpu_layers(self) -> None:
         raw = self.query_one("#gpu-layers", Input).value.strip() or "0"
         if raw == "auto" or raw.isdigit():
-            self.qapp.gpu_layers = raw if raw == "auto" else int(raw)
+            self.qapp.gpu_layers = raw if raw in ("auto", "all") else int(raw)
         else:
-            self.notify("GPU layers: a number or 'auto'.", severity="warning")
+            self.notify("GPU layers: a number, 'auto' or 'all'.", severity="warning")
 
 
 def _same(a: Path, b: Path) -> bool:
