@@ -139,3 +139,19 @@ async def test_chat_and_stop_work_on_a_real_server(tmp_path: Path, llama_server:
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.editor.generating, 10)
         assert app.editor.text.startswith("Rain") and app.editor.last_stats.stopped_by == "cancel"
+
+
+def test_generate_alternatives_and_json_on_a_real_server(
+    llama_server: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    args = ["generate", "--engine", llama_server, "--max-tokens", "6", "--seed", "3"]
+    assert cli.main([*args, "-n", "2", "--json", "Once upon"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert len(result["texts"]) == 2 and all(result["texts"])
+    for text, tokens in zip(result["texts"], result["tokens"], strict=True):
+        assert "".join(t["token"] for t in tokens) == text
+        assert all(0 < t["prob"] <= 1 and t["rank"] >= 1 for t in tokens)
+    assert cli.main([*args, "--ban", "the", "Once upon"]) == 1
+    assert "needs the local engine" in capsys.readouterr().err

@@ -93,14 +93,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
             out.flush()
         texts[part.seq].append(part.text)
         found[part.seq] += [t.as_json(top=False) for t in part.tokens]
-    if args.json:
-        result = {"texts": ["".join(t) for t in texts], "tokens": found}
-        json.dump(result | {"seconds": engine.last_stats.seconds}, out, ensure_ascii=False)
-    elif args.n > 1:  # one block each, after they are all written
-        out.write(
-            "\n\n".join(f"── {i} ──\n{printable(''.join(t))}" for i, t in enumerate(texts, 1))
-        )
-    out.write("\n")
+    _print_results(args, texts, found, engine.last_stats.seconds)
     engine.close()
     return 0
 
@@ -135,8 +128,8 @@ def _generate_remote(
     from models.remote_engine import RemoteEngine
     from models.text import printable
 
-    if args.n != 1 or args.ban or args.json:
-        raise QuillpenError("-n, --ban and --json need the local engine (no --engine) for now")
+    if args.ban:
+        raise QuillpenError("--ban needs the local engine: a server cannot roll text back")
     events: queue.Queue[object] = queue.Queue()
     engine = RemoteEngine(
         events.put,
@@ -155,15 +148,46 @@ def _generate_remote(
                 raise QuillpenError(event.error)
         if args.max_tokens == 0:
             return 0
-        request = GenerateRequest(TextSpec(prompt), settings, args.max_tokens, tuple(args.stop))
+        request = GenerateRequest(
+            TextSpec(prompt),
+            settings,
+            args.max_tokens,
+            tuple(args.stop),
+            n=args.n,
+            probabilities=1 if args.json else 0,
+        )
         engine.submit(request, events.put)
+        texts: list[list[str]] = [[] for _ in range(args.n)]
+        found: list[list[dict[str, object]]] = [[] for _ in range(args.n)]
         while not isinstance(event := events.get(timeout=600), Finished):
             if isinstance(event, Chunk):
-                sys.stdout.write(printable(event.text))
-                sys.stdout.flush()
-        sys.stdout.write("\n")
+                texts[event.seq].append(event.text)
+                found[event.seq] += [t.as_json(top=False) for t in event.token_info]
+                if args.n == 1 and not args.json:
+                    sys.stdout.write(printable(event.text))
+                    sys.stdout.flush()
+        _print_results(args, texts, found, event.stats.seconds)
         if event.error:
             raise QuillpenError(event.error)
         return 0
     finally:
         engine.close()
+
+
+def _print_results(
+    args: argparse.Namespace,
+    texts: list[list[str]],
+    found: list[list[dict[str, object]]],
+    seconds: float,
+) -> None:
+    """After the stream: the JSON object, or one block per continuation (-n), or a newline."""
+    from models.text import printable
+
+    out = sys.stdout
+    if args.json:
+        result = {"texts": ["".join(t) for t in texts], "tokens": found, "seconds": seconds}
+        json.dump(result, out, ensure_ascii=False)
+    elif args.n > 1:  # one block each, after they are all written
+        blocks = (f"── {i} ──\n{printable(''.join(t))}" for i, t in enumerate(texts, 1))
+        out.write("\n\n".join(blocks))
+    out.write("\n")
