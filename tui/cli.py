@@ -18,7 +18,7 @@ from tui.cli_common import _count, _err, _remote
 if TYPE_CHECKING:
     pass
 
-SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem")
+SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem", "export")
 
 
 def _gpu_layers(value: str) -> int | str:
@@ -175,6 +175,9 @@ def tool_parser() -> argparse.ArgumentParser:
     from tui.cli_poem import poem_parser
 
     poem_parser(sub, _common, _count)
+    from tui.cli_export import export_parser
+
+    _common(export_parser(sub))
 
     doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
     _cpu_repack(doctor)
@@ -253,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if not tool:
             return run_app(args)
-        from tui import cli_generate, cli_models, cli_poem
+        from tui import cli_export, cli_generate, cli_models, cli_poem
 
         handler = {
             "models": cli_models.cmd_models,
@@ -261,6 +264,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "score": cli_generate.cmd_score,
             "doctor": cli_models.cmd_doctor,
             "poem": cli_poem.cmd_poem,
+            "export": cli_export.cmd_export,
         }
         return handler[args.command](args)
     except QuillpenError as exc:

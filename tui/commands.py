@@ -7,7 +7,7 @@ from typing import Any, Protocol
 
 from textual.app import SystemCommand
 
-from tui.session import DocumentSession
+from tui.session import DocumentSession, export_document
 from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
 
@@ -58,6 +58,11 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
         ("Chat: clear", "Clear the chat and its history (Ctrl+L)", chat.action_clear),
         ("Save", "Save the document (Ctrl+S)", app.action_save),
         ("Save as…", "Save under a new name", lambda: session.run(session.save_as())),
+        (
+            "Export…",
+            "Markdown or text, the model's words marked or not, with counts",
+            lambda: session.run(export_document(app, editor.text, editor.generated_ranges())),  # type: ignore[arg-type]
+        ),
         ("Open file…", "Open another document (Ctrl+O)", app.action_open),
         ("New document", "Start an untitled document (Ctrl+N)", app.action_new),
         ("Help", "Show every key (F1)", app.action_help),

@@ -21,6 +21,7 @@ from tui.document import Document, NotUtf8
 from tui.screens.dialogs import AskPath, Choice
 from tui.screens.notes import NotesScreen
 from tui.store import journal
+from tui.store.marks import load_marks, save_marks
 from tui.store.notes import StoryNotes, load_notes, save_notes
 from tui.text_stats import text_stats
 from tui.widgets.chat import ChatPane
@@ -81,6 +82,8 @@ class DocumentSession:
         editor.load_text(text)
         editor.move_cursor(editor.document.end)  # Tab continues the text, not its top
         editor.clear_marks()
+        if doc.path is not None and not recovered:
+            editor.restore_marks(load_marks(doc.key, text))
         self.dirty = recovered
         self.app.chat.set_document(doc.key)
         self.update_title()
@@ -220,6 +223,7 @@ class DocumentSession:
         journal.clear_journal(old_path)
         if self.notes != StoryNotes():
             save_notes(self.document.key, self.notes)
+        save_marks(self.document.key, app.editor.text, app.editor.generated_ranges())
         app.chat.set_document(self.document.key, keep_history=True)
         self.update_title()
         if not quiet:
@@ -298,3 +302,27 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
     except OSError:
         return False
+
+
+async def export_document(host: SessionHost, text: str, ranges: list[tuple[int, int]]) -> None:
+    """The palette's "Export…": a file name, how to mark the model's text, then the file."""
+    from tui.export import export, summary
+
+    path = await host.push_screen_wait(AskPath("Export to (.md for Markdown, else text):"))
+    if path is None:
+        return
+    mark = await host.push_screen_wait(
+        Choice(
+            "Mark the text the model wrote?",
+            [("asterisks", "*like this*"), ("brackets", "[[like this]]"), ("none", "No marks")],
+        )
+    )
+    if mark is None:
+        return
+    body, stats = export(text, ranges, mark=mark)
+    try:
+        path.expanduser().write_text(body, encoding="utf-8")
+    except OSError as exc:
+        host.notify(f"cannot write {path}: {exc.strerror or exc}", title="Not exported")
+        return
+    host.notify(f"Exported {path}: {summary(stats)}.", title="Export", timeout=8)

@@ -131,6 +131,27 @@ class GeneratedTextArea(TextArea):
         super().redo()
         self.clear_marks()
 
+    def generated_ranges(self) -> list[tuple[int, int]]:
+        """The marks as (start, end) character offsets into ``text`` (to store and export)."""
+
+        def index(location: Location) -> int:
+            return len(self.document.get_text_range((0, 0), location))
+
+        return sorted((index(m.start), index(m.end)) for m in self.marks if m.start != m.end)
+
+    def restore_marks(self, ranges: list[tuple[int, int]]) -> None:
+        """Mark these character ranges as generated (a document opened again)."""
+        text, newline = self.text, self.document.newline
+
+        def location(index: int) -> Location:
+            before = text[:index]
+            row = before.count(newline)
+            return row, index - (before.rfind(newline) + len(newline) if row else 0)
+
+        self.marks = [Mark(location(a), location(b)) for a, b in ranges]
+        forget_rendered_lines(self)
+        self.refresh()
+
     def swap_token(self, span: Span, text: str) -> set[int]:
         """Put ``text`` in the place of ``span`` and cut the rest of the generation it is in;
         returns the ids of the edits (for :meth:`begin_generation`'s ``joined``)."""
