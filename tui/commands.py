@@ -66,6 +66,7 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
         ("Open file…", "Open another document (Ctrl+O)", app.action_open),
         ("New document", "Start an untitled document (Ctrl+N)", app.action_new),
         ("Help", "Show every key (F1)", app.action_help),
+        ("Presets…", "Sampler presets and stops: edit, use for Tab, save", editor.action_presets),
         ("Memory & author's note", "What every continuation keeps in mind (F8)", app.action_notes),
         ("Models", "Download, switch and remove models (F5)", app.action_models),
         ("Show editor", "F2", pane("editor")),

@@ -9,6 +9,7 @@ Example::
     autosave_seconds = 0      # 0 = off; the recovery journal runs regardless
     cpu_repack = "auto"       # llama.cpp's AMX/repack buffers: auto (probe once), on, off
     bans = ["suddenly"]       # phrases never written (F8 adds a document's own)
+    preset = "creative"       # Tab writes with this preset (presets.toml) instead of [sampler]
     engine = "lab"            # a remote engine by default (a name below, or a URL)
 
     [sampler]
@@ -68,6 +69,8 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     bans: tuple[str, ...] = ()
     """Phrases never written in any document (each document adds its own in F8)."""
+    preset: str | None = None
+    """The preset Tab and F6 write with (presets.toml, or a built-in one); None: ``sampler``."""
     engine: str | None = None
     """The default engine: None (local), a name in ``engines``, or a URL."""
     engines: dict[str, RemoteTarget] = field(default_factory=dict)
@@ -88,6 +91,7 @@ _SIMPLE = {
     "offline": (bool,),
     "cpu_repack": (str,),
     "engine": (str,),
+    "preset": (str,),
 }
 _REMOTE_KEYS = {
     "url": str,

@@ -50,3 +50,21 @@ def read_record(path: Path) -> tuple[int, Any] | None:
         return None
     version = data.get("version", 0) if isinstance(data, dict) else 0
     return (version if isinstance(version, int) else 0), data
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a small text file the writer may edit too (atomic; permissions kept if it exists)."""
+    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    mode = path.stat().st_mode & 0o777 if path.exists() else 0o600
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as fh:
+            fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise

@@ -22,6 +22,7 @@ from models.sampling import SamplerSettings, preset
 from tui.config import Settings
 from tui.keys import in_key_order
 from tui.messages import GenerationStarted, TextScored, deliver
+from tui.presets import Preset, load_presets
 from tui.screens.alternatives import AlternativesScreen
 from tui.screens.token_choice import TokenChoiceScreen
 from tui.store.notes import StoryNotes
@@ -84,6 +85,8 @@ class WriterEditor(GeneratedTextArea):
         self._flush_interval = 1 / 20
         self._scoring: int | None = None
         self._bans_told = False
+        self.chosen_preset: Preset | None = None
+        """The preset picked in Presets… for this session (it wins over the config's)."""
         self._rescore: Timer | None = None
 
     def action_document_start(self, select: bool = False) -> None:
@@ -115,11 +118,12 @@ class WriterEditor(GeneratedTextArea):
     ) -> None:
         """Stream a continuation of the text before the cursor in at the cursor."""
         notes, prompt = self.story.notes, self.prompt_text()
+        tab = self.tab_preset()
         request = GenerateRequest(
             StorySpec(prompt, notes.memory, notes.note),
-            settings=settings or self.settings.sampler,
+            settings=settings or tab.sampler,
             max_tokens=max_tokens or self.settings.continue_tokens,
-            stop=stop,
+            stop=tuple(stop) if settings else (*stop, *tab.stop),
             line_form=line_form or ("verse" if looks_like_verse(prompt) else "prose"),
             probabilities=INSIGHT_TOP if self._insight_on() else 0,
             bans=self.bans(),
@@ -142,8 +146,10 @@ class WriterEditor(GeneratedTextArea):
         if not self.engine.ready:
             self.notify("Template written. Load a model (F5) and press Tab to continue it.")
             return
-        settings = preset(template.preset)
-        self.continue_story(template.max_tokens, settings, template.stop, template.line_form)
+        named = load_presets()[0].get(template.preset)
+        settings = named.sampler if named else preset(template.preset)
+        stop = (*template.stop, *(named.stop if named else ()))
+        self.continue_story(template.max_tokens, settings, stop, template.line_form)
 
     def action_alternatives(self) -> None:
         """F6: write a few short continuations and let the user pick one."""
@@ -153,7 +159,7 @@ class WriterEditor(GeneratedTextArea):
         if not self.engine.ready:
             self.notify(NO_MODEL, severity="warning")
             return
-        notes, sampler = self.story.notes, self.settings.sampler
+        notes, sampler = self.story.notes, self.tab_preset().sampler
         spec = StorySpec(self.prompt_text(), notes.memory, notes.note)
         request = GenerateRequest(
             spec, sampler, ALTERNATIVE_TOKENS, n=ALTERNATIVES, bans=self.bans()
@@ -179,6 +185,41 @@ class WriterEditor(GeneratedTextArea):
                 self.replace(rhyme, (row, start), (row, end))
 
         self.app.push_screen(PoemScreen(self.text, word), chosen)
+
+    def tab_preset(self) -> Preset:
+        """What Tab and F6 write with: the chosen preset (config ``preset``, or Presets…), else
+        the ``[sampler]`` settings."""
+        if self.chosen_preset is not None:
+            return self.chosen_preset
+        name = self.settings.preset
+        chosen = load_presets()[0].get(name) if name else None
+        return chosen or Preset("sampler", self.settings.sampler)
+
+    def action_presets(self) -> None:
+        """Ctrl+P → Presets…: edit one; use it for Tab from now on, and save it if asked."""
+        from tui.presets import save_preset
+        from tui.screens.presets import PresetsScreen, Result
+
+        presets, warnings = load_presets()
+        for warning in warnings:
+            self.notify(warning, title="Presets", severity="warning")
+
+        def chosen(result: Result | None) -> None:
+            if result is None:
+                return
+            preset, save = result
+            self.chosen_preset = preset
+            if save:
+                try:
+                    save_preset(preset)
+                except OSError as exc:
+                    self.notify(f"Not saved: {exc.strerror or exc}", severity="error")
+                    return
+            where = " (saved in presets.toml)" if save else " (until you quit)"
+            self.notify(f"Tab writes with {preset.name}{where}.", title="Presets")
+
+        current = self.tab_preset().name
+        self.app.push_screen(PresetsScreen(presets, current), chosen)
 
     def bans(self) -> tuple[str, ...]:
         """The phrases never to write: config.toml's and this document's (F8); none, said

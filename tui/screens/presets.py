@@ -1,0 +1,91 @@
+"""Ctrl+P → "Presets…": see and edit a sampler preset and its stop sequences, use it for Tab,
+and save it to presets.toml."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, Select, TextArea
+
+from tui.presets import EDITABLE, Preset
+
+Result = tuple[Preset, bool]
+"""The preset to write with from now on, and whether to save it to presets.toml."""
+
+
+def stops_text(stop: tuple[str, ...]) -> str:
+    """One stop sequence a line, with line breaks written as \\n."""
+    return "\n".join(s.replace("\\", "\\\\").replace("\n", "\\n") for s in stop)
+
+
+def parse_stops(text: str) -> tuple[str, ...]:
+    out = []
+    for line in text.splitlines():
+        if line:
+            out.append(line.replace("\\n", "\n").replace("\\\\", "\\"))
+    return tuple(dict.fromkeys(out))
+
+
+class PresetsScreen(ModalScreen[Result | None]):
+    BINDINGS = [Binding("escape", "dismiss_none", "Cancel", id="presets.cancel")]
+
+    def __init__(self, presets: dict[str, Preset], current: str) -> None:
+        super().__init__()
+        self.presets = presets
+        self.current = current if current in presets else next(iter(presets))
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog", id="presets"):
+            yield Select([(n, n) for n in self.presets], value=self.current, allow_blank=False)
+            for name in EDITABLE:
+                with Horizontal(classes="preset-row"):
+                    yield Label(name.replace("_", " "), classes="preset-label")
+                    yield Input(id=f"p-{name}")
+            yield Label("Stop before (one a line; \\n is a line break):")
+            yield TextArea(id="p-stop")
+            with Horizontal(classes="dialog-buttons"):
+                yield Button("Use for Tab", id="use", variant="primary")
+                yield Button("Save", id="save")
+                yield Button("Cancel", id="cancel")
+
+    def on_mount(self) -> None:
+        self._show(self.current)
+
+    @on(Select.Changed)
+    def _picked(self, event: Select.Changed) -> None:
+        self._show(str(event.value))
+
+    def _show(self, name: str) -> None:
+        self.current = name
+        preset = self.presets[name]
+        for field in EDITABLE:
+            self.query_one(f"#p-{field}", Input).value = str(getattr(preset.sampler, field))
+        self.query_one("#p-stop", TextArea).text = stops_text(preset.stop)
+
+    def _edited(self) -> Preset | None:
+        preset = self.presets[self.current]
+        values: dict[str, float | int] = {}
+        for field in EDITABLE:
+            raw = self.query_one(f"#p-{field}", Input).value.strip()
+            try:
+                values[field] = int(raw) if field == "top_k" else float(raw)
+            except ValueError:
+                self.notify(f"{field.replace('_', ' ')}: a number, please.", severity="warning")
+                return None
+        stop = parse_stops(self.query_one("#p-stop", TextArea).text)
+        return Preset(preset.name, preset.sampler.with_(**values), stop)
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        if event.button.id == "cancel":
+            self.dismiss(None)
+            return
+        edited = self._edited()
+        if edited is not None:
+            self.dismiss((edited, event.button.id == "save"))
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
