@@ -153,5 +153,8 @@ def test_generate_alternatives_and_json_on_a_real_server(
     for text, tokens in zip(result["texts"], result["tokens"], strict=True):
         assert "".join(t["token"] for t in tokens) == text
         assert all(0 < t["prob"] <= 1 and t["rank"] >= 1 for t in tokens)
+    assert cli.main([*args, "-n", "2", "--json", "--stop", "e", "Once upon"]) == 0
+    stopped = json.loads(capsys.readouterr().out)["texts"]
+    assert all("e" not in text for text in stopped)  # cut before the stop string, each of them
     assert cli.main([*args, "--ban", "the", "Once upon"]) == 1
     assert "needs the local engine" in capsys.readouterr().err

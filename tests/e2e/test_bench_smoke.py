@@ -23,8 +23,12 @@ def test_terminal_benchmark_quick_run() -> None:
         timeout=240,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.stdout.strip(), proc.stderr[-3000:]
     result = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert result["app_tok_s"] > 0 and result["bare_tok_s"] > 0 and result["stream_ratio"] > 0
+    assert result["app_tok_s"] > 0 and result["bare_tok_s"] > 0 and result["stream_ratio"] > 0, (
+        result,
+        proc.stderr[-2000:],
+    )
     # (A quick stream may end before the typed keys land: then no echo while streaming.)
     echo = result["echo_p95_ms"]
     assert (echo > 0 or math.isnan(echo)) and result["launch_s"] > 0 and result["rss_mb"] > 0
