@@ -621,7 +621,10 @@ async def test_a_template_for_a_model_not_downloaded_says_how_to_get_it(
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
         app.post_message(TemplatePane.Use(render(template), template))
-        told = lambda: [n.message for n in app._notifications if "models pull" in n.message]  # noqa: E731
+
+        def told() -> list[str]:
+            return [n.message for n in app._notifications if "models pull" in n.message]
+
         await wait_until(pilot, told)
         assert "gpt2-chinese-poem" in told()[0]
         assert render(template) in app.editor.text and not app.editor.generating

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from typing import Any, Protocol
 
 from textual.app import SystemCommand
@@ -30,7 +31,6 @@ class CommandHost(Protocol):
 
 def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
     editor, chat, session = app.editor, app.chat, app.session
-    pane: Callable[[str], Callable[[], Any]] = lambda name: lambda: app.show_pane(name)  # noqa: E731
     table: list[tuple[str, str, Callable[[], Any]]] = [
         ("Continue text", "Continue the document at the cursor (Tab)", editor.action_continue_text),
         ("Alternatives", "Three short continuations to pick from (F6)", editor.action_alternatives),
@@ -69,9 +69,9 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
         ("Presets…", "Sampler presets and stops: edit, use for Tab, save", editor.action_presets),
         ("Memory & author's note", "What every continuation keeps in mind (F8)", app.action_notes),
         ("Models", "Download, switch and remove models (F5)", app.action_models),
-        ("Show editor", "F2", pane("editor")),
-        ("Show chat", "F3", pane("chat")),
-        ("Show templates", "F4", pane("templates")),
+        ("Show editor", "F2", partial(app.show_pane, "editor")),
+        ("Show chat", "F3", partial(app.show_pane, "chat")),
+        ("Show templates", "F4", partial(app.show_pane, "templates")),
         (
             "Discard recovered text",
             "Reload the file from disk and forget the recovery copy",
