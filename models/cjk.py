@@ -175,7 +175,8 @@ def restore_lines(text: str, form: str = "verse", previous: str = "") -> str:
 def looks_like_verse(text: str, lines: int = 4, longest: int = 16) -> bool:
     """True when ``text`` ends in verse: its last ``lines`` lines are short and each ends a
     sentence or clause (a poem or lyrics, whose line breaks the "verse" form keeps)."""
-    tail = [line.strip() for line in text.splitlines() if line.strip()][-lines:]
+    end = text[-lines * (longest + 2) * 4 :]  # only the end matters (a long document: fast)
+    tail = [line.strip() for line in end.splitlines() if line.strip()][-lines:]
     return len(tail) >= 2 and all(
         len(line) <= longest and line[-1] in BREAK_AFTER + ",.!?;:" for line in tail
     )

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import pytest
 from bad_input import run_cli
-from test_engine_process import Events
+from engine_events import Events
 from tinymodel import reference_logits
 
 from models.convert import convert

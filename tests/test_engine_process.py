@@ -9,16 +9,15 @@ import textwrap
 import threading
 import time
 from pathlib import Path
-from typing import Any
 
 import pytest
+from engine_events import Events
 from helpers import continued, wait_until
 
 from models.cpu_probe import decide
 from models.engine import Engine
 from models.engine_client import (
     EngineCrashed,
-    EngineEvent,
     Finished,
     GenerateRequest,
     ModelLoaded,
@@ -30,28 +29,6 @@ from models.sampling import SamplerSettings
 from tui.app import QuillpenApp
 from tui.config import Settings
 from tui.store import journal
-
-
-class Events:
-    """Collects engine events from the client's reader thread."""
-
-    def __init__(self) -> None:
-        self.items: list[EngineEvent] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: EngineEvent) -> None:
-        with self._cond:
-            self.items.append(event)
-            self._cond.notify_all()
-
-    def wait_for(self, kind: type, count: int = 1, timeout: float = 30) -> list[Any]:
-        with self._cond:
-            ok = self._cond.wait_for(
-                lambda: len([e for e in self.items if isinstance(e, kind)]) >= count, timeout
-            )
-        found = [e for e in self.items if isinstance(e, kind)]
-        assert ok, f"no {count}× {kind.__name__} within {timeout}s; got {self.items}"
-        return found
 
 
 def alive(pid: int) -> bool:

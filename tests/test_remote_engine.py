@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from engine_events import Events
 from faultserver import WORDS, FaultServer
 
 from models.engine_client import (
@@ -39,7 +40,6 @@ from models.prompts import StorySpec, TextSpec, build
 from models.remote_engine import RemoteEngine, Retrying
 from models.remote_tokens import ApproxTokenizer
 from models.sampling import SamplerSettings
-from models.token_probs import TokenInfo
 
 KEY_ENV = "QUILLPEN_TEST_REMOTE_KEY"
 FAST = {"retry_delays": (0.05, 0.05, 0.05), "read_timeout": 5.0, "connect_timeout": 2.0}
@@ -48,51 +48,6 @@ STORY = (
     "On the last night of the year a small boat came in with no lights at all, and he went "
     "down to the rocks to meet it. "
 ) * 6
-
-
-class Events:
-    """Collects engine events from the engine's thread; waits for conditions, never sleeps."""
-
-    def __init__(self) -> None:
-        self.items: list[Any] = []
-        self._cond = threading.Condition()
-
-    def __call__(self, event: Any) -> None:
-        with self._cond:
-            self.items.append(event)
-            self._cond.notify_all()
-
-    def wait_for(self, kind: type, count: int = 1, timeout: float = 10) -> list[Any]:
-        with self._cond:
-            ok = self._cond.wait_for(
-                lambda: len([e for e in self.items if isinstance(e, kind)]) >= count, timeout
-            )
-        found = [e for e in self.items if isinstance(e, kind)]
-        assert ok, f"no {count}× {kind.__name__} within {timeout}s; got {self.items}"
-        return found
-
-    def of(self, request_id: int, kind: type = object) -> list[Any]:
-        return [
-            e
-            for e in list(self.items)
-            if isinstance(e, kind) and getattr(e, "request_id", None) == request_id
-        ]
-
-    def text(self, request_id: int, seq: int | None = None) -> str:
-        chunks = self.of(request_id, Chunk)
-        return "".join(e.text for e in chunks if seq is None or e.seq == seq)
-
-    def infos(self, request_id: int, seq: int = 0) -> list[TokenInfo]:
-        return [t for e in self.of(request_id, Chunk) if e.seq == seq for t in e.token_info]
-
-    def finished(self, request_id: int, timeout: float = 10) -> Finished:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while not self.of(request_id, Finished):
-                left = deadline - time.monotonic()
-                assert left > 0, f"request {request_id} did not finish: {self.items}"
-                self._cond.wait(left)
-        return self.of(request_id, Finished)[0]  # type: ignore[no-any-return]
 
 
 class Reply:

@@ -22,6 +22,22 @@ ZH_VOCAB = Path(__file__).parent / "fixtures" / "zh-wordpiece" / "vocab.txt"
 N_VOCAB = 50257
 
 
+def gpt2_config(vocab: int, n_ctx: int, n_embd: int, n_layer: int, n_head: int) -> dict[str, Any]:
+    """config.json of a GPT-2 checkpoint, as the official repos write it."""
+    return {
+        "model_type": "gpt2",
+        "architectures": ["GPT2LMHeadModel"],
+        "vocab_size": vocab,
+        "n_positions": n_ctx,
+        "n_ctx": n_ctx,
+        "n_embd": n_embd,
+        "n_layer": n_layer,
+        "n_head": n_head,
+        "layer_norm_epsilon": 1e-5,
+        "activation_function": "gelu_new",
+    }
+
+
 def make_checkpoint(
     dest: Path,
     *,
@@ -38,20 +54,8 @@ def make_checkpoint(
     if transformer_prefix:
         tensors = {"transformer." + k: v for k, v in tensors.items()}
     save_file(tensors, str(dest / "model.safetensors"), metadata={"format": "pt"})
-    config = {
-        "model_type": "gpt2",
-        "architectures": ["GPT2LMHeadModel"],
-        "vocab_size": N_VOCAB,
-        "n_positions": n_ctx,
-        "n_ctx": n_ctx,
-        "n_embd": n_embd,
-        "n_layer": n_layer,
-        "n_head": n_head,
-        "layer_norm_epsilon": 1e-5,
-        "activation_function": "gelu_new",
-        "bos_token_id": 50256,
-        "eos_token_id": 50256,
-    }
+    config = gpt2_config(N_VOCAB, n_ctx, n_embd, n_layer, n_head)
+    config |= {"bos_token_id": 50256, "eos_token_id": 50256}
     (dest / "config.json").write_text(json.dumps(config, indent=2))
     shutil.copyfile(TOKENIZER / "encoder.json", dest / "vocab.json")
     shutil.copyfile(TOKENIZER / "vocab.bpe", dest / "merges.txt")
@@ -341,19 +345,8 @@ def make_wordpiece_checkpoint(
             write_torch_legacy(dest / "pytorch_model.bin", hf_state_dict(tensors))
         else:
             raise ValueError(kind)
-    config = {
-        "model_type": "gpt2",
-        "architectures": ["GPT2LMHeadModel"],
-        "tokenizer_class": "BertTokenizer",
-        "vocab_size": len(vocab),
-        "n_positions": n_ctx,
-        "n_ctx": n_ctx,
-        "n_embd": n_embd,
-        "n_layer": n_layer,
-        "n_head": n_head,
-        "layer_norm_epsilon": 1e-5,
-        "activation_function": "gelu_new",
-    }
+    config = gpt2_config(len(vocab), n_ctx, n_embd, n_layer, n_head)
+    config["tokenizer_class"] = "BertTokenizer"
     (dest / "config.json").write_text(json.dumps(config, indent=2))
     shutil.copyfile(ZH_VOCAB, dest / "vocab.txt")
     tokenizer_config = {"do_lower_case": lowercase, "tokenizer_class": "BertTokenizer"}

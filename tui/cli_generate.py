@@ -125,24 +125,19 @@ def _generate_remote(
 
     from models.engine_client import Chunk, Finished, GenerateRequest, ModelFailed, ModelLoaded
     from models.prompts import TextSpec
-    from models.remote_engine import RemoteEngine
     from models.text import printable
+    from tui.engine_choice import open_engine
 
     if args.ban:
         raise QuillpenError("--ban needs the local engine: a server cannot roll text back")
     events: queue.Queue[object] = queue.Queue()
-    engine = RemoteEngine(
-        events.put,
-        target.url,
-        api_key_env=target.api_key_env,
-        profile=target.profile,
-        model=target.model,
-        context_length=target.context_length,
-        ca_file=target.ca_file,
-        on_retry=lambda retry: _err(retry.message),
+    engine = open_engine(
+        target, events.put, cpu_repack="auto", on_retry=lambda retry: _err(retry.message)
     )
     try:
-        engine.load(args.model if args.model != catalog.DEFAULT_MODEL else "")
+        engine.load(
+            args.model if args.model != catalog.DEFAULT_MODEL else "", gpu_layers=None, threads=None
+        )
         while not isinstance(event := events.get(timeout=120), ModelLoaded):
             if isinstance(event, ModelFailed):
                 raise QuillpenError(event.error)

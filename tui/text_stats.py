@@ -6,8 +6,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from models.cjk import is_cjk_char
-
+_CJK = re.compile(
+    "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
+    "\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
+)
+"""CJK ideographs: the ranges :func:`models.cjk.is_cjk_char` names, as a regex (C speed: the
+status bar counts the whole document every half second while the writer types)."""
+_SPACE = re.compile(r"\s")
 _WORD = re.compile(r"[^\s\u3000-\u303f\uff00-\uffef\u2e80-\u9fff\uf900-\ufaff]+")
 WORDS_PER_MINUTE = 230
 """Adult silent reading of prose (Brysbaert 2019: 238 wpm, English non-fiction)."""
@@ -35,7 +40,7 @@ class TextStats:
 
 
 def text_stats(text: str) -> TextStats:
-    cjk = sum(1 for ch in text if is_cjk_char(ch))
+    cjk = len(_CJK.findall(text))
     other = len(_WORD.findall(text))
-    characters = sum(1 for ch in text if not ch.isspace())
+    characters = len(text) - len(_SPACE.findall(text))
     return TextStats(words=cjk + other, cjk=cjk, characters=characters)
