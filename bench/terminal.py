@@ -1,6 +1,7 @@
 """What the user sees, in a real terminal (tmux 80×24), as ratios measured in one run.
 
     uv run python bench/terminal.py [--model M.gguf] [--tokens 300] [--rounds 3] [--quick]
+    uv run python bench/terminal.py --only launch --rounds 5   # launch alone (tiny model)
 
 Builds a gpt2-small-shaped random-weight model quantized to Q4_K_M (or takes ``--model``), then
 measures, interleaving the rounds so a noisy moment hits every variant:
@@ -290,6 +291,12 @@ def main() -> None:
     ap.add_argument("--echo-keys", type=int, default=15, help="at most 16")
     ap.add_argument("--launches", type=int, default=5, help="launches of each app per round")
     ap.add_argument("--quick", action="store_true", help="tiny model, one round: a smoke test")
+    ap.add_argument(
+        "--only",
+        choices=("launch",),
+        help="launch: only the launch measure (the app against the minimal Textual app), with "
+        "a tiny model unless --model is given (the model loads after the first frame)",
+    )
     ap.add_argument("--json", action="store_true")
     ap.add_argument("-v", "--verbose", action="store_true", help="print each round")
     args = ap.parse_args()
@@ -297,7 +304,7 @@ def main() -> None:
         args.tokens, args.rounds, args.echo_keys, args.launches = min(args.tokens, 40), 1, 2, 1
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        model = args.model or build_model(folder, args.quick)
+        model = args.model or build_model(folder, args.quick or args.only == "launch")
         doc = folder / "launch.md"
         lines = [f"Line {i}: the sea was slow and grey." for i in range(200)]
         doc.write_text("\n".join(lines) + "\nTHE END\n")
@@ -313,15 +320,16 @@ def main() -> None:
             k: [] for k in ("bare", "app", "echo_p50", "echo_p95", "launch", "minimal", "rss")
         }
         for r in range(args.rounds):
-            rounds["bare"].append(bare_rate(model, args.tokens))
-            run = app_round(model, args.tokens, folder / f"home{r}", args.echo_keys)
-            rounds["app"].append(run["generated"] / run["seconds"])
-            if args.verbose:
-                print("round", run, file=sys.stderr)
-            if "echo_p95" in run:
-                rounds["echo_p50"].append(run["echo_p50"])
-                rounds["echo_p95"].append(run["echo_p95"])
-            rounds["rss"].append(run["rss_all"])
+            if args.only != "launch":
+                rounds["bare"].append(bare_rate(model, args.tokens))
+                run = app_round(model, args.tokens, folder / f"home{r}", args.echo_keys)
+                rounds["app"].append(run["generated"] / run["seconds"])
+                if args.verbose:
+                    print("round", run, file=sys.stderr)
+                if "echo_p95" in run:
+                    rounds["echo_p50"].append(run["echo_p50"])
+                    rounds["echo_p95"].append(run["echo_p95"])
+                rounds["rss"].append(run["rss_all"])
             launch_env = {**env, "XDG_STATE_HOME": str(folder / f"lstate{r}")}
             for _ in range(args.launches):  # short and noisy: several, interleaved
                 rounds["launch"].append(
@@ -335,6 +343,12 @@ def main() -> None:
                     )
                 )
         med = {k: statistics.median(v) if v else float("nan") for k, v in rounds.items()}
+        n = args.launches
+        per_round = [  # each round's median ratio: the spread between rounds
+            statistics.median(rounds["launch"][i : i + n])
+            / statistics.median(rounds["minimal"][i : i + n])
+            for i in range(0, len(rounds["launch"]), n)
+        ]
         result = {
             "rounds": args.rounds,
             "tokens": args.tokens,
@@ -346,10 +360,20 @@ def main() -> None:
             "launch_s": round(med["launch"], 3),
             "minimal_launch_s": round(med["minimal"], 3),
             "launch_ratio": round(med["launch"] / med["minimal"], 3),
+            "launch_ratio_rounds": [round(x, 3) for x in per_round],
             "rss_mb": round(med["rss"], 1),
         }
     if args.json:
         print(json.dumps(result))
+        return
+    launch = (
+        f"launch  {result['launch_s']} s vs minimal Textual app {result['minimal_launch_s']} s: "
+        f"{result['launch_ratio']:.2f}x (target <= 1.1); rounds "
+        + ", ".join(f"{x:.2f}x" for x in result["launch_ratio_rounds"])
+    )
+    if args.only == "launch":
+        print(f"medians of {args.rounds} rounds of {args.launches} interleaved launches each")
+        print(launch)
         return
     print(f"medians of {args.rounds} interleaved rounds, tmux 80x24, {args.tokens} tokens")
     print(
@@ -360,10 +384,7 @@ def main() -> None:
         f"echo    while streaming: p50 {result['echo_p50_ms']} ms, "
         f"p95 {result['echo_p95_ms']} ms (target <= 40)"
     )
-    print(
-        f"launch  {result['launch_s']} s vs minimal Textual app {result['minimal_launch_s']} s: "
-        f"{result['launch_ratio']:.2f}x (target <= 1.1)"
-    )
+    print(launch)
     print(f"memory  UI + engine, model loaded, idle: {result['rss_mb']} MB (target <= 300)")
 
 

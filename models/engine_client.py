@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from models.engine import StreamStats
 from models.prompts import PromptFacts, PromptSpec
 from models.sampling import SamplerSettings
+from models.stats import StreamStats
 from models.token_probs import TokenInfo
 
 _ids = itertools.count(1)

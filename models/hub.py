@@ -13,42 +13,20 @@ import hashlib
 import os
 import re
 import shutil
-import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from models import catalog, locations
+from models import catalog, locations, partial_downloads
 from models.catalog import ModelSpec
 from models.errors import QuillpenError
+from models.offline import is_offline as is_offline
+from models.offline import set_offline as set_offline
 from models.quantize import K_QUANT_FALLBACK, effective_quant
 
 Notify = Callable[[str], None]
 SHA256_RE = re.compile(r"[0-9a-f]{64}")
-
-
-def set_offline(offline: bool, *, force: bool = False) -> None:
-    """Switch offline mode on (or, with ``force``, off) for us and for huggingface_hub.
-
-    huggingface_hub reads HF_HUB_OFFLINE once, at import: an already-imported copy is kept in
-    step too. Its telemetry is always off: a writing tool has nothing to report.
-    """
-    os.environ.setdefault("HF_HUB_DISABLE_TELEMETRY", "1")
-    if not offline and not force:
-        return
-    if offline:
-        os.environ["HF_HUB_OFFLINE"] = "1"
-    else:
-        os.environ.pop("HF_HUB_OFFLINE", None)
-    constants: Any = sys.modules.get("huggingface_hub.constants")
-    if constants is not None:
-        constants.HF_HUB_OFFLINE = offline
-        constants.HF_HUB_DISABLE_TELEMETRY = True
-
-
-def is_offline() -> bool:
-    return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
 def safe_name(name: str) -> str:
@@ -146,17 +124,18 @@ def download(
     what = f"{repo_id}/{filename}"
     unreachable = None if is_offline() else _unreachable()
     try:
-        path = Path(
-            hf_hub_download(
-                repo_id,
-                filename,
-                revision=revision,
-                cache_dir=locations.hub_dir(),
-                # Unreachable: use the cache at once (huggingface_hub would retry for ~23 s).
-                local_files_only=is_offline() or unreachable is not None,
-                tqdm_class=tqdm_class,
+        with partial_downloads.tracked(repo_id):  # a hang-up mid-file leaves no partial file
+            path = Path(
+                hf_hub_download(
+                    repo_id,
+                    filename,
+                    revision=revision,
+                    cache_dir=locations.hub_dir(),
+                    # Unreachable: use the cache at once (huggingface_hub would retry for ~23 s).
+                    local_files_only=is_offline() or unreachable is not None,
+                    tqdm_class=tqdm_class,
+                )
             )
-        )
     except Exception as exc:
         if unreachable is not None:
             raise QuillpenError(

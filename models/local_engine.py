@@ -29,7 +29,6 @@ from typing import Any
 
 from models import locations
 from models.cpu_probe import signal_name
-from models.engine import StreamStats
 from models.engine_client import (
     Capabilities,
     EngineCrashed,
@@ -46,6 +45,7 @@ from models.engine_client import (
 )
 from models.frames import FrameWriter, read_frame
 from models.prompts import to_wire
+from models.stats import StreamStats, available_threads
 
 log = logging.getLogger("quillpen.local_engine")
 CLOSE_WAIT = 1.0
@@ -95,6 +95,12 @@ class _Child:
         except OSError:
             return False
 
+    def kill(self) -> None:
+        """End it now (the app is going away); safe in a signal handler."""
+        self.ended = True
+        with contextlib.suppress(OSError):
+            self.proc.kill()
+
     def close(self, wait: float = CLOSE_WAIT) -> None:
         """Ask it to exit; kill it if it has not within ``wait`` seconds. Never blocks longer."""
         self.ended = True
@@ -139,6 +145,8 @@ class LocalEngine:
         self._counts: dict[int, Callable[[int | None], None]] = {}
         self._scores: dict[int, Callable[[Scored], None]] = {}
         self._closed = False
+        self._killed = False
+        """:meth:`kill` ran: no engine process may run from now on."""
         self._last_typing = 0.0
         _live.add(self)
 
@@ -232,13 +240,11 @@ class LocalEngine:
             child.close()
 
     def kill(self) -> None:
-        """End the engine process now, without waiting (a hang-up; the app is going away)."""
-        self._closed = True
-        child = self._child
-        if child is not None:
-            child.ended = True
-            with contextlib.suppress(OSError):
-                child.proc.kill()
+        """End the engine process now, without waiting (a hang-up; the app is going away); one
+        starting at this moment is ended as soon as it exists (:meth:`_start`)."""
+        self._closed = self._killed = True
+        if (child := self._child) is not None:
+            child.kill()
 
     # Process lifecycle ----------------------------------------------------------------------
     def _send(self, message: dict[str, Any]) -> None:
@@ -266,6 +272,9 @@ class LocalEngine:
         with self._lock:
             self._child = child
             self.pid = child.proc.pid
+        if self._killed:  # the app is going away (kill() may not have seen this child)
+            child.kill()
+            return
         threading.Thread(
             target=self._read, args=(child,), name="engine-reader", daemon=True
         ).start()
@@ -360,7 +369,7 @@ class LocalEngine:
         log.warning("engine process %s ended: %s while %s", self.pid, cause, during)
         self.status(EngineCrashed(cause, during, restart, "" if restart else ADVICE))
         if restart and options is not None:
-            threads = options.threads or _default_threads()
+            threads = options.threads or available_threads()
             self._start(replace(options, safe=True, threads=max(1, threads // 2)))
 
     def _fail_open(self, error: str, *, cancelled: bool = False) -> None:
@@ -373,21 +382,10 @@ class LocalEngine:
             done(Scored(request_id, cancelled=cancelled, error=None if cancelled else error))
         open_requests, self._open = self._open, {}
         for request_id, sink in open_requests.items():
-            stopped = "cancel" if cancelled else "error"
+            stats = StreamStats(stopped_by="cancel" if cancelled else "error")
             sink(
-                Finished(
-                    request_id,
-                    StreamStats(stopped_by=stopped),
-                    cancelled=cancelled,
-                    error=None if cancelled else error,
-                )
+                Finished(request_id, stats, cancelled=cancelled, error=None if cancelled else error)
             )
-
-
-def _default_threads() -> int:
-    from models.engine import available_threads
-
-    return available_threads()
 
 
 @atexit.register
@@ -395,6 +393,5 @@ def _end_all() -> None:
     """No engine process outlives the interpreter, however it exits."""
     for engine in list(_live):
         with contextlib.suppress(Exception):
-            child = engine._child
-            if child is not None:
-                child.proc.kill()
+            if (child := engine._child) is not None:
+                child.kill()

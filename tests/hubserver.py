@@ -5,7 +5,8 @@ Two ``ThreadingHTTPServer``s on 127.0.0.1, each on a random port:
 * the Hub (``FakeHub.url``, what ``HF_ENDPOINT`` points at) answers
   ``HEAD``/``GET /{owner}/{name}/resolve/{revision}/{filename}`` and
   ``GET /api/models/{owner}/{name}[/revision/{revision}]``;
-* the CDN (``FakeHub.cdn_url``) serves the bytes of LFS files, with ``Range`` support.
+* the CDN (``FakeHub.cdn_url``) serves the bytes of LFS files, with ``Range`` support and the
+  real CDN's ``Content-Disposition`` (from which huggingface_hub names its progress bar).
 
 Like the real Hub, a small (git) file answers ``200`` with ``ETag`` = its git blob sha1,
 ``X-Repo-Commit`` and ``Content-Length``; an LFS file answers ``302`` to the CDN with
@@ -24,6 +25,10 @@ Faults are set per file with :meth:`FakeHub.fault`:
                  half of the body, then closes the socket; later requests (``Range``) work
 ``"cut-always"`` every body request stops at the middle of the file and closes the socket
 ``"bad-sha"``    the advertised sha256 (``X-Linked-Etag``) does not match the served bytes
+
+:meth:`FakeHub.hold` keeps a download open: the file's body stops after a given number of bytes
+until the test releases it (:class:`Hold`), so that something can happen while a download is
+really in progress.
 
 Every request to either server is recorded in :attr:`FakeHub.requests`.
 """
@@ -49,14 +54,35 @@ LFS_SUFFIXES = (".safetensors", ".gguf", ".bin", ".pt", ".pth", ".h5", ".onnx", 
 INVALID_TOKEN = "Invalid credentials in Authorization header"
 
 
+class Hold:
+    """A gate in a file's body: the server sends the bytes before ``at``, then waits.
+
+    :attr:`reached` is set once a body has been sent up to ``at`` (the client has them and waits
+    for the rest); :meth:`release` lets every held body, and every later one, go on.
+    """
+
+    def __init__(self, at: int) -> None:
+        self.at = at
+        self.reached = threading.Event()
+        self.released = threading.Event()
+
+    def release(self) -> None:
+        self.released.set()
+
+    def wait_reached(self, timeout: float = 30) -> None:
+        if not self.reached.wait(timeout):
+            raise AssertionError(f"no download reached byte {self.at} in {timeout:.0f} s")
+
+
 @dataclass
 class HubFile:
-    """One file of a repo: its bytes, whether git-lfs stores it, and an optional fault."""
+    """One file of a repo: its bytes, whether git-lfs stores it, an optional fault or hold."""
 
     data: bytes
     lfs: bool
     fault: str | None = None
     body_requests: int = 0
+    hold: Hold | None = None
 
     @property
     def size(self) -> int:
@@ -147,6 +173,10 @@ class FakeHub:
         return f"http://127.0.0.1:{self._servers[1].server_address[1]}"
 
     def close(self) -> None:
+        with self.lock:
+            holds = [f.hold for r in self.repos.values() for f in r.files.values() if f.hold]
+        for hold in holds:  # no handler thread stays blocked
+            hold.release()
         for server in self._servers:
             server.shutdown()
             server.server_close()
@@ -204,6 +234,18 @@ class FakeHub:
             hub_file.fault = kind
             hub_file.body_requests = 0
         return hub_file
+
+    def hold(self, repo_id: str, filename: str, at: int | None = None) -> Hold:
+        """Hold every download of ``filename`` after ``at`` bytes (default: half of it) until
+        the returned :class:`Hold` is released. A ``Range`` request from ``at`` on is not held."""
+        with self.lock:
+            hub_file = self.repos[repo_id].files[filename]
+            if at is None:
+                at = hub_file.size // 2
+            if not 0 < at < hub_file.size:
+                raise ValueError(f"hold a body inside it: 0 < at < {hub_file.size}, not {at}")
+            hub_file.hold = Hold(at)
+        return hub_file.hold
 
     def file(self, repo_id: str, filename: str) -> HubFile:
         return self.repos[repo_id].files[filename]
@@ -406,7 +448,10 @@ class _Handler(BaseHTTPRequestHandler):
         if hub_file is None:
             self._send(404, {"Content-Type": "text/plain"}, b"NoSuchKey", body=body)
             return
-        self._file_body(hub_file, {"ETag": f'"{hub_file.sha256}"'}, body=body)
+        name = quote(unquote(parts[-1]))
+        disposition = f"inline; filename*=UTF-8''{name}; filename=\"{name}\";"
+        headers = {"ETag": f'"{hub_file.sha256}"', "Content-Disposition": disposition}
+        self._file_body(hub_file, headers, body=body)
 
     # -- bytes, ranges and cuts ----------------------------------------------------------
 
@@ -434,6 +479,10 @@ class _Handler(BaseHTTPRequestHandler):
         with self.hub.lock:
             hub_file.body_requests += 1
             first = hub_file.body_requests == 1
+        hold = hub_file.hold
+        if hold is not None and not hold.released.is_set() and start < hold.at:
+            self._send_held(status, headers, chunk, hold.at - start, hold)
+            return
         cut: int | None = None
         if hub_file.fault == "cut-always":
             cut = max(0, len(data) // 2 - start)
@@ -448,3 +497,22 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         with contextlib.suppress(OSError):
             self.connection.shutdown(socket.SHUT_RDWR)
+
+    def _send_held(
+        self, status: int, headers: Mapping[str, str], chunk: bytes, at: int, hold: Hold
+    ) -> None:
+        """Send ``chunk`` up to ``at``, wait for ``hold`` to be released, then the rest (a
+        client that went away meanwhile is no error)."""
+        self.send_response(status)
+        for key, value in headers.items():
+            self.send_header(key, value)
+        self.end_headers()
+        try:
+            self.wfile.write(chunk[:at])
+            self.wfile.flush()
+            hold.reached.set()
+            hold.released.wait()
+            self.wfile.write(chunk[at:])
+            self.wfile.flush()
+        except OSError:
+            self.close_connection = True

@@ -530,29 +530,76 @@ async def test_one_undo_removes_a_long_continuation_whole(
         assert app.editor.text != typed
 
 
-async def test_typing_during_a_stream_undoes_with_it_in_one_step(
+async def streaming(pilot: Any, app: QuillpenApp) -> str:
+    """Type "Dusk" and Tab: returns once text streams in (slowed: ~6 s for 300 tokens)."""
+    await ready(pilot, app)
+    await pilot.press(*"Dusk")
+    before = app.editor.text
+    await pilot.press("tab")
+    await wait_until(pilot, lambda: len(app.editor.text) > 10)
+    return before
+
+
+async def test_typing_where_the_model_writes_takes_over_in_its_own_undo_step(
     tmp_path: Path, tiny_gguf: Path, slow_stream: None
 ) -> None:
     # 300 slowed tokens (~6 s): the words land while the text still streams, on any machine.
     app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=300)
     async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot, app)
-        await pilot.press(*"Dusk")
-        before = app.editor.text
-        await pilot.press("tab")
-        await wait_until(pilot, lambda: len(app.editor.text) > 10)
-        for word in (" and", " then", " more"):  # a few words typed while the text streams
-            for char in word:  # (as the terminal delivers them; pilot.press waits for idle)
-                app.post_message(events.Key("space" if char == " " else char, char))
-            await wait_until(pilot, lambda w=word: w in app.editor.text)
-        assert app.editor.generating, "the words landed while the text streamed"
+        before = await streaming(pilot, app)
+        typed = " and then more"
+        for char in typed:  # as the terminal delivers them (pilot.press waits for idle)
+            app.post_message(events.Key("space" if char == " " else char, char))
+        await wait_until(pilot, lambda: app.editor.text.endswith(typed))
         await finished(pilot, app)
         after = app.editor.text
-        assert " then" in after and " more" in after
+        assert after.endswith(typed)  # the model stopped: its words never split the writer's
+        assert app.editor.last_stats.stopped_by == "cancel"
+        model_text = after[len(before) : -len(typed)]
+        assert model_text, "what it wrote before is kept"
+        assert app.editor.generated_ranges() == [(len(before), len(before + model_text))]
+        await pilot.press("ctrl+z")
+        assert app.editor.text == before + model_text  # the writer's words: one step
+        await pilot.press("ctrl+z")
+        assert app.editor.text == before  # the continuation: one step
+        await pilot.press("ctrl+y", "ctrl+y")
+        assert app.editor.text == after
+
+
+async def test_typing_elsewhere_during_a_stream_undoes_with_it_in_one_step(
+    tmp_path: Path, tiny_gguf: Path, slow_stream: None
+) -> None:
+    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        before = await streaming(pilot, app)
+        app.editor.move_cursor((0, 0))  # back to the start, while the text streams on
+        for char in "At ":
+            app.post_message(events.Key("space" if char == " " else char, char))
+        await wait_until(pilot, lambda: app.editor.text.startswith("At Dusk"))
+        assert app.editor.generating, "the words landed while the text streamed"
+        await pilot.press("escape")
+        await finished(pilot, app)
+        after = app.editor.text
         await pilot.press("ctrl+z")
         assert app.editor.text == before  # one step, not one per chunk and word
         await pilot.press("ctrl+y")
         assert app.editor.text == after
+
+
+async def test_undo_while_text_streams_stops_it(
+    tmp_path: Path, tiny_gguf: Path, slow_stream: None
+) -> None:
+    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=300)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await streaming(pilot, app)
+        await pilot.press("ctrl+z")
+        assert app.editor.text == "Dusk"
+        await finished(pilot, app)
+        assert app.editor.text == "Dusk"  # nothing more arrived after the undo
+        assert app.editor.last_stats.stopped_by == "cancel"
+        assert app.editor.last_stats.generated_tokens < 300
+        await continued(pilot, app, "tab")  # the next Tab writes (it does not just stop)
+        assert len(app.editor.text) > len("Dusk")
 
 
 async def test_undo_after_a_long_template_continuation(
@@ -629,3 +676,30 @@ async def test_a_template_for_a_model_not_downloaded_says_how_to_get_it(
         assert "gpt2-chinese-poem" in told()[0]
         assert render(template) in app.editor.text and not app.editor.generating
         assert app.model_path is not None and app.model_path.samefile(tiny_gguf)  # kept
+
+
+async def test_ctrl_shift_home_and_end_select_to_the_ends(tmp_path: Path) -> None:
+    path = tmp_path / "sel.md"
+    path.write_text(POEM)
+    app = make_app(path, None)
+    async with app.run_test() as pilot:
+        await pilot.press("ctrl+home", "down", "ctrl+shift+end")
+        assert app.editor.selected_text == "the sea a slow drum.\n"
+        await pilot.press("ctrl+shift+home")  # from the same place, up to the start
+        assert app.editor.selected_text == "The moon is a lantern,\n"
+        await pilot.press("X")
+        assert app.editor.text == "Xthe sea a slow drum.\n"
+        await pilot.press("ctrl+z")
+        assert app.editor.text == POEM
+
+
+async def test_autosave_never_writes_over_a_file_changed_on_disk(tmp_path: Path) -> None:
+    path = tmp_path / "auto.md"
+    path.write_text("a")
+    app = make_app(path, None, autosave_seconds=5)
+    async with app.run_test() as pilot:
+        await pilot.press("end", *"bc")
+        path.write_text("another program's text")
+        app.session.autosave()  # what the interval timer calls
+        assert path.read_text() == "another program's text"
+        assert app.session.dirty and app.editor.text == "abc"  # still unsaved, still here

@@ -189,3 +189,40 @@ async def test_app_file_name_with_escapes_is_shown_as_text(tmp_path: Path) -> No
         assert app.editor.text == "hello"
         out = screen_output(app)
         assert "\x1b[2J" not in out and "\x1b]52" not in out and "\x07" not in out
+
+
+async def test_brackets_in_lists_and_tables_are_text_not_markup(
+    tmp_path: Path, tiny_gguf: Path
+) -> None:
+    """A poem line, an alternative or a token like "[/oux]" once crashed a list (MarkupError)."""
+    from textual.widgets import DataTable, OptionList
+
+    from tui.screens.alternatives import AlternativesScreen
+    from tui.screens.poem import PoemScreen
+
+    poem = "a [/oux] pond\n[b]frog[/b] jumps in\nsplash [link=x] again\n"
+    path = tmp_path / "p.md"
+    path.write_text(poem)
+    app = QuillpenApp(path, model=str(tiny_gguf), settings=Settings())
+    async with app.run_test(size=(120, 30)) as pilot:
+        await wait_until(pilot, lambda: app.model_name is not None, 20)
+        await pilot.press("f7")
+        await wait_until(pilot, lambda: isinstance(app.screen, PoemScreen))
+        screen = app.screen
+        assert isinstance(screen, PoemScreen)
+        await wait_until(pilot, lambda: screen.view is not None, 20)
+        table = screen.query_one(DataTable)
+        await pilot.pause()
+        assert "[b]frog[/b] jumps in" in str(table.get_row_at(1)[1])
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, PoemScreen))
+        await pilot.press("f6")
+        await wait_until(pilot, lambda: isinstance(app.screen, AlternativesScreen))
+        alternatives = app.screen
+        assert isinstance(alternatives, AlternativesScreen)
+        alternatives.texts[0] = " a [/oux] and [b]x"
+        alternatives._show(0)
+        await pilot.pause()
+        shown = alternatives.query_one(OptionList).get_option_at_index(0).prompt
+        assert "[/oux] and [b]x" in str(shown)
+        assert app.is_running

@@ -128,3 +128,37 @@ def test_bad_user_template(content: bytes, words: tuple[str, ...]) -> None:
     assert errors[0].path == bad
     assert_words(str(errors[0]), "bad.toml", *words)
     assert bad.read_bytes() == content
+
+
+# -- presets.toml -----------------------------------------------------------------------------
+
+
+async def test_saving_a_preset_asks_before_replacing_an_unreadable_presets_toml() -> None:
+    """One typo in a hand-edited presets.toml: Save in Presets… would write the file anew with
+    only the saved preset, losing every other one, so it asks first."""
+    from helpers import wait_until
+
+    from tui.presets import presets_path
+    from tui.screens.dialogs import Choice
+    from tui.screens.main import MainScreen
+    from tui.screens.presets import PresetsScreen
+
+    path = presets_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    broken = '# my presets\n["noir"]\ntemperature = 0.7\ntop_k =\n'
+    path.write_text(broken, encoding="utf-8")
+    app = QuillpenApp(None, settings=Settings())
+    async with app.run_test(size=(100, 32)) as pilot:
+        for answer in ("cancel", "replace"):
+            if not isinstance(app.screen, PresetsScreen):
+                app.editor.action_presets()
+            await wait_until(pilot, lambda: bool(app.screen.query("#p-temperature")))
+            await pilot.click("#save")
+            await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+            assert_words(app.screen.question, "presets.toml cannot be read", "every preset")  # type: ignore[attr-defined]
+            await pilot.click(f"#{answer}")
+            if answer == "cancel":
+                await wait_until(pilot, lambda: isinstance(app.screen, PresetsScreen))
+                assert path.read_text(encoding="utf-8") == broken  # untouched
+        await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+        assert "noir" not in path.read_text(encoding="utf-8")  # replaced, as the writer chose

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -115,6 +116,9 @@ def test_offline_pull_without_cache_fails_clearly() -> None:
 def test_generate_max_tokens_zero_writes_nothing(tiny_gguf: Path) -> None:
     run = quillpen("generate", "--model", str(tiny_gguf), "--max-tokens", "0", "Once")
     assert run.returncode == 0 and run.stdout == "" and run.stderr == ""
+    args = ("generate", "--model", str(tiny_gguf), "--max-tokens", "0", "-n", "2", "--json", "Once")
+    as_json = quillpen(*args)
+    assert json.loads(as_json.stdout) == {"texts": ["", ""], "tokens": [[], []], "seconds": 0.0}
     bad = quillpen("generate", "--model", str(tiny_gguf), "--max-tokens", "-3", "Once")
     assert bad.returncode == 2 and "Traceback" not in bad.stderr
     assert (
@@ -122,6 +126,17 @@ def test_generate_max_tokens_zero_writes_nothing(tiny_gguf: Path) -> None:
         .splitlines()[-1]
         .endswith("--max-tokens: takes a whole number, 0 or more")
     )
+
+
+def test_generate_max_tokens_zero_on_a_server_writes_nothing(llama_server: str) -> None:
+    """The same answer as a local model: no text, or with --json the object with empty texts
+    (a server used to print nothing at all there)."""
+    run = quillpen("generate", "--engine", llama_server, "--max-tokens", "0", "Once")
+    assert run.returncode == 0 and run.stdout == "", run.stderr
+    args = ("generate", "--engine", llama_server, "--max-tokens", "0", "-n", "2", "--json", "Once")
+    as_json = quillpen(*args)
+    assert as_json.returncode == 0, as_json.stderr
+    assert json.loads(as_json.stdout) == {"texts": ["", ""], "tokens": [[], []], "seconds": 0.0}
 
 
 def test_offline_in_config_holds_for_the_cli(user_dirs: dict[str, Path]) -> None:
@@ -132,6 +147,16 @@ def test_offline_in_config_holds_for_the_cli(user_dirs: dict[str, Path]) -> None
     assert run.returncode == 0 and "offline:     yes" in run.stdout
     pull = quillpen("models", "pull", "gpt2")  # nothing cached: says so, without a connection
     assert_clean_error(pull, "offline")
+
+
+def test_config_problems_are_said_by_every_command(user_dirs: dict[str, Path]) -> None:
+    """A misspelt `offline` must not leave a script online without a word."""
+    config = user_dirs["config"] / "quillpen"
+    config.mkdir(parents=True, exist_ok=True)
+    (config / "config.toml").write_text("offlne = true\n")
+    run = quillpen("doctor")
+    assert run.returncode == 0 and "offline:     no" in run.stdout
+    assert run.stderr == "quillpen: config.toml: unknown setting 'offlne'; ignored\n"
 
 
 def test_verbose_app_logs_to_a_file_not_the_screen(user_dirs: dict[str, Path]) -> None:

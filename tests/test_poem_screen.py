@@ -54,3 +54,41 @@ def test_word_at_and_the_guessed_form() -> None:
     assert guess_form(HAIKU_585) == "haiku"
     assert guess_form("床前明月光，疑是地上霜。\n举头望明月，低头思故乡。") == "jueju5"
     assert guess_form("one line only") == "any"
+
+
+async def test_alt_s_shows_syllables_in_the_margin_and_the_lines_stress_and_rhymes(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "haiku.md"
+    path.write_text(HAIKU_585, encoding="utf-8")
+    app = QuillpenApp(path, settings=Settings())
+    async with app.run_test(size=(100, 30)) as pilot:
+        editor = app.editor
+        await wait_until(pilot, lambda: editor.text == HAIKU_585)
+        editor.move_cursor((2, len("splash! silence again at night")))
+
+        def rows() -> list[str]:
+            return [editor.render_line(y).text for y in range(3)]
+
+        plain = rows()
+        assert plain[0].startswith("an old silent pond")
+        await pilot.press("alt+s")
+        await wait_until(pilot, lambda: "light" in str(editor.border_subtitle), 10)
+        margin = rows()
+        assert [row[:5] for row in margin] == ["   5 ", "   9 ", "   7 "]
+        assert margin[0][5:].startswith("an old silent pond")  # the text moved, not cut
+        hint = str(editor.border_subtitle)
+        assert "night: " in hint and "(7)" in hint and "/" in hint  # stress marks, then rhymes
+        editor.move_cursor((0, 3))  # the cursor moves: the hint follows
+        await wait_until(pilot, lambda: "old: " in str(editor.border_subtitle), 10)
+        await pilot.press("alt+s")
+        assert rows() == plain and not editor.border_subtitle
+
+
+def test_margin_labels_count_words_syllables_and_characters() -> None:
+    from tui.widgets.poem_margin import count_label
+
+    assert count_label("床前明月光") == "5"
+    assert count_label("The orange moon") == "4"
+    assert count_label("   ") == ""
+    assert count_label("a zorblat sings").endswith("~")  # guessed: said so

@@ -3,15 +3,22 @@ link (its target gets the text), and "Save" for an untitled document asks for a 
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 from pathlib import Path
 
+import pytest
 from helpers import wait_until
 from textual.pilot import Pilot
+from tmux import Tmux, needs_tmux
 
 from tui.app import QuillpenApp
 from tui.config import Settings
 from tui.document import Document
 from tui.screens.dialogs import AskPath, Choice
+from tui.screens.main import MainScreen
+from tui.store import journal
 
 
 async def answer_path(pilot: Pilot[object], app: QuillpenApp, target: Path) -> None:
@@ -69,6 +76,47 @@ def test_saving_through_a_symlink_keeps_the_link(tmp_path: Path) -> None:
     assert not list(tmp_path.glob(".poem.md.*")) and not list(real.parent.glob(".poem.md.*"))
 
 
+async def test_ctrl_s_through_a_symlink_writes_its_target(tmp_path: Path) -> None:
+    real = tmp_path / "drafts" / "poem.md"
+    real.parent.mkdir()
+    real.write_text("old\n")
+    link = tmp_path / "poem.md"
+    link.symlink_to(real)
+    app = QuillpenApp(link, settings=Settings())
+    async with app.run_test() as pilot:
+        await pilot.press(*"new", "ctrl+s")
+        await wait_until(pilot, lambda: real.read_text() == "old\nnew")
+        assert link.is_symlink() and link.resolve() == real.resolve()
+        await pilot.press("!", "ctrl+s")  # no "changed on disk" question: our own write
+        await wait_until(pilot, lambda: real.read_text() == "old\nnew!")
+        assert isinstance(app.screen, MainScreen) and link.is_symlink()
+        app.session.run(app.session.save_as(real))  # the same file by its own name: no question
+        await wait_until(pilot, lambda: app.session.document.path == real)
+        assert isinstance(app.screen, MainScreen) and real.read_text() == "old\nnew!"
+
+
+async def test_export_onto_an_existing_file_asks_first(tmp_path: Path) -> None:
+    other = tmp_path / "notes.md"
+    other.write_text("Keep me.\n")
+    app = QuillpenApp(None, settings=Settings())
+    async with app.run_test() as pilot:
+        await pilot.press(*"A draft")
+        for answer in ("cancel", "replace"):
+            await pilot.press("ctrl+p", *"export")
+            await pilot.pause(0.3)
+            await pilot.press("enter")  # the palette's "Export…"
+            await answer_path(pilot, app, other)
+            await wait_until(pilot, lambda: isinstance(app.screen, Choice))
+            assert "notes.md already exists" in app.screen.question  # type: ignore[attr-defined]
+            await pilot.click(f"#{answer}")
+            if answer == "cancel":
+                await wait_until(pilot, lambda: isinstance(app.screen, MainScreen))
+                assert other.read_text() == "Keep me.\n"  # untouched
+        await wait_until(pilot, lambda: bool(app.screen.query("#none")))  # how to mark it
+        await pilot.click("#none")
+        await wait_until(pilot, lambda: other.read_text() == "A draft")
+
+
 async def test_unsaved_untitled_save_asks_a_name_then_goes_on(tmp_path: Path) -> None:
     target = tmp_path / "kept.md"
     app = QuillpenApp(None, settings=Settings())
@@ -84,8 +132,6 @@ async def test_unsaved_untitled_save_asks_a_name_then_goes_on(tmp_path: Path) ->
 
 
 async def test_an_untitled_draft_is_offered_back_after_a_crash(tmp_path: Path) -> None:
-    from tui.store import journal
-
     crashed = QuillpenApp(None, settings=Settings())
     async with crashed.run_test() as pilot:
         await pilot.press(*"Lost at sea")
@@ -112,3 +158,25 @@ async def test_an_untitled_draft_is_offered_back_after_a_crash(tmp_path: Path) -
         await pilot.click("#discard")
         await wait_until(pilot, lambda: again.editor.text == "")
         assert journal.read_journal(None) is None
+
+
+@pytest.mark.e2e
+@needs_tmux
+def test_an_untitled_draft_survives_kill_9(tmux: Tmux) -> None:
+    """The real app in a terminal, as the report tried it: type in an untitled document,
+    kill -9, start `quillpen` again; the draft is there and the next keys add to it."""
+    quillpen = Path(sys.executable).with_name("quillpen")
+    tmux.start(str(quillpen))
+    tmux.wait_for(lambda s: "untitled" in s)
+    tmux.type("Lost at sea")
+    tmux.wait_for(lambda s: journal.read_journal(None) == "Lost at sea", timeout=10)
+    os.kill(tmux.app_pid(), signal.SIGKILL)
+    assert tmux.wait_exit() == 128 + signal.SIGKILL
+    tmux.stop()
+    tmux.start(str(quillpen))
+    screen = tmux.wait_for(lambda s: "Lost at sea" in s and "Recovered" in s)
+    assert "untitled ●" in screen
+    tmux.type(" found")
+    tmux.wait_for(lambda s: journal.read_journal(None) == "Lost at sea found", timeout=10)
+    tmux.keys("C-q")  # unsaved: it asks, and the draft stays
+    tmux.wait_for(lambda s: "unsaved changes" in s)

@@ -59,3 +59,48 @@ def test_a_record_from_a_newer_version_still_loads_what_it_can(tmp_path: Path) -
         {"version": 9, "turns": [{"role": "user", "content": "Hi", "mood": "new field"}]},
     )
     assert chats.load_chat(key) == [Turn("user", "Hi")]
+
+
+def test_chat_version_two_keeps_every_version_of_a_reply_and_reads_older_files(
+    tmp_path: Path,
+) -> None:
+    """Version 2 adds the versions of regenerated replies; each turn's own content stays the
+    version shown, so the chat reads the same without them (version 1 files, older quillpens)."""
+    key = document_key(tmp_path / "v.md")
+    chat_file = data_dir() / "chats" / f"{key}.json"
+    one, two = Turn("assistant", "One."), Turn("assistant", "Two, cut sh", stopped=True)
+    turns = [Turn("user", "Hi"), one]
+    versions = {1: chats.ReplyVersions((one, two), 0)}
+    assert chats.save_chat(key, turns, versions)
+    record = json.loads(chat_file.read_text(encoding="utf-8"))
+    assert record["version"] == chats.VERSION == 2
+    assert record["turns"][1] == {
+        "role": "assistant",
+        "content": "One.",
+        "versions": [{"content": "One."}, {"content": "Two, cut sh", "stopped": True}],
+        "shown": 0,
+    }
+    loaded = chats.load_chat_record(key)
+    assert loaded.turns == turns and loaded.versions == versions
+    assert chats.load_chat(key) == turns
+
+    # A version 1 file: the same turns, no versions.
+    _write(chat_file, {"version": 1, "turns": [{"role": "user", "content": "Hi"}]})
+    assert chats.load_chat_record(key) == chats.ChatRecord([Turn("user", "Hi")], {})
+
+    # Versions that do not fit their reply (edited by hand, cut short) are dropped, the turns
+    # kept; versions that no longer fit the history are not written.
+    bad = [
+        {"versions": [{"content": "Other."}, {"content": "Two"}], "shown": 0},  # not the shown
+        {"versions": [{"content": "One."}], "shown": 0},  # one alone is no versions
+        {"versions": [{"content": "One."}, {"content": 2}], "shown": 0},
+        {"versions": "One.", "shown": 0},
+        {"versions": [{"content": "One."}, {"content": "Two"}], "shown": 5},
+        {"versions": [{"content": "One."}, {"content": "Two"}], "shown": True},
+    ]
+    for extra in bad:
+        entry = {"role": "assistant", "content": "One.", **extra}
+        _write(chat_file, {"version": 2, "turns": [{"role": "user", "content": "Hi"}, entry]})
+        assert chats.load_chat_record(key) == chats.ChatRecord(turns, {}), extra
+    assert chats.save_chat(key, [Turn("user", "Hi"), two], versions)  # shown is not "Two"
+    assert "versions" not in json.loads(chat_file.read_text(encoding="utf-8"))["turns"][1]

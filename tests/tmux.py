@@ -48,15 +48,21 @@ class Tmux:
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", self.name)
 
-    def wait_for(self, predicate: Callable[[str], bool], timeout: float = 30) -> str:
+    def wait_for(
+        self, predicate: Callable[[str], bool], timeout: float = 30, interval: float = 0.05
+    ) -> str:
         deadline = time.monotonic() + timeout
         while True:
-            text = self.screen()
+            try:
+                text = self.screen()
+            except subprocess.CalledProcessError:
+                status = self.exit_file.read_text().strip() if self.exit_file.exists() else "?"
+                raise AssertionError(f"the session ended (exit status {status})") from None
             if predicate(text):
                 return text
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out; screen was:\n{text}")
-            time.sleep(0.05)
+            time.sleep(interval)
 
     def app_pid(self) -> int:
         """The quillpen process: the child of the pane's shell."""

@@ -12,38 +12,39 @@ Each behaviour is one hop from here:
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from textual import events, on
 from textual.app import App, SystemCommand
 from textual.notifications import SeverityLevel
 from textual.screen import ModalScreen, Screen
+from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
-from models.engine import available_threads
 from models.engine_client import EngineClient
-from models.hub import set_offline
+from models.offline import set_offline
 from models.sampling import SamplerSettings
+from models.stats import available_threads
 from models.text import printable
 from tui import bindings, keymap
 from tui import config as config_mod
-from tui.commands import quillpen_commands
 from tui.engine_choice import open_engine
 from tui.keys import in_key_order
 from tui.messages import EngineCrashed, ModelFailed, ModelReady, deliver
-from tui.model_choice import find_model
-from tui.screens.help import HelpScreen, binding_rows
 from tui.screens.main import MainScreen
 from tui.session import DocumentSession
 from tui.store import ui_state
-from tui.templates import Template
 from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
-from tui.widgets.templates import TemplatePane
+
+if TYPE_CHECKING:
+    from tui.templates import Template
+    from tui.widgets.templates import TemplatePane
 
 log = logging.getLogger("quillpen.app")
 
@@ -52,7 +53,12 @@ class QuillpenApp(App[None]):
     """A terminal writing studio around a local GPT-2."""
 
     TITLE = "quillpen"
-    CSS_PATH = ["app.tcss", "widgets/chat.tcss", "widgets/templates.tcss"]
+    CSS_PATH = ["app.tcss"]
+    SIDE_CSS_PATH = [
+        Path(__file__).with_name("widgets") / "chat.tcss",
+        Path(__file__).with_name("widgets") / "templates.tcss",
+    ]
+    """Read when the chat and template panes join, after the first frame (:meth:`side_panes`)."""
     BINDINGS = bindings.APP
 
     def __init__(
@@ -94,7 +100,18 @@ class QuillpenApp(App[None]):
         self.chat = ChatPane(
             self.session.document.key, self.editor.prompt_text, self.engine, id="chat"
         )
-        self.templates = TemplatePane(id="templates")
+        self._templates: TemplatePane | None = None
+        self.after_first_frame: list[Callable[[], None]] = []
+        """Run once the document is on screen (:mod:`tui.cli` resumes garbage collection)."""
+
+    @property
+    def templates(self) -> TemplatePane:
+        """The template pane, made when first needed (it reads every template file)."""
+        if self._templates is None:
+            from tui.widgets.templates import TemplatePane
+
+            self._templates = TemplatePane(id="templates")
+        return self._templates
 
     @property
     def sampler(self) -> SamplerSettings:
@@ -135,13 +152,26 @@ class QuillpenApp(App[None]):
 
     # Start-up and exit -----------------------------------------------------------------------
     def get_default_screen(self) -> Screen[Any]:
-        return MainScreen(self.editor, self.chat, self.templates, self.status)
+        return MainScreen(self.editor, self.status, self.side_panes)
+
+    def side_panes(self) -> tuple[Widget, Widget]:
+        """Chat and templates with their styles: the main screen adds them after the first frame."""
+        stylesheet = self.stylesheet
+        if not all(stylesheet.has_source(str(path)) for path in self.SIDE_CSS_PATH):
+            stylesheet.read_all(self.SIDE_CSS_PATH)
+            stylesheet.parse()
+        return self.chat, self.templates
 
     def on_mount(self) -> None:
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
-        contexts = bindings.contexts()
-        warnings = [*self.settings.warnings, *keymap.problems(self.settings.keymap, contexts)]
+        # Without a user keymap there is nothing to check (and no need to import every screen).
+        problems = (
+            keymap.problems(self.settings.keymap, bindings.contexts())
+            if self.settings.keymap
+            else []
+        )
+        warnings = [*self.settings.warnings, *problems]
         if self.settings.theme is not None and self.settings.theme not in self.available_themes:
             warnings.append(
                 f"theme {self.settings.theme!r} is not one of Textual's themes; using "
@@ -156,6 +186,12 @@ class QuillpenApp(App[None]):
         self.call_after_refresh(self.load_model, self.model_ref)
         if self.settings.autosave_seconds > 0:
             self.set_interval(max(5.0, self.settings.autosave_seconds), self.session.autosave)
+        self.call_after_refresh(self._first_frame_drawn)
+
+    def _first_frame_drawn(self) -> None:
+        for callback in self.after_first_frame:
+            callback()
+        self.after_first_frame.clear()
 
     def on_unmount(self) -> None:
         self.engine.close()
@@ -174,12 +210,27 @@ class QuillpenApp(App[None]):
         if loop is not None and not loop.is_closed():
             loop.call_soon_threadsafe(self.exit)
 
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        """Close the app at once, Ctrl+Q or a hang-up, whatever a worker thread is doing.
+
+        asyncio waits for its default executor's threads as the app closes, and a thread
+        worker blocked on the network (a download) would hold the exit up: the loop gets a
+        fresh, idle one; :func:`tui.hangup.leave_now_if_threads_linger` then ends the process
+        and what the download left.
+        """
+        loop = getattr(self, "_loop", None)
+        if loop is not None and not loop.is_closed():
+            loop.set_default_executor(ThreadPoolExecutor())
+        super().exit(*args, **kwargs)
+
     # The model -------------------------------------------------------------------------------
     def load_model(self, reference: str | None) -> None:
         """Find the model (no download) and start its engine; say what is missing."""
         if self.remote is not None:  # the server's model of that name, or its default
             self.engine.load(reference or "", gpu_layers=None, threads=None)
             return
+        from tui.model_choice import find_model
+
         path, problem = find_model(reference)
         if path is None:
             self.status.set_idle("no model")
@@ -252,9 +303,10 @@ class QuillpenApp(App[None]):
         self.editor.insert(message.text)
         self.show_pane("editor")
 
-    @on(TemplatePane.Use)
-    def _use_template(self, message: TemplatePane.Use) -> None:
+    def on_template_pane_use(self, message: TemplatePane.Use) -> None:
         """Write the opening, and continue it with the model the template is written for."""
+        from tui.model_choice import find_model
+
         self.show_pane("editor")
         template = message.template
         self.editor.write_template(message.text)
@@ -274,6 +326,8 @@ class QuillpenApp(App[None]):
             screen.action_show_pane(name)
 
     def action_help(self) -> None:
+        from tui.screens.help import HelpScreen, binding_rows
+
         rows = binding_rows(bindings.help_groups(), self.settings.keymap)
         self.push_screen(HelpScreen(rows))
 
@@ -287,6 +341,8 @@ class QuillpenApp(App[None]):
             self.push_screen(ModelsScreen())
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from tui.commands import quillpen_commands
+
         yield from super().get_system_commands(screen)
         yield from quillpen_commands(self)
 

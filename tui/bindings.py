@@ -14,6 +14,7 @@ from tui.screens.main import MainScreen
 from tui.screens.notes import NotesScreen
 from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
+from tui.widgets.generated_text import GeneratedTextArea
 from tui.widgets.templates import TemplatePane
 
 APP: list[BindingType] = [
@@ -26,11 +27,8 @@ APP: list[BindingType] = [
     Binding("escape", "stop", "Stop", id="app.stop", show=False),
     Binding("f8", "notes", "Memory & note", id="app.notes"),
 ]
-EDITOR_EXTRA = [
-    Binding("ctrl+z", "undo", "Undo (a whole continuation is one step)", id="editor.undo"),
-    Binding("ctrl+y", "redo", "Redo", id="editor.redo"),
-]
-"""TextArea's own keys, named here for F1 and the keymap."""
+EDITOR_EXTRA = GeneratedTextArea.BINDINGS
+"""TextArea's own undo keys, given ids by the editor's base class (so the keymap moves them)."""
 PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")
 
 
@@ -48,6 +46,7 @@ def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
 
 def contexts() -> list[keymap.Context]:
     """Where keys are live together: each place's bindings with the app's and its screen's."""
+    from tui.screens.branches import BranchesScreen
     from tui.screens.models import ModelsScreen
 
     main = MainScreen.BINDINGS
@@ -58,6 +57,7 @@ def contexts() -> list[keymap.Context]:
         ("models screen", [*APP, *ModelsScreen.BINDINGS]),
         ("alternatives", [*APP, *AlternativesScreen.BINDINGS]),
         ("notes", [*APP, *NotesScreen.BINDINGS]),
+        ("branch tree", [*APP, *BranchesScreen.BINDINGS]),
         ("help", [*APP, *HelpScreen.BINDINGS]),
         ("dialogs", [*APP, *Choice.BINDINGS]),
     ]

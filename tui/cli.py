@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -10,15 +11,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from models import catalog
 from models.errors import QuillpenError
 from tui import __version__
 from tui.cli_common import _count, _err, _remote
 
 if TYPE_CHECKING:
-    pass
+    from tui.config import Settings
 
-SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem", "export")
+SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem", "export", "branches")
 
 
 def _gpu_layers(value: str) -> int | str:
@@ -58,7 +58,12 @@ def _common(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="make no network connections (also HF_HUB_OFFLINE=1)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="log in detail: to stderr, or from the app to quillpen.log in the state folder",
+    )
 
 
 def app_parser() -> argparse.ArgumentParser:
@@ -98,6 +103,8 @@ def _engine_option(parser: argparse.ArgumentParser) -> None:
 
 
 def tool_parser() -> argparse.ArgumentParser:
+    from models import catalog
+
     p = argparse.ArgumentParser(prog="quillpen")
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -178,6 +185,9 @@ def tool_parser() -> argparse.ArgumentParser:
     from tui.cli_export import export_parser
 
     _common(export_parser(sub))
+    from tui.cli_branches import branches_parser
+
+    _common(branches_parser(sub))
 
     doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
     _cpu_repack(doctor)
@@ -185,12 +195,17 @@ def tool_parser() -> argparse.ArgumentParser:
     return p
 
 
-def _setup(args: argparse.Namespace, *, app: bool = False) -> None:
+def _setup(args: argparse.Namespace, *, app: bool = False) -> Settings:
+    """Offline mode and logging; returns the settings (config.toml), read once."""
     from models import locations
-    from models.hub import set_offline
+    from models.offline import set_offline
     from tui import config
 
-    set_offline(args.offline or config.load().offline)  # --offline, HF_HUB_OFFLINE or config
+    settings = config.load()
+    set_offline(args.offline or settings.offline)  # --offline, HF_HUB_OFFLINE or config
+    if not app:  # (the app shows them as notices)
+        for warning in settings.warnings:
+            _err(warning)
     if not args.verbose:
         # huggingface_hub prints its retries itself; we print one clear line instead.
         os.environ.setdefault("HF_HUB_VERBOSITY", "error")
@@ -210,10 +225,18 @@ def _setup(args: argparse.Namespace, *, app: bool = False) -> None:
     # llama.cpp's own error lines would add to (or, in the app, draw over) our one clear line;
     # Engine.load puts their reason in its message. -v shows them all.
     logging.getLogger("llama_cpp").setLevel(logging.DEBUG if args.verbose else logging.CRITICAL)
+    return settings
 
 
-def run_app(args: argparse.Namespace) -> int:
-    """Run the app; a dropped terminal ends it within 2 s (:mod:`tui.hangup`)."""
+def run_app(args: argparse.Namespace, settings: Settings | None = None) -> int:
+    """Run the app; a dropped terminal ends it within 2 s (:mod:`tui.hangup`).
+
+    No garbage collection until the document is on screen: start-up (imports, widgets, styles)
+    allocates hundreds of thousands of objects and frees few, and the collections it would
+    trigger cost 30-50 ms of a 0.4 s launch (docs/performance.md). What start-up built is then
+    frozen (``gc.freeze``): later collections, while the writer types, no longer walk it.
+    """
+    gc.disable()
     from tui import hangup
     from tui.app import QuillpenApp
 
@@ -225,21 +248,29 @@ def run_app(args: argparse.Namespace) -> int:
         threads=args.threads,
         cpu_repack=args.cpu_repack,
         engine=args.engine,
+        settings=settings,
     )
+    app.after_first_frame.append(_collect_from_now_on)
     with hangup.guard(app):
         app.run()
     return hangup.leave_now_if_threads_linger(app.return_code or 0)
 
 
+def _collect_from_now_on() -> None:
+    gc.freeze()
+    gc.enable()
+
+
 def _end_jobs_on_hangup() -> None:
     """A dropped terminal or SIGTERM during `models pull|convert`: end the convert or quantize
-    child (it runs in its own session) and remove its partial file before going."""
+    child (it runs in its own session), remove its partial file and a download's, then go."""
     import signal
 
-    from models import child_job
+    from models import child_job, partial_downloads
 
     def handler(signum: int, frame: object) -> None:
         child_job.end_all()
+        partial_downloads.end_all()
         os._exit(128 + signum)
 
     for sig in (signal.SIGHUP, signal.SIGTERM):
@@ -248,15 +279,24 @@ def _end_jobs_on_hangup() -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    tool = bool(argv) and argv[0] in SUBCOMMANDS
+    if argv and argv[0] in SUBCOMMANDS:
+        return _main(argv, tool=True)
+    gc.disable()  # until the document is on screen (run_app), from the settings' imports on
+    try:
+        return _main(argv, tool=False)
+    finally:
+        gc.enable()  # (already on once the app drew its first frame)
+
+
+def _main(argv: list[str], *, tool: bool) -> int:
     args = (tool_parser() if tool else app_parser()).parse_args(argv)
-    _setup(args, app=not tool)
+    settings = _setup(args, app=not tool)
     if tool:
         _end_jobs_on_hangup()
     try:
         if not tool:
-            return run_app(args)
-        from tui import cli_export, cli_generate, cli_models, cli_poem
+            return run_app(args, settings)
+        from tui import cli_branches, cli_export, cli_generate, cli_models, cli_poem
 
         handler = {
             "models": cli_models.cmd_models,
@@ -265,6 +305,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             "doctor": cli_models.cmd_doctor,
             "poem": cli_poem.cmd_poem,
             "export": cli_export.cmd_export,
+            "branches": cli_branches.cmd_branches,
         }
         return handler[args.command](args)
     except QuillpenError as exc:

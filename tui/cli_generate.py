@@ -59,9 +59,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return _generate_remote(args, target, prompt, settings)
     if args.max_tokens == 0:
         store.resolve(args.model)  # nothing to write (the model is still checked to exist)
-        if args.json:
-            print(json.dumps({"texts": [""] * args.n, "tokens": [[]] * args.n, "seconds": 0.0}))
-        return 0
+        return _nothing_written(args)
     engine = _load_engine(args)
     tokens = engine.tokenize(prompt)
     if len(tokens) > engine.n_ctx_train:
@@ -142,7 +140,7 @@ def _generate_remote(
             if isinstance(event, ModelFailed):
                 raise QuillpenError(event.error)
         if args.max_tokens == 0:
-            return 0
+            return _nothing_written(args)
         request = GenerateRequest(
             TextSpec(prompt),
             settings,
@@ -167,6 +165,13 @@ def _generate_remote(
         return 0
     finally:
         engine.close()
+
+
+def _nothing_written(args: argparse.Namespace) -> int:
+    """``--max-tokens 0``: no text at all; with ``--json``, the object with empty texts."""
+    if args.json:
+        print(json.dumps({"texts": [""] * args.n, "tokens": [[]] * args.n, "seconds": 0.0}))
+    return 0
 
 
 def _print_results(

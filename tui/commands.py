@@ -46,9 +46,45 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
             "Syllables, form, rhymes for the word at the cursor (F7)",
             editor.action_poem,
         ),
+        (
+            "Poem margin",
+            "Syllables per line, the line's stress, rhymes (Alt+S)",
+            editor.action_poem_margin,
+        ),
+        ("Branch tree…", "Every version the model and you wrote (Ctrl+T)", editor.action_branches),
+        (
+            "Previous branch",
+            "The try before this one here (Alt+Left)",
+            partial(editor.action_branch, "previous"),
+        ),
+        (
+            "Next branch",
+            "The try after this one here (Alt+Right)",
+            partial(editor.action_branch, "next"),
+        ),
+        (
+            "Branch: up",
+            "The text this branch grew from (Alt+Up)",
+            partial(editor.action_branch, "parent"),
+        ),
+        (
+            "Branch: down",
+            "The branch read last below this one (Alt+Down)",
+            partial(editor.action_branch, "child"),
+        ),
         ("Undo", "Undo the last edit or continuation (Ctrl+Z)", editor.undo),
         ("Redo", "Redo (Ctrl+Y)", editor.redo),
         ("Chat: regenerate", "A new last reply (Ctrl+R)", chat.action_regenerate),
+        (
+            "Chat: previous reply",
+            "The version of the last reply before this one (Alt+Left)",
+            partial(chat.action_reply_version, -1),
+        ),
+        (
+            "Chat: next reply",
+            "The version of the last reply after this one (Alt+Right)",
+            partial(chat.action_reply_version, 1),
+        ),
         (
             "Chat: insert reply",
             "Put the last reply at the cursor (Ctrl+T)",

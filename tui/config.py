@@ -128,7 +128,7 @@ def load(path: Path | None = None) -> Settings:
         elif key == "sampler" and isinstance(value, dict):
             settings.sampler = _sampler(value, settings.warnings, path.name)
         elif key == "keymap" and isinstance(value, dict):
-            settings.keymap = {str(k): str(v) for k, v in value.items() if isinstance(v, str)}
+            settings.keymap = _keymap(value, settings.warnings, path.name)
         elif key == "bans" and isinstance(value, list) and all(isinstance(b, str) for b in value):
             settings.bans = tuple(b for b in value if b)
         elif key == "bans":
@@ -218,6 +218,32 @@ def _sampler(raw: dict[str, Any], warnings: list[str], name: str) -> SamplerSett
         else:
             warnings.append(f"{name}: sampler.{key} must be a (finite) number; ignored")
     return SamplerSettings(**good)
+
+
+def _keymap(raw: dict[str, Any], warnings: list[str], name: str) -> dict[str, str]:
+    """``[keymap]`` as Textual reads it: ``"tab,ctrl+space"`` or a list of keys; spaces and the
+    case of key names do not matter (``"F6"`` is ``f6``)."""
+    keymap: dict[str, str] = {}
+    for binding_id, value in raw.items():
+        if isinstance(value, str):
+            keys = value.split(",")
+        elif isinstance(value, list) and all(isinstance(k, str) for k in value):
+            keys = value
+        else:
+            warnings.append(
+                f'{name}: keymap {binding_id} must be keys as text ("tab,ctrl+space"); ignored'
+            )
+            continue
+        keymap[str(binding_id)] = ",".join(_key_name(k) for k in keys)
+    return keymap
+
+
+def _key_name(key: str) -> str:
+    """``" Ctrl+F6 "`` → ``ctrl+f6``: Textual matches key names exactly, in lower case (a bare
+    character keeps its case: ``A`` is Shift+A)."""
+    *modifiers, name = (part.strip() for part in key.strip().split("+"))
+    bare_character = len(name) == 1 and not modifiers
+    return "+".join([*(m.lower() for m in modifiers), name if bare_character else name.lower()])
 
 
 def _engines(raw: dict[str, Any], warnings: list[str], name: str) -> dict[str, RemoteTarget]:

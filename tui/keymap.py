@@ -2,7 +2,9 @@
 
 Three mistakes are easy to make and invisible in use: an id that no binding has, a key name
 Textual never sends (``ctrl+spcae``), and a key given to one action that another action in the
-same place already uses (the second one then never runs). :func:`problems` names each.
+same place already uses (the second one then never runs). :func:`problems` names each. Keys
+that share a place by design (Ctrl+S saves the document, and the notes in F8) are no mistake:
+only a key the keymap brings to a binding can clash.
 """
 
 from __future__ import annotations
@@ -47,10 +49,18 @@ def problems(keymap: dict[str, str], contexts: Sequence[Context]) -> list[str]:
                 out.append(f"keymap: {binding_id} = {key.strip()!r} is not a key name")
     for place, bindings in contexts:
         owners: dict[str, list[str]] = {}
+        brought: set[str] = set()  # keys the keymap gives a binding that it did not have
         for binding_id, binding in _ids(bindings).items():
-            for key in keymap.get(binding_id, binding.key).split(","):
-                owners.setdefault(key.strip().lower(), []).append(binding_id)
+            default = _keys(binding.key)
+            for key in _keys(keymap.get(binding_id, binding.key)):
+                owners.setdefault(key, []).append(binding_id)
+                if key not in default:
+                    brought.add(key)
         for key, ids in owners.items():
-            if len(ids) > 1 and any(i in keymap for i in ids):
+            if len(ids) > 1 and key in brought:
                 out.append(f"keymap: {key} is bound to both {' and '.join(ids)} ({place})")
     return out
+
+
+def _keys(keys: str) -> list[str]:
+    return [key.strip().lower() for key in keys.split(",")]

@@ -12,8 +12,8 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from models import engine_client as ev
-from models.engine import StreamStats
 from models.prompts import PromptFacts
+from models.stats import StreamStats
 from models.token_probs import TokenInfo
 
 

@@ -17,6 +17,7 @@ from textual.timer import Timer
 from textual.worker import Worker
 
 from models.errors import QuillpenError
+from models.text import printable
 from tui.document import Document, NotUtf8
 from tui.screens.dialogs import AskPath, Choice
 from tui.screens.notes import NotesScreen
@@ -84,6 +85,8 @@ class DocumentSession:
         editor.clear_marks()
         if doc.path is not None and not recovered:
             editor.restore_marks(load_marks(doc.key, text))
+        editor.branches.open(doc.key, fresh=doc.path is None and not recovered)
+        editor.show_branch()
         self.dirty = recovered
         self.app.chat.set_document(doc.key)
         self.update_title()
@@ -194,15 +197,9 @@ class DocumentSession:
             self.app.notify(f"{target} is a folder: give a file name", title="Not saved")
             return False
         current = self.document.path
-        if target.exists() and not (current is not None and _same_file(current, target)):
-            answer = await self.app.push_screen_wait(
-                Choice(
-                    f"{target} already exists. Replace it with this document?",
-                    [("replace", "Replace"), ("cancel", "Cancel")],
-                )
-            )
-            if answer != "replace":
-                return False
+        own_file = current is not None and _same_file(current, target)
+        if not own_file and not await may_replace(self.app, target, "this document"):
+            return False
         return self.write(target)
 
     def write(self, path: Path | None, *, quiet: bool = False) -> bool:
@@ -224,6 +221,7 @@ class DocumentSession:
         if self.notes != StoryNotes():
             save_notes(self.document.key, self.notes)
         save_marks(self.document.key, app.editor.text, app.editor.generated_ranges())
+        app.editor.branches.rekey(self.document.key)
         app.chat.set_document(self.document.key, keep_history=True)
         self.update_title()
         if not quiet:
@@ -297,6 +295,19 @@ class DocumentSession:
                 self.app.notify("Could not store the notes on disk (kept for this session).")
 
 
+async def may_replace(host: SessionHost, target: Path, what: str) -> bool:
+    """True when ``target`` does not exist yet, or the user chose to replace it with ``what``."""
+    if not target.exists():
+        return True
+    answer = await host.push_screen_wait(
+        Choice(
+            f"{printable(str(target))} already exists. Replace it with {what}?",
+            [("replace", "Replace"), ("cancel", "Cancel")],
+        )
+    )
+    return bool(answer == "replace")
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
@@ -311,6 +322,12 @@ async def export_document(host: SessionHost, text: str, ranges: list[tuple[int, 
     path = await host.push_screen_wait(AskPath("Export to (.md for Markdown, else text):"))
     if path is None:
         return
+    path = path.expanduser()
+    if path.is_dir():
+        host.notify(f"{path} is a folder: give a file name", title="Not exported")
+        return
+    if not await may_replace(host, path, "the export"):
+        return
     mark = await host.push_screen_wait(
         Choice(
             "Mark the text the model wrote?",
@@ -321,7 +338,7 @@ async def export_document(host: SessionHost, text: str, ranges: list[tuple[int, 
         return
     body, stats = export(text, ranges, mark=mark)
     try:
-        path.expanduser().write_text(body, encoding="utf-8")
+        path.write_text(body, encoding="utf-8")
     except OSError as exc:
         host.notify(f"cannot write {path}: {exc.strerror or exc}", title="Not exported")
         return

@@ -3,17 +3,20 @@ reading time."""
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
-_CJK = re.compile(
+_CJK = (
     "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
     "\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
 )
 """CJK ideographs: the ranges :func:`models.cjk.is_cjk_char` names, as a regex (C speed: the
 status bar counts the whole document every half second while the writer types)."""
 _SPACE = re.compile(r"\s")
-_WORD = re.compile(r"[^\s\u3000-\u303f\uff00-\uffef\u2e80-\u9fff\uf900-\ufaff]+")
+_WORD = r"[^\s\u3000-\u303f\uff00-\uffef\u2e80-\u9fff\uf900-\ufaff]+"
+_ASCII_WORD = re.compile(r"\S+")
+"""``_WORD`` on ASCII text, where none of its Unicode ranges can occur."""
 WORDS_PER_MINUTE = 230
 """Adult silent reading of prose (Brysbaert 2019: 238 wpm, English non-fiction)."""
 CHARS_PER_MINUTE = 260
@@ -39,8 +42,18 @@ class TextStats:
         return self.cjk / CHARS_PER_MINUTE + (self.words - self.cjk) / WORDS_PER_MINUTE
 
 
+@functools.cache
+def _unicode_patterns() -> tuple[re.Pattern[str], re.Pattern[str]]:
+    """Compiled when first needed: their Unicode ranges take ~5 ms to compile, which an ASCII
+    document no longer pays at start (docs/performance.md)."""
+    return re.compile(_CJK), re.compile(_WORD)
+
+
 def text_stats(text: str) -> TextStats:
-    cjk = len(_CJK.findall(text))
-    other = len(_WORD.findall(text))
+    if text.isascii():
+        cjk, other = 0, len(_ASCII_WORD.findall(text))
+    else:
+        cjk_chars, words = _unicode_patterns()
+        cjk, other = len(cjk_chars.findall(text)), len(words.findall(text))
     characters = len(text) - len(_SPACE.findall(text))
     return TextStats(words=cjk + other, cjk=cjk, characters=characters)

@@ -27,3 +27,18 @@ def forget_rendered_lines(area: TextArea) -> None:
 def key_name(character: str) -> str:
     """The key name Textual gives a printable character (``"."`` → ``"full_stop"``)."""
     return _character_to_key(character)
+
+
+def line_at_row(area: TextArea, y: int) -> tuple[int, int] | None:
+    """(line index, wrapped section) shown on row ``y`` of ``area`` (None: below the text)."""
+    try:
+        return area.wrapped_document._offset_to_line_info[y + area.scroll_offset.y]
+    except IndexError:
+        return None
+
+
+def rewrap(area: TextArea) -> None:
+    """Wrap ``area``'s text again and redraw it (its gutter's width changed)."""
+    area._rewrap_and_refresh_virtual_size()
+    forget_rendered_lines(area)
+    area.refresh()

@@ -42,3 +42,27 @@ def _words(screen: str) -> int:
             except (ValueError, IndexError):
                 return 0
     return 0
+
+
+def test_alt_arrows_and_ctrl_t_reach_the_branch_tree(
+    tmux: Tmux, tmp_path: Path, tiny_gguf: Path
+) -> None:
+    """Alt+arrows arrive through tmux as keys of their own (not Esc then an arrow)."""
+    tmux.start(f"{QUILLPEN} {tmp_path / 'b.md'} --model {tiny_gguf}")
+    tmux.wait_for(lambda s: "ready" in s)
+    tmux.type("Once")
+    tmux.wait_for(lambda s: "Once" in s)
+    tmux.keys("Tab")
+    tmux.wait_for(lambda s: _words(s) > 1 and "ready" in s, timeout=20)
+    tmux.keys("C-z")
+    tmux.wait_for(lambda s: _words(s) == 1)
+    tmux.keys("Tab")
+    tmux.wait_for(lambda s: "branch 2 of 2" in s, timeout=20)
+    tmux.keys("M-Left")
+    tmux.wait_for(lambda s: "branch 1 of 2" in s)
+    tmux.keys("M-Up")
+    tmux.wait_for(lambda s: "2 below" in s and _words(s) == 1)
+    tmux.keys("C-t")
+    tmux.wait_for(lambda s: "Branch tree" in s and "◀ here" in s)
+    tmux.keys("Escape")
+    tmux.wait_for(lambda s: "Branch tree" not in s)

@@ -50,7 +50,9 @@ class AlternativesScreen(ModalScreen[str | None]):
             yield Label(
                 "Alternatives: Enter or 1–3 inserts one · Esc cancels", classes="dialog-question"
             )
-            yield OptionList(*[Option(WAITING, id=f"alt-{i}") for i in range(len(self.texts))])
+            yield OptionList(  # the model's text is never markup
+                *[Option(WAITING, id=f"alt-{i}") for i in range(len(self.texts))], markup=False
+            )
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
         if message.request_id == self.request.id and message.seq < len(self.texts):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -31,15 +33,36 @@ class MainScreen(Screen[None]):
     pane: reactive[str] = reactive("editor")
 
     def __init__(
-        self, editor: WriterEditor, chat: Widget, templates: Widget, status: StatusBar
+        self,
+        editor: WriterEditor,
+        status: StatusBar,
+        side_panes: Callable[[], tuple[Widget, Widget]],
     ) -> None:
+        """``side_panes`` gives chat and templates (and reads their styles): it is called when
+        they are first needed, after the first frame."""
         super().__init__()
         self.status = status
         self.editor = editor
-        self.chat = chat
-        self.templates = templates
+        self._side_panes = side_panes
+        self._side: tuple[Widget, Widget] | None = None
+
+    @property
+    def chat(self) -> Widget:
+        return self._panes()[0]
+
+    @property
+    def templates(self) -> Widget:
+        return self._panes()[1]
+
+    def _panes(self) -> tuple[Widget, Widget]:
+        if self._side is None:
+            self._side = self._side_panes()
+        return self._side
 
     def compose(self) -> ComposeResult:
+        # The classes before the children mount: their styles are computed once, not again
+        # for each class that changes.
+        self._layout(self.app.size.width)
         yield Header()
         with Horizontal(id="panes"):
             yield self.editor
@@ -48,7 +71,7 @@ class MainScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.editor.border_title = "Editor"
-        self._layout(self.app.size.width)
+        self._layout(self.app.size.width)  # (a no-op unless the size changed since compose)
         self.editor.focus()
         # The document first: chat and templates (a third of the start-up's widgets and
         # styles) join right after the first screen is drawn.

@@ -6,6 +6,7 @@ import threading
 from pathlib import Path
 from typing import Any, Protocol
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -75,7 +76,7 @@ class ModelsScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="models-body"):
             yield Label("Models", id="models-title")
-            yield Static("", id="active-model")
+            yield Static("", id="active-model", markup=False)
             yield Label("On this machine", classes="section")
             yield DataTable(id="local-models", cursor_type="row", zebra_stripes=True)
             with Horizontal(classes="buttons"):
@@ -105,7 +106,7 @@ class ModelsScreen(Screen[None]):
                 yield Button("Pull", id="pull", variant="success")
                 yield Button("Cancel download", id="cancel-pull", disabled=True)
             yield ProgressBar(id="pull-progress", show_eta=False)
-            yield Static("", id="pull-status")
+            yield Static("", id="pull-status", markup=False)
             yield Label("Settings for this session", classes="section")
             with Horizontal(classes="settings-row"):
                 yield Label("GPU layers (number, auto or all):")
@@ -128,7 +129,7 @@ class ModelsScreen(Screen[None]):
         table.clear()
         self._local = store.list_local()
         for m in self._local:
-            table.add_row(m.name, m.quant, m.size_text, str(m.path))
+            table.add_row(*map(Text, (m.name, m.quant, m.size_text, str(m.path))))
         active = self.qapp.model_name
         text = f"Active model: {active}" if active else "No model loaded."
         if not self._local:

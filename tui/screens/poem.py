@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -84,7 +85,7 @@ class PoemScreen(ModalScreen[str | None]):
             if self.word:
                 title = f"Rhymes for “{self.word}” (Enter puts one in its place):"
             yield Label(title, id="poem-rhymes-title", markup=False)
-            yield OptionList(id="poem-rhymes")
+            yield OptionList(id="poem-rhymes", markup=False)
 
     def on_mount(self) -> None:
         unit = "字" if self.language == "zh" else "syllables"
@@ -111,7 +112,9 @@ class PoemScreen(ModalScreen[str | None]):
             for r in view.report.lines:
                 mark = "✓" if r.ok else f"✗ {r.why}"
                 stress = self._stress(r.stress)
-                table.add_row(str(r.number), r.text, str(r.syllables), stress, r.rhyme or "", mark)
+                table.add_row(
+                    str(r.number), Text(r.text), str(r.syllables), stress, Text(r.rhyme or ""), mark
+                )
             verdict = "Fits the form." if view.report.ok else "Does not fit the form yet."
             problems = "; ".join(view.report.problems)
             self.query_one("#poem-verdict", Static).update(f"{verdict} {problems}".strip())
@@ -119,7 +122,7 @@ class PoemScreen(ModalScreen[str | None]):
             for n, info in enumerate(view.lines, 1):
                 guess = " (estimated)" if info.estimated else ""
                 count, stress = f"{info.syllables}{guess}", self._stress(info.stress)
-                table.add_row(str(n), info.text, count, stress, "", "")
+                table.add_row(str(n), Text(info.text), count, stress, "", "")
             self.query_one("#poem-verdict", Static).update("Pick a form to check the poem.")
         rhymes = self.query_one(OptionList)
         rhymes.clear_options()

@@ -3,6 +3,9 @@ and save it to presets.toml."""
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -10,7 +13,13 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, Select, TextArea
 
-from tui.presets import EDITABLE, Preset
+from tui.presets import EDITABLE, Preset, presets_path
+from tui.screens.dialogs import Choice
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
 
 Result = tuple[Preset, bool]
 """The preset to write with from now on, and whether to save it to presets.toml."""
@@ -27,6 +36,17 @@ def parse_stops(text: str) -> tuple[str, ...]:
         if line:
             out.append(line.replace("\\n", "\n").replace("\\\\", "\\"))
     return tuple(dict.fromkeys(out))
+
+
+def unreadable(path: Path) -> str | None:
+    """Why the presets file cannot be read (a save would replace all of it), or None."""
+    try:
+        tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        return str(exc)
+    return None
 
 
 class PresetsScreen(ModalScreen[Result | None]):
@@ -84,8 +104,24 @@ class PresetsScreen(ModalScreen[Result | None]):
             self.dismiss(None)
             return
         edited = self._edited()
-        if edited is not None:
+        if edited is None:
+            return
+        path = presets_path()
+        why = unreadable(path) if event.button.id == "save" else None
+        if why is None:
             self.dismiss((edited, event.button.id == "save"))
+            return
+
+        def answer(choice: str | None) -> None:
+            if choice == "replace":
+                self.dismiss((edited, True))
+
+        question = (
+            f"{path.name} cannot be read ({why}). Saving replaces all of it, and every preset "
+            "in it, with this one. Replace it?"
+        )
+        answers = [("cancel", "Cancel"), ("replace", "Replace")]  # Cancel first: the default
+        self.app.push_screen(Choice(question, answers), answer)
 
     def action_dismiss_none(self) -> None:
         self.dismiss(None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
@@ -48,7 +49,7 @@ class RemoteModelsScreen(Screen[None]):
         table = self.query_one(DataTable)
         self.ids = [m.id for m in found.models]
         for m in found.models:
-            table.add_row(m.id, m.owned_by, str(m.context_length or ""))
+            table.add_row(Text(m.id), Text(m.owned_by), str(m.context_length or ""))
         active = self.engine.model.name if self.engine.model else None
         status.update(f"Active model: {active}" if active else "No model in use yet.")
         table.focus()

@@ -40,7 +40,8 @@ class TokenChoiceScreen(ModalScreen[str | None]):
                     Option(f"{printable(text)!r:<24} {prob:6.1%}", id=f"t{i}")
                     for i, (text, prob) in enumerate(info.top)
                     if text != info.text
-                ]
+                ],
+                markup=False,  # tokens like "[/" are text, not markup
             )
 
     @on(OptionList.OptionSelected)

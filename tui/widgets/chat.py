@@ -8,7 +8,9 @@ history per document on disk (:mod:`tui.store.chats`).
 Its keys are priority bindings (``BINDINGS``), so they win over the input's own keys while the
 pane has focus; the ones that act on the typed text run after the keys read before them
 (:mod:`tui.keys`). Escape stops a reply, which stays, marked "stopped"; while a reply streams,
-Enter and Ctrl+R are refused with a notice (one reply at a time). Styles: ``chat.tcss``.
+Enter and Ctrl+R are refused with a notice (one reply at a time). Ctrl+R adds a version of the
+last reply and Alt+←/→ show its others (``versions``, saved with the history); a new version
+that fails or is stopped before any text leaves the one before in place. Styles: ``chat.tcss``.
 """
 
 from __future__ import annotations
@@ -16,31 +18,30 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from textual import on
 from textual.actions import SkipAction
-from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
-from textual.widget import Widget
-from textual.widgets import Checkbox, Static, TextArea
 
-from models.engine import StreamStats
 from models.engine_client import EngineClient, GenerateRequest
 from models.prompts import ChatSpec, PromptFacts
 from models.sampling import PRESETS, SamplerSettings
-from models.text import printable
+from models.stats import StreamStats
 from models.transcript import CHAT_STOPS, Turn, clean_reply
 from tui.keys import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
 from tui.screens.dialogs import Choice
-from tui.store.chats import delete_chat, load_chat, save_chat
-from tui.widgets.chat_log import STOPPED_NOTE, AssistantMessage, ErrorLine, UserMessage
-
-if TYPE_CHECKING:
-    from textual.widgets.markdown import MarkdownStream
+from tui.store.chats import ChatRecord, delete_chat, load_chat_record
+from tui.widgets.chat_log import (
+    STOPPED_NOTE,
+    AssistantMessage,
+    ErrorLine,
+    PendingReply,
+    UserMessage,
+)
+from tui.widgets.chat_view import ChatView
 
 log = logging.getLogger("quillpen.chat")
 
@@ -51,8 +52,9 @@ MAX_REPLY_TOKENS = 200
 NO_REPLY_NOTE = "(no reply: press Ctrl+R to try again)"
 
 
-class ChatPane(Widget):
-    """Chat with the model about the draft; history kept per document.
+class ChatPane(ChatView):
+    """Chat with the model about the draft; history kept per document (:class:`ChatView`:
+    the pane's widgets and its saved chat).
 
     ``document_key`` names the saved history (:func:`tui.chat_store.document_key`);
     ``draft_provider`` returns the document's text for "include my draft"; ``engine`` is the
@@ -64,6 +66,17 @@ class ChatPane(Widget):
         Binding("ctrl+j", "newline", "Newline", id="chat.newline", show=False, priority=True),
         Binding("escape", "stop", "Stop", id="chat.stop", priority=True),
         Binding("ctrl+r", "regenerate", "Regenerate", id="chat.regenerate", priority=True),
+        Binding(
+            "alt+left",
+            "reply_version(-1)",
+            "Previous reply",
+            id="chat.previous",
+            show=False,
+            priority=True,
+        ),
+        Binding(
+            "alt+right", "reply_version(1)", "Next reply", id="chat.next", show=False, priority=True
+        ),
         Binding("ctrl+t", "insert_reply", "Insert reply", id="chat.insert", priority=True),
         Binding("ctrl+k", "copy_reply", "Copy reply", id="chat.copy", priority=True),
         Binding("ctrl+l", "clear", "Clear chat", id="chat.clear", priority=True),
@@ -87,38 +100,19 @@ class ChatPane(Widget):
         id: str | None = None,
         classes: str | None = None,
     ) -> None:
-        super().__init__(name=name, id=id, classes=classes)
-        self.document_key = document_key
+        super().__init__(document_key, name=name, id=id, classes=classes)
         self.draft_provider = draft_provider
         self.engine = engine
         self.max_tokens = max_tokens
-        self.history: list[Turn] = []
         self.last_spec: ChatSpec | None = None
         """What the latest request asked the engine to continue."""
         self.last_facts: PromptFacts | None = None
         """What the engine made of it (turns dropped, draft tokens), from its started event."""
-        self._request_id: int | None = None
-        self._reply: AssistantMessage | None = None
-        self._stream: MarkdownStream | None = None
-        self._raw = ""
-        self._save_warned = False
+        self._pending: PendingReply | None = None
+        self._finishing = False
         self.last_stats = StreamStats()
 
-    # Layout ----------------------------------------------------------------------------------
-    def compose(self) -> ComposeResult:
-        # The input comes first so that focusing the pane lands in it; CSS docks it at the bottom.
-        with Vertical(id="chat-compose"):
-            yield TextArea(id="chat-input", soft_wrap=True, tab_behavior="focus")
-            with Horizontal(id="chat-controls"):
-                yield Checkbox("Include my draft", id="chat-include-draft", compact=True)
-                yield Static("⏎ send · ^J newline · Esc stop", id="chat-hint", markup=False)
-        yield VerticalScroll(id="chat-log")
-
-    async def on_mount(self) -> None:
-        self.log_view.anchor()
-        self.history = load_chat(self.document_key)
-        await self._show_history()
-
+    # Documents -------------------------------------------------------------------------------
     def set_document(self, document_key: str, *, keep_history: bool = False) -> None:
         """Switch to the chat of another document (opened, or saved under a new name).
 
@@ -134,52 +128,27 @@ class ChatPane(Widget):
             self._save()
             delete_chat(old_key)
             return
-        self.history = load_chat(document_key)
-        if self.streaming:
+        self.chat = load_chat_record(document_key)
+        if self._pending is not None:  # its last messages belong to the old document
             self._cancel()
-            self._request_id = None  # its last messages belong to the old document
+            self.call_later(self._pending.close)
+            self._pending = None
         if self.is_mounted:
             self.call_later(self._reload)
 
     async def _reload(self) -> None:
         await self._abandon()
-        await self.log_view.remove_children()
-        await self._show_history()
-
-    async def _show_history(self) -> None:
-        widgets: list[Widget] = [
-            UserMessage(t.content)
-            if t.role == "user"
-            else AssistantMessage(t.content, stopped=t.stopped)
-            for t in self.history
-        ]
-        if widgets:
-            await self.log_view.mount_all(widgets)
-
-    @property
-    def log_view(self) -> VerticalScroll:
-        return self.query_one("#chat-log", VerticalScroll)
-
-    @property
-    def input(self) -> TextArea:
-        return self.query_one("#chat-input", TextArea)
-
-    @property
-    def include_draft(self) -> bool:
-        return self.query_one("#chat-include-draft", Checkbox).value
-
-    @include_draft.setter
-    def include_draft(self, value: bool) -> None:
-        self.query_one("#chat-include-draft", Checkbox).value = value
+        await self.log_view.show(self.chat)
 
     def _cancel(self) -> None:
-        if self._request_id is not None:
-            self.engine.cancel([self._request_id])
+        if self._pending is not None:
+            self.engine.cancel([self._pending.request_id])
 
     @property
     def streaming(self) -> bool:
-        """A reply is on its way (from sending until it finishes, fails or is stopped)."""
-        return self._request_id is not None
+        """A reply is on its way (from sending until it is in place: finished, failed or
+        stopped, and in the history)."""
+        return self._pending is not None or self._finishing
 
     @property
     def last_reply(self) -> str | None:
@@ -188,6 +157,12 @@ class ChatPane(Widget):
             if turn.role == "assistant":
                 return turn.content
         return None
+
+    def _busy(self) -> bool:
+        """One reply at a time: True (with a notice) while one streams."""
+        if self.streaming:
+            self.notify("Still replying: press Esc to stop it first", severity="warning")
+        return self.streaming
 
     # Actions ---------------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -212,47 +187,57 @@ class ChatPane(Widget):
         if not self.streaming:
             raise SkipAction()
         self._cancel()
-        if self._stream is None and self._reply is not None:
+        pending = self._pending
+        if pending is not None and not pending.showing:
             # Nothing shown yet (the request may still be queued): finish it here and ignore
-            # whatever it still sends.
-            reply = self._reply
+            # whatever it still sends; a regeneration leaves the reply before it in place.
             await self._abandon()
-            reply.remove_class("-pending")
-            reply.set_note(STOPPED_NOTE)
+            if pending.replacing is not None:
+                await self.log_view.show_last_reply(self.chat)
+                return
+            await pending.widget.finish("", STOPPED_NOTE)
         # Otherwise the partial reply is finished when GenerationFinished(cancelled) arrives.
 
     async def action_regenerate(self) -> None:
-        if self.streaming:
-            self.notify("Still replying: press Esc to stop it first", severity="warning")
+        if self._busy():
             return
-        last_user = next(
-            (i for i in range(len(self.history) - 1, -1, -1) if self.history[i].role == "user"),
-            None,
-        )
+        last_user = self.chat.last_message()
         if last_user is None:
             self.notify("Nothing to regenerate yet", severity="warning")
             return
-        # Remove the old reply (and any error line) shown after the last message.
-        children = list(self.log_view.children)
-        marks = [i for i, w in enumerate(children) if isinstance(w, UserMessage)]
-        if marks:
-            await self.log_view.remove_children(children[marks[-1] + 1 :])
-        message = self.history[last_user].content
-        del self.history[last_user + 1 :]
+        # The reply (if any) stays in the history, and saved, until its new version arrives.
+        replacing = last_user + 1 if last_user + 1 < len(self.history) else None
+        await self.log_view.clear_tail()  # the old reply and any error line
+        await self._ask(self.history[last_user].content, self.history[:last_user], replacing)
+
+    async def action_reply_version(self, step: int) -> None:
+        """Alt+←/→: show the previous or next version of the last reply (after Ctrl+R)."""
+        if self._busy():
+            return
+        index = len(self.history) - 1
+        versions = self.chat.versions.get(index)
+        if versions is None:
+            self.notify("The last reply has no other versions (regenerate it to get one)")
+            return
+        moved = versions.step(step)
+        if moved is None:
+            self.notify(f"This is the {'first' if step < 0 else 'last'} version ({versions.label})")
+            return
+        self.chat.show(index, moved)
         self._save()
-        await self._ask(message)
+        await self.log_view.show_last_reply(self.chat)
+
+    def _reply_to(self, verb: str) -> str | None:
+        if not (reply := self.last_reply):
+            self.notify(f"No reply to {verb} yet", severity="warning")
+        return reply
 
     def action_insert_reply(self) -> None:
-        reply = self.last_reply
-        if not reply:
-            self.notify("No reply to insert yet", severity="warning")
-            return
-        self.post_message(self.InsertReply(reply))
+        if reply := self._reply_to("insert"):
+            self.post_message(self.InsertReply(reply))
 
     def action_copy_reply(self) -> None:
-        reply = self.last_reply
-        if not reply:
-            self.notify("No reply to copy yet", severity="warning")
+        if not (reply := self._reply_to("copy")):
             return
         self.app.copy_to_clipboard(reply)  # OSC 52: works over SSH in most terminals
         try:
@@ -289,7 +274,7 @@ class ChatPane(Widget):
             self._cancel()
             await self._abandon()
         await self.log_view.remove_children()
-        self.history = []
+        self.chat = ChatRecord()
         if not delete_chat(self.document_key):
             self.notify("Could not delete the saved chat history", severity="warning")
         self.notify("Chat cleared")
@@ -300,8 +285,7 @@ class ChatPane(Widget):
         message = text.strip()
         if not message:
             return
-        if self.streaming:
-            self.notify("Still replying: press Esc to stop it first", severity="warning")
+        if self._busy():
             return
         self.input.clear()
         self.history.append(Turn("user", message))
@@ -309,9 +293,12 @@ class ChatPane(Widget):
         await self.log_view.mount(UserMessage(message))
         await self._ask(message)
 
-    async def _ask(self, message: str) -> None:
-        """Request a reply to ``message``, the history's last turn."""
-        prior = list(self.history[:-1])
+    async def _ask(
+        self, message: str, prior: list[Turn] | None = None, replacing: int | None = None
+    ) -> None:
+        """Request a reply to ``message``, which follows ``prior`` (default: the history); with
+        ``replacing``, as a new version of the reply at that index."""
+        prior = list(self.history[:-1] if prior is None else prior)
         draft: str | None = None
         if self.include_draft:
             try:
@@ -323,74 +310,66 @@ class ChatPane(Widget):
         request = GenerateRequest(spec, settings, self.max_tokens, CHAT_STOPS)
         self.last_spec = spec
         self.last_facts = None
-        self._request_id = request.id
-        self._raw = ""
-        self._stream = None
-        self._reply = AssistantMessage(pending=True)
-        await self.log_view.mount(self._reply)
+        self._pending = PendingReply(request.id, AssistantMessage(pending=True), replacing)
+        await self.log_view.mount(self._pending.widget)
         self.refresh_bindings()
         self.engine.submit(request, deliver(self))
 
     # Generation messages ---------------------------------------------------------------------
     # These messages bubble on to the app afterwards (its status bar shows every generation).
+    def _ours(self, request_id: int) -> PendingReply | None:
+        pending = self._pending
+        return pending if pending is not None and pending.request_id == request_id else None
+
     @on(GenerationStarted)
     def _on_started(self, event: GenerationStarted) -> None:
-        if event.request_id == self._request_id:
+        if self._ours(event.request_id):
             self.last_facts = event.facts
 
     @on(GenerationChunk)
     async def _on_chunk(self, event: GenerationChunk) -> None:
-        if event.request_id != self._request_id or self._reply is None:
-            return
-        text = printable(event.text)
-        if not self._raw:
-            text = text.lstrip()  # the space after "Assistant:"
-        if not text:
-            return
-        self._raw += text
-        if self._stream is None:
-            self._reply.remove_class("-pending")
-            self._stream = self._reply.markdown.get_stream(self._reply.markdown)
-        await self._stream.write(text)
+        if pending := self._ours(event.request_id):
+            await pending.write(event.text)
 
     @on(GenerationFinished)
     async def _on_finished(self, event: GenerationFinished) -> None:
-        if event.request_id != self._request_id:
+        pending = self._ours(event.request_id)
+        if pending is None:
             return
+        self._finishing = True  # still "streaming" (one reply at a time) until it is in place
+        try:
+            await self._finish(pending, event)
+        finally:
+            self._finishing = False
+            self.refresh_bindings()
+
+    async def _finish(self, pending: PendingReply, event: GenerationFinished) -> None:
         self.last_stats = event.stats
-        reply = self._reply
-        text = clean_reply(self._raw)
+        reply, replacing, text = pending.widget, pending.replacing, clean_reply(pending.raw)
+        chat = self.chat  # (another document's, or a cleared one, by the end: not its reply)
         await self._abandon()
-        if reply is None:
+        error = ErrorLine(f"⚠ No reply: {event.error}") if event.error else None
+        if replacing is not None and (error or not text):  # the reply before stays
+            await self.log_view.show_last_reply(self.chat, *([error] if error else []))
+            if not error:
+                self.notify("No new reply: the previous one is kept", severity="warning")
             return
-        reply.remove_class("-pending")
-        await reply.markdown.update(text)  # one full render of the cleaned reply
-        reply.text = text
-        if event.error:
-            if not text:
-                await reply.remove()
-            await self.log_view.mount(ErrorLine(f"⚠ No reply: {event.error}"))
+        if error:
+            await (reply.finish(text) if text else reply.remove())
+            await self.log_view.mount(error)
             return
         if not text:
-            reply.set_note(STOPPED_NOTE if event.cancelled else NO_REPLY_NOTE)
+            await reply.finish("", STOPPED_NOTE if event.cancelled else NO_REPLY_NOTE)
             return
-        reply.stopped = event.cancelled
-        if event.cancelled:
-            reply.set_note(STOPPED_NOTE)
-        self.history.append(Turn("assistant", text, stopped=event.cancelled))
-        self._save()
+        await reply.finish(text, STOPPED_NOTE if event.cancelled else "")
+        if chat is self.chat:
+            versions = chat.add_reply(Turn("assistant", text, stopped=event.cancelled), replacing)
+            reply.border_subtitle = versions.label if versions else ""
+            self._save()
 
     async def _abandon(self) -> None:
         """Forget the current request: its later messages are ignored."""
-        self._request_id = None
-        self._reply = None
-        self._raw = ""
-        if self._stream is not None:
-            stream, self._stream = self._stream, None
-            await stream.stop()
+        pending, self._pending = self._pending, None
+        if pending is not None:
+            await pending.close()
         self.refresh_bindings()
-
-    def _save(self) -> None:
-        if not save_chat(self.document_key, self.history) and not self._save_warned:
-            self._save_warned = True
-            self.notify("Could not save the chat history", severity="warning")

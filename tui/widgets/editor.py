@@ -10,29 +10,23 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from rich.style import Style
 from textual.binding import Binding
-from textual.timer import Timer
 
 from models.cjk import looks_like_verse
 from models.context import MEMORY_MAX, NOTE_MAX
-from models.engine_client import EngineClient, GenerateRequest, Scored
+from models.engine_client import EngineClient, GenerateRequest
 from models.prompts import StorySpec
 from models.sampling import SamplerSettings, preset
 from tui.config import Settings
 from tui.keys import in_key_order
-from tui.messages import GenerationStarted, TextScored, deliver
+from tui.messages import GenerationStarted, deliver
 from tui.presets import Preset, load_presets
 from tui.screens.alternatives import AlternativesScreen
-from tui.screens.token_choice import TokenChoiceScreen
 from tui.store.notes import StoryNotes
 from tui.templates import Template
-from tui.textual_private import forget_rendered_lines
-from tui.widgets.generated_text import GeneratedTextArea
-from tui.widgets.insight import LEGEND, spans_from
+from tui.widgets.branching import Branches
+from tui.widgets.token_insight import INSIGHT_TOP, NO_MODEL, TokenInsightArea
 
-GENERATED_STYLE = Style(color="cyan", italic=True)
-NO_MODEL = "No model is loaded: press F5 to choose or download one."
 FLUSH_MIN, FLUSH_MAX = 1 / 30, 0.4
 """Bounds of the seconds between streamed chunks."""
 UI_SHARE = 0.06
@@ -41,10 +35,6 @@ follows the measured redraw cost. On 2 cores every UI wake-up stalls one of llam
 threads, so fewer, larger chunks keep the engine near its bare speed (docs/performance.md)."""
 ALTERNATIVES = 3
 ALTERNATIVE_TOKENS = 24
-INSIGHT_TOP = 10
-"""Alternatives kept per token for Ctrl+R."""
-RESCORE_AFTER = 1.5
-"""Seconds after the last edit before the surprise view scores the text again."""
 
 
 class Story(Protocol):
@@ -55,7 +45,7 @@ class Story(Protocol):
     def flush_journal(self) -> None: ...
 
 
-class WriterEditor(GeneratedTextArea):
+class WriterEditor(TokenInsightArea):
     """The editor pane: asks ``engine`` for continuations of the story and shows them."""
 
     BINDINGS = [
@@ -63,8 +53,34 @@ class WriterEditor(GeneratedTextArea):
         Binding("escape", "stop", "Stop", id="editor.stop", show=False),
         Binding("f6", "alternatives", "Alternatives", id="editor.alternatives", show=False),
         Binding("f7", "poem", "Poem: syllables, form, rhymes", id="editor.poem", show=False),
+        Binding(
+            "alt+s",
+            "poem_margin",
+            "Poem margin: syllables, stress, rhymes",
+            id="editor.margin",
+            show=False,
+        ),
         Binding("f9", "insight", "Surprise view (token colours)", id="editor.insight", show=False),
         Binding("ctrl+r", "token_choices", "Other words here", id="editor.choices", show=False),
+        Binding(
+            "alt+left",
+            "branch('previous')",
+            "Previous branch",
+            id="editor.branch_previous",
+            show=False,
+        ),
+        Binding("alt+right", "branch('next')", "Next branch", id="editor.branch_next", show=False),
+        Binding(
+            "alt+up", "branch('parent')", "Up the branch tree", id="editor.branch_up", show=False
+        ),
+        Binding(
+            "alt+down",
+            "branch('child')",
+            "Down the branch tree",
+            id="editor.branch_down",
+            show=False,
+        ),
+        Binding("ctrl+t", "branches", "Branch tree", id="editor.branches", show=False),
         Binding("ctrl+home", "document_start", "Start of document", id="editor.start", show=False),
         Binding("ctrl+end", "document_end", "End of document", id="editor.end", show=False),
         Binding("ctrl+shift+home", "document_start(True)", "Select to start", show=False),
@@ -83,11 +99,11 @@ class WriterEditor(GeneratedTextArea):
         self._cuts_told: tuple[int, int] = (0, 0)
         self._redraw_cost = 0.0
         self._flush_interval = 1 / 20
-        self._scoring: int | None = None
         self._bans_told = False
         self.chosen_preset: Preset | None = None
         """The preset picked in Presets… for this session (it wins over the config's)."""
-        self._rescore: Timer | None = None
+        self.branches = Branches()
+        """Every generation of this document, as a tree (Alt+arrows, Ctrl+T)."""
 
     def action_document_start(self, select: bool = False) -> None:
         self.move_cursor((0, 0), select=select)
@@ -129,6 +145,7 @@ class WriterEditor(GeneratedTextArea):
             bans=self.bans(),
         )
         self.story.flush_journal()  # on disk before the engine runs: a crash loses nothing
+        self.branches.begin(request.id, prompt, request.settings, self.model_name())
         self.begin_generation(request.id, joined)
         self.engine.submit(request, deliver(self))
 
@@ -165,12 +182,50 @@ class WriterEditor(GeneratedTextArea):
             spec, sampler, ALTERNATIVE_TOKENS, n=ALTERNATIVES, bans=self.bans()
         )
         self.story.flush_journal()
+        screen = AlternativesScreen(self.engine, request)
 
         def chosen(choice: str | None) -> None:
             if choice:
+                model = self.model_name()
+                at = screen.texts.index(choice)
+                self.branches.alternatives(spec.text, screen.texts, at, sampler, model)
                 self.insert_generated(choice)
+                self.show_branch()
 
-        self.app.push_screen(AlternativesScreen(self.engine, request), chosen)
+        self.app.push_screen(screen, chosen)
+
+    # The branch tree ------------------------------------------------------------------------
+    def model_name(self) -> str:
+        return str(getattr(getattr(self.app, "status", None), "model_name", ""))
+
+    def generated(self, request_id: int, text: str) -> None:
+        self.branches.finish(request_id, text)
+        self.show_branch()
+
+    def show_branch(self) -> None:
+        """Say in the editor's border where the reader is in the tree ("branch 2 of 3")."""
+        self.branch_where = self.branches.tree.where()
+        self.refresh_subtitle()
+
+    def action_branch(self, move: str) -> None:
+        """Alt+arrows: the sibling, parent or child branch in place of this one (one undo)."""
+        if self.generating:
+            self.notify("Text is still coming: Esc stops it first.", severity="warning")
+            return
+        why = self.branches.move(self, move)
+        if why:
+            self.notify(why, title="Branches")
+        self.show_branch()
+
+    def action_branches(self) -> None:
+        """Ctrl+T: the tree of every version; Enter reads the one picked."""
+        from tui.screens.branches import BranchesScreen
+
+        def chosen(node_id: str | None) -> None:
+            if node_id:
+                self.action_branch(node_id)
+
+        self.app.push_screen(BranchesScreen(self.branches.tree), chosen)
 
     def action_poem(self) -> None:
         """F7: check the poem; a rhyme picked there replaces the word at the cursor."""
@@ -233,6 +288,10 @@ class WriterEditor(GeneratedTextArea):
             return ()
         return bans
 
+    def cancel_generation(self) -> None:
+        if self.request_id is not None:
+            self.engine.cancel([self.request_id])
+
     def action_stop(self) -> None:
         """Esc: stop whatever is being generated."""
         if self.engine.busy:
@@ -266,68 +325,3 @@ class WriterEditor(GeneratedTextArea):
                 severity="warning",
                 timeout=10,
             )
-
-    # Token insight (F9, Ctrl+R) ----------------------------------------------------------------
-    def _insight_on(self) -> bool:
-        return self.insight.enabled and self.engine.capabilities.probabilities
-
-    def action_insight(self) -> None:
-        """F9: colour every token by how expected it was (the surprise view), or stop."""
-        if not self.engine.capabilities.probabilities:
-            why = self.engine.capabilities.reasons.get("probabilities", "not with this engine")
-            self.notify(f"No token figures here: {why}.", severity="warning")
-            return
-        self.insight.enabled = not self.insight.enabled
-        if self.insight.enabled:
-            self.notify(LEGEND, title="Surprise view", timeout=8)
-            self._score()
-        forget_rendered_lines(self)
-        self.refresh()
-
-    def _score(self) -> None:
-        if not self.engine.ready:
-            self.notify(NO_MODEL, severity="warning")
-            return
-        if self._scoring is not None:
-            self.engine.cancel([self._scoring])
-        text = self.text
-
-        def reply(scored: Scored) -> None:  # (from the engine client's thread)
-            self.post_message(TextScored(scored))
-
-        self._scoring = self.engine.score(text, reply, top=INSIGHT_TOP)
-
-    def on_text_scored(self, message: TextScored) -> None:
-        scored = message.scored
-        if scored.request_id != self._scoring:
-            return
-        self._scoring = None
-        if scored.error:
-            self.notify(scored.error, title="Surprise view", severity="error")
-        elif "".join(t.text for t in scored.tokens) == self.text and self.insight.enabled:
-            self.insight.clear()
-            self.insight.add(spans_from((0, 0), scored.tokens))
-            forget_rendered_lines(self)
-            self.refresh()
-
-    def text_edited(self) -> None:
-        if self.insight.enabled and not self.generating:
-            if self._rescore is not None:
-                self._rescore.stop()
-            self._rescore = self.set_timer(RESCORE_AFTER, self._score)
-
-    def action_token_choices(self) -> None:
-        """Ctrl+R: the model's other choices for the token at the cursor; one swaps in and the
-        rest of that continuation is written again from it (one undo step)."""
-        span = self.insight.at(self.cursor_location)
-        if span is None or not span.info.top:
-            self.notify("Turn on the surprise view (F9) to see the model's choices.")
-            return
-
-        def chosen(text: str | None) -> None:
-            if text is None or self.generating:
-                return
-            joined = self.swap_token(span, text)
-            self.continue_story(joined=joined)
-
-        self.app.push_screen(TokenChoiceScreen(span.info), chosen)

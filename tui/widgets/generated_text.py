@@ -9,11 +9,12 @@ from dataclasses import dataclass
 
 from rich.style import Style
 from rich.text import Text
+from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
-from models.engine import StreamStats
+from models.stats import StreamStats
 from models.text import printable
 from tui.messages import GenerationChunk, GenerationFinished
 from tui.textual_private import forget_rendered_lines, undo_batches
@@ -41,6 +42,17 @@ def _shift(loc: Location, old_end: Location, new_end: Location) -> Location:
 class GeneratedTextArea(TextArea):
     """Marks, undo steps and the stream of one generation at a time (``request_id``)."""
 
+    BINDINGS = [  # TextArea's own keys, with ids: the keymap moves them (F1 lists them)
+        Binding(
+            "ctrl+z",
+            "undo",
+            "Undo (a whole continuation is one step)",
+            id="editor.undo",
+            show=False,
+        ),
+        Binding("ctrl+y", "redo", "Redo", id="editor.redo", show=False),
+    ]
+
     class Journal(Message):
         """The text changed (typed or generated): time to update the recovery journal."""
 
@@ -57,6 +69,7 @@ class GeneratedTextArea(TextArea):
         self._gen_mark: Mark | None = None
         self._gen_edits: set[int] = set()
         self._generating_edit = False
+        self._halted = False
         self.last_stats = StreamStats()
         """Facts about the last continuation (tokens, speed, why it stopped)."""
         self.insight = Insight()
@@ -67,6 +80,17 @@ class GeneratedTextArea(TextArea):
 
     def text_edited(self) -> None:
         """The writer changed the text (token figures no longer line up with it)."""
+
+    def cancel_generation(self) -> None:
+        """Ask the engine to stop the running generation (the editor knows the engine)."""
+
+    def halt(self) -> None:
+        """Stop taking the stream: the rest still on its way is dropped, and the engine stops."""
+        self._halted = True
+        self.cancel_generation()
+
+    def generated(self, request_id: int, text: str) -> None:
+        """Generation ``request_id`` ended having written ``text`` (the branch tree keeps it)."""
 
     # Marks -----------------------------------------------------------------------------------
     def get_line(self, line_index: int) -> Text:
@@ -85,12 +109,16 @@ class GeneratedTextArea(TextArea):
         if self._generating_edit:
             return super().edit(edit)
         top, bottom = sorted((edit.from_location, edit.to_location))
+        mark = self._gen_mark
+        if self.generating and not self._halted and mark and top <= mark.end <= bottom:
+            self.halt()  # the writer takes over where the model was writing
+            self.history.checkpoint()  # their words are their own undo step
         result = super().edit(edit)
         if self.insight.spans:
             self.insight.clear()
             self.text_edited()
-        if self.generating:  # typed while text streams: part of the continuation's undo step
-            self._gen_edits.add(id(edit))
+        if self.generating and not self._halted:  # typed elsewhere while text streams: part
+            self._gen_edits.add(id(edit))  # of the continuation's undo step
         self._adjust_marks(top, bottom, result.end_location)
         return result
 
@@ -98,7 +126,7 @@ class GeneratedTextArea(TextArea):
         """Move marks after a user edit of [top, bottom) that now ends at ``new_end``."""
         kept: list[Mark] = []
         for mark in self.marks:
-            streaming = mark is self._gen_mark
+            streaming = mark is self._gen_mark and not self._halted
             if mark.end < top or (mark.end == top and not streaming):
                 pass  # entirely before the edit
             elif mark.start >= bottom:
@@ -124,12 +152,21 @@ class GeneratedTextArea(TextArea):
         self.refresh()
 
     def undo(self) -> None:
+        if self.generating and not self._halted:
+            self.halt()  # undoing text that is still coming: stop it too
         super().undo()
         self.clear_marks()
 
     def redo(self) -> None:
         super().redo()
         self.clear_marks()
+
+    def location_at(self, index: int) -> Location:
+        """The (row, column) of character offset ``index`` in ``text``."""
+        newline = self.document.newline
+        before = self.text[:index]
+        row = before.count(newline)
+        return row, index - (before.rfind(newline) + len(newline) if row else 0)
 
     def generated_ranges(self) -> list[tuple[int, int]]:
         """The marks as (start, end) character offsets into ``text`` (to store and export)."""
@@ -141,14 +178,7 @@ class GeneratedTextArea(TextArea):
 
     def restore_marks(self, ranges: list[tuple[int, int]]) -> None:
         """Mark these character ranges as generated (a document opened again)."""
-        text, newline = self.text, self.document.newline
-
-        def location(index: int) -> Location:
-            before = text[:index]
-            row = before.count(newline)
-            return row, index - (before.rfind(newline) + len(newline) if row else 0)
-
-        self.marks = [Mark(location(a), location(b)) for a, b in ranges]
+        self.marks = [Mark(self.location_at(a), self.location_at(b)) for a, b in ranges]
         forget_rendered_lines(self)
         self.refresh()
 
@@ -210,7 +240,7 @@ class GeneratedTextArea(TextArea):
         return self.document.get_text_range((0, 0), self.selection.end)
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
-        if message.request_id != self.request_id or self._gen_mark is None:
+        if message.request_id != self.request_id or self._gen_mark is None or self._halted:
             return
         started = time.perf_counter()
         text = printable(message.text)
@@ -259,8 +289,11 @@ class GeneratedTextArea(TextArea):
             self.notify(message.error, title="Generation failed", severity="error")
         self.cursor_blink = True
         self._merge_generated_batches()
-        if self._gen_mark is not None and self._gen_mark.start == self._gen_mark.end:
-            self.marks.remove(self._gen_mark)
+        mark, self._halted = self._gen_mark, False
+        if mark is not None and any(m is mark for m in self.marks):
+            self.generated(message.request_id, self.document.get_text_range(mark.start, mark.end))
+            if mark.start == mark.end:
+                self.marks.remove(mark)
         self._gen_mark = None
         self.history.checkpoint()
         self.post_message(self.Journal())

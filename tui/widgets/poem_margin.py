@@ -1,0 +1,131 @@
+"""The poem margin (Alt+S): syllables per line (字 for Chinese) left of the text, and under the
+editor the current line's stress pattern (平仄) with rhymes for the word at the cursor.
+
+Counts come from :mod:`tui.poetry` (the CMU Pronouncing Dictionary, a rule-based guess for
+unknown words, marked ``~``). Rhymes take a fifth of a second, so they are looked up in a
+worker thread a moment after the cursor settles.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from rich.segment import Segment
+from textual import work
+from textual.message import Message
+from textual.strip import Strip
+from textual.timer import Timer
+from textual.widgets import TextArea
+
+from tui.textual_private import line_at_row, rewrap
+from tui.widgets.generated_text import GeneratedTextArea
+
+MARGIN = 5
+"""Cells of the margin: a count of up to three digits, its ``~`` and a space."""
+HINT_AFTER = 0.2
+"""Seconds the cursor rests before the line's stress and the rhymes are looked up."""
+RHYMES = 5
+
+
+@lru_cache(maxsize=4096)
+def count_label(line: str) -> str:
+    """The margin's text for ``line``: its syllables, ``~`` when some were guessed."""
+    from tui import poetry
+
+    if not line.strip():
+        return ""
+    info = poetry.line_info(line)
+    return f"{info.syllables}{'~' if info.estimated else ''}"
+
+
+def line_hint(line: str, word: str) -> str:
+    """The current line's stress (or 平仄) and rhymes for ``word``, for the editor's border."""
+    from tui import poetry
+
+    parts = []
+    if line.strip():
+        info = poetry.line_info(line)
+        stress = info.stress if info.language == "zh" else poetry.stress_marks(info.stress)
+        parts.append(f"{stress} ({info.syllables}{'~' if info.estimated else ''})")
+    if word:
+        found = poetry.rhymes(word, RHYMES)
+        parts.append(f"{word}: {', '.join(found)}" if found else f"{word}: no rhymes known")
+    return " · ".join(parts)
+
+
+class PoemMarginArea(GeneratedTextArea):
+    """A text area that can show the poem margin; ``branch_where`` shares the border."""
+
+    margin_on = False
+    """Whether the margin shows (read by Textual while the widget is still being built)."""
+
+    class Hint(Message):
+        """The current line's stress and rhymes, found in a worker."""
+
+        def __init__(self, text: str) -> None:
+            super().__init__()
+            self.text = text
+
+    def __init__(self, **kwargs: object) -> None:
+        super().__init__(**kwargs)
+        self.poem_hint = ""
+        self.branch_where = ""
+        self._hint_timer: Timer | None = None
+
+    @property
+    def gutter_width(self) -> int:
+        return MARGIN if self.margin_on else super().gutter_width
+
+    def refresh_subtitle(self) -> None:
+        """The border under the text: where the reader is in the branch tree, the poem hint."""
+        self.border_subtitle = " · ".join(p for p in (self.branch_where, self.poem_hint) if p)
+
+    def action_poem_margin(self) -> None:
+        """Alt+S: show or hide syllables per line, the line's stress and rhymes."""
+        self.margin_on = not self.margin_on
+        rewrap(self)  # the text is narrower (or wider) by the margin
+        if self.margin_on:
+            self.notify(
+                "Syllables per line in the margin (~: some guessed); the line's stress "
+                "(x light, / stressed) and rhymes for the word at the cursor below.",
+                title="Poem margin",
+            )
+            self._find_hint()
+        else:
+            self.poem_hint = ""
+            self.refresh_subtitle()
+
+    def render_line(self, y: int) -> Strip:
+        strip = super().render_line(y)
+        if not self.margin_on:
+            return strip
+        where = line_at_row(self, y)
+        label = ""
+        if where is not None and where[1] == 0:
+            label = count_label(self.document.get_line(where[0]))
+        style = self.get_component_rich_style("text-area--gutter")
+        margin = Strip([Segment(f"{label:>{MARGIN - 1}} ", style)], MARGIN)
+        return Strip.join([margin, strip])
+
+    def on_text_area_selection_changed(self, event: TextArea.SelectionChanged) -> None:
+        if self.margin_on:
+            if self._hint_timer is not None:
+                self._hint_timer.stop()
+            self._hint_timer = self.set_timer(HINT_AFTER, self._find_hint)
+
+    def _find_hint(self) -> None:
+        from tui.screens.poem import word_at
+
+        row, column = self.cursor_location
+        line = self.document.get_line(row)
+        start, end = word_at(line, column)
+        self._look_up(line, line[start:end])
+
+    @work(thread=True, exclusive=True, group="poem-hint")
+    def _look_up(self, line: str, word: str) -> None:
+        self.post_message(self.Hint(line_hint(line, word)))
+
+    def on_poem_margin_area_hint(self, message: PoemMarginArea.Hint) -> None:
+        if self.margin_on:
+            self.poem_hint = message.text
+            self.refresh_subtitle()
