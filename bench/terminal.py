@@ -236,8 +236,9 @@ def app_round(model: Path, tokens: int, home: Path, echo_keys: int) -> dict[str,
         out["generated"] = _ctx(after) - before - _prompt_tokens(model)
         if echo_keys:
             idle = _echo(term, ECHO_CHARS[:echo_keys], streaming=False)
-            term.keys("Tab")  # a second continuation; type into it as it streams
+            term.keys("Tab")  # a second continuation; type at the top while it streams on
             term.expect("generating", timeout=30)
+            term.keys("C-Home")  # (typing where the model writes would take over: it stops)
             busy = _echo(term, ECHO_CHARS[echo_keys : 2 * echo_keys], streaming=True)
             term.keys("Escape")
             for name, delays in (("echo", busy), ("idle_echo", idle)):

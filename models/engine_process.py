@@ -47,6 +47,11 @@ from models.token_probs import TokenInfo
 
 log = logging.getLogger("quillpen.engine_process")
 FLUSH_INTERVAL = 1 / 20
+TYPING_FLUSH = 1.0
+SPARE_CORE = (os.cpu_count() or 1) > 2
+"""Whether one thread fewer for the engine leaves the UI a core while the writer types."""
+"""Seconds between chunks while the writer types (``pace`` ``typing`` holds for 0.6 s after
+each key, so streamed text resumes as soon as they pause)."""
 """Seconds between chunks (the client changes it with ``pace`` to suit its redraw cost)."""
 CRASH_ENV = "QUILLPEN_TEST_CRASH"
 """Test-only: ``generate:N`` segfaults after N tokens, ``generate-unsafe:N`` only while extra
@@ -261,8 +266,9 @@ class EngineServer:
         threads, crash_after = engine.threads, _crash_after(engine)
         try:
             for piece in pieces:
-                out.add(piece, self.flush_interval)
+                out.add(piece, self._interval())
                 threads = self._yield_to_typing(engine, threads)
+                self._hold_for_typing()
                 if crash_after is not None and engine.last_stats.generated_tokens >= crash_after:
                     out.flush()
                     segfault()
@@ -273,6 +279,22 @@ class EngineServer:
         stats = engine.last_stats
         sequences = () if plain else tuple(engine.last_sequences)
         self._finish(request_id, stats, cancelled=stats.stopped_by == "cancel", sequences=sequences)
+
+    def _interval(self) -> float:
+        """Seconds between chunks: none drawn while the writer types (each draw of streamed
+        text costs the UI 15-35 ms, and a key that lands during one waits for it)."""
+        if time.monotonic() < self.typing_until:
+            return max(self.flush_interval, TYPING_FLUSH)
+        return self.flush_interval
+
+    def _hold_for_typing(self) -> None:
+        """With no core to spare for the UI (2 or fewer), wait between tokens while the writer
+        types: their keys echo as fast as with nothing streaming; the text resumes when they
+        pause (``pace`` ``typing`` holds for 0.6 s after a key)."""
+        if SPARE_CORE:
+            return
+        while time.monotonic() < self.typing_until and not self.cancel_event.is_set():
+            time.sleep(0.01)
 
     def _yield_to_typing(self, engine: Engine, current: int) -> int:
         """One thread fewer while the writer types (keys echo at once), all of them otherwise."""

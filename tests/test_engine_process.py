@@ -17,12 +17,13 @@ from helpers import continued, wait_until
 from models.cpu_probe import decide
 from models.engine import Engine
 from models.engine_client import (
+    Chunk,
     EngineCrashed,
     Finished,
     GenerateRequest,
     ModelLoaded,
 )
-from models.engine_process import CRASH_ENV
+from models.engine_process import CRASH_ENV, SPARE_CORE
 from models.local_engine import LocalEngine
 from models.prompts import StorySpec, TextSpec
 from models.sampling import SamplerSettings
@@ -295,6 +296,39 @@ def test_typing_frees_a_core_for_a_moment(tiny_gguf: Path) -> None:
         engine.close()
         os.close(read_end)
         os.close(write_end)
+
+
+def test_while_the_writer_types_streamed_text_waits(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No chunk to draw while keys arrive (each draw would delay the next key's echo); with no
+    core to spare (2 or fewer) the engine waits between tokens too; then it all arrives."""
+    import engine_hooks
+
+    engine_hooks.use(monkeypatch, "slow")
+    monkeypatch.setenv("QUILLPEN_TRIAL_PIECE_DELAY", "0.01")  # 60 pieces ≈ 0.6 s
+    events = Events()
+    engine = LocalEngine(events)
+    engine.load(tiny_gguf, threads=1)
+    events.wait_for(ModelLoaded)
+    engine.set_flush_interval(0.02)
+    got = Events()
+    started = time.monotonic()
+    engine.submit(GenerateRequest(TextSpec("Rain"), SamplerSettings(seed=2), 60), got)
+    got.wait_for(Chunk)  # streaming
+    typing_from = time.monotonic()
+    seen = len(got.items)
+    while time.monotonic() - typing_from < 1.0:  # a writer typing for a second
+        engine.writer_active()
+        time.sleep(0.05)
+    typed_for = time.monotonic() - typing_from
+    during = [e for e in got.items[seen:] if isinstance(e, Chunk)]
+    [done] = got.wait_for(Finished)
+    engine.close()
+    assert len(during) <= 1, "a chunk already on its way may land; no more"
+    assert done.stats.generated_tokens == 60
+    if not SPARE_CORE:
+        assert time.monotonic() - started > typed_for + 0.5, "the engine waited for the writer"
 
 
 async def test_the_app_paces_the_engine_by_its_redraw_cost(
