@@ -223,3 +223,26 @@ async def test_moving_says_why_when_there_is_nowhere_to_go(tmp_path: Path, tiny_
         await wait_until(pilot, lambda: isinstance(app.screen, BranchesScreen))
         details = app.screen.query_one("#branch-details")
         assert "No branches yet" in str(details.render())
+
+
+async def test_an_untitled_drafts_tree_follows_it_when_saved(
+    tmp_path: Path, tiny_gguf: Path
+) -> None:
+    from test_saving import answer_path
+
+    target = tmp_path / "named.md"
+    app = make_app(None, tiny_gguf, continue_tokens=12)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        _typed, first, second = await two_tries(pilot, app)
+        await pilot.press("ctrl+s")
+        await answer_path(pilot, app, target)
+        await wait_until(pilot, lambda: target.exists())
+    tree = load_tree(document_key(target))
+    assert {tree.full_text(n.id) for n in tree.nodes.values()} >= {first, second}
+    app = make_app(None, tiny_gguf)  # a new untitled draft starts a tree of its own
+    async with app.run_test(size=(100, 30)) as pilot:
+        await ready(pilot, app)
+        await pilot.press(*"Fresh", "alt+left")
+        assert app.editor.text == "Fresh"
+        assert not app.editor.branches.tree.nodes
