@@ -248,18 +248,24 @@ def test_signals_do_not_reach_the_engine_process(tiny_gguf: Path) -> None:
 # -- pacing: what the UI asks of the engine while it streams -----------------------------------
 
 
-def test_the_flush_interval_sets_how_often_text_arrives(
-    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A UI with expensive redraws asks for fewer, larger chunks; the engine obliges."""
+def slow_engine(model: Path, monkeypatch: pytest.MonkeyPatch) -> LocalEngine:
+    """An engine process with a model loaded that writes about 100 pieces a second."""
     import engine_hooks
 
     engine_hooks.use(monkeypatch, "slow")
     monkeypatch.setenv("QUILLPEN_TRIAL_PIECE_DELAY", "0.01")  # 60 pieces ≈ 0.6 s
     events = Events()
     engine = LocalEngine(events)
-    engine.load(tiny_gguf, threads=1)
+    engine.load(model, threads=1)
     events.wait_for(ModelLoaded)
+    return engine
+
+
+def test_the_flush_interval_sets_how_often_text_arrives(
+    tiny_gguf: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A UI with expensive redraws asks for fewer, larger chunks; the engine obliges."""
+    engine = slow_engine(tiny_gguf, monkeypatch)
     counts = []
     for interval in (0.02, 0.3):
         engine.set_flush_interval(interval)
@@ -303,14 +309,7 @@ def test_while_the_writer_types_streamed_text_waits(
 ) -> None:
     """No chunk to draw while keys arrive (each draw would delay the next key's echo); with no
     core to spare (2 or fewer) the engine waits between tokens too; then it all arrives."""
-    import engine_hooks
-
-    engine_hooks.use(monkeypatch, "slow")
-    monkeypatch.setenv("QUILLPEN_TRIAL_PIECE_DELAY", "0.01")  # 60 pieces ≈ 0.6 s
-    events = Events()
-    engine = LocalEngine(events)
-    engine.load(tiny_gguf, threads=1)
-    events.wait_for(ModelLoaded)
+    engine = slow_engine(tiny_gguf, monkeypatch)
     engine.set_flush_interval(0.02)
     got = Events()
     started = time.monotonic()
