@@ -161,10 +161,10 @@ class GeneratedTextArea(TextArea):
         super().redo()
         self.clear_marks()
 
-    def location_at(self, index: int) -> Location:
-        """The (row, column) of character offset ``index`` in ``text``."""
+    def location_at(self, index: int, text: str | None = None) -> Location:
+        """The (row, column) of character offset ``index`` in ``text`` (the area's own)."""
         newline = self.document.newline
-        before = self.text[:index]
+        before = (self.text if text is None else text)[:index]
         row = before.count(newline)
         return row, index - (before.rfind(newline) + len(newline) if row else 0)
 
@@ -178,7 +178,8 @@ class GeneratedTextArea(TextArea):
 
     def restore_marks(self, ranges: list[tuple[int, int]]) -> None:
         """Mark these character ranges as generated (a document opened again)."""
-        self.marks = [Mark(self.location_at(a), self.location_at(b)) for a, b in ranges]
+        text = self.text  # (read once, not twice per range)
+        self.marks = [Mark(self.location_at(a, text), self.location_at(b, text)) for a, b in ranges]
         forget_rendered_lines(self)
         self.refresh()
 
