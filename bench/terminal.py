@@ -237,9 +237,13 @@ def app_round(model: Path, tokens: int, home: Path, echo_keys: int) -> dict[str,
         if echo_keys:
             idle = _echo(term, ECHO_CHARS[:echo_keys], streaming=False)
             term.keys("Tab")  # a second continuation; type at the top while it streams on
-            term.expect("generating", timeout=30)
-            term.keys("C-Home")  # (typing where the model writes would take over: it stops)
-            busy = _echo(term, ECHO_CHARS[echo_keys : 2 * echo_keys], streaming=True)
+            try:  # (a quick run's short stream may end before a poll sees it)
+                term.expect("generating", timeout=5)
+            except TimeoutError:
+                busy: list[float] = []
+            else:
+                term.keys("C-Home")  # (typing where the model writes would take over: it stops)
+                busy = _echo(term, ECHO_CHARS[echo_keys : 2 * echo_keys], streaming=True)
             term.keys("Escape")
             for name, delays in (("echo", busy), ("idle_echo", idle)):
                 if delays:
