@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,25 +24,23 @@ from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
-from models.engine_client import EngineClient
 from models.offline import set_offline
-from models.sampling import SamplerSettings
-from models.stats import available_threads
 from models.text import printable
 from tui import bindings, keymap
 from tui import config as config_mod
-from tui.engine_choice import open_engine
+from tui.engine_on_demand import EngineOnDemand
 from tui.keys import in_key_order
-from tui.messages import EngineCrashed, ModelFailed, ModelReady, deliver
 from tui.screens.main import MainScreen
 from tui.session import DocumentSession
 from tui.store import ui_state
-from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
 
 if TYPE_CHECKING:
+    from models.sampling import SamplerSettings
+    from tui.messages import EngineCrashed, ModelFailed, ModelReady
     from tui.templates import Template
+    from tui.widgets.chat import ChatPane
     from tui.widgets.templates import TemplatePane
 
 log = logging.getLogger("quillpen.app")
@@ -54,11 +51,14 @@ class QuillpenApp(App[None]):
 
     TITLE = "quillpen"
     CSS_PATH = ["app.tcss"]
-    SIDE_CSS_PATH = [
+    """The main screen's styles: all the first frame needs."""
+    LATER_CSS_PATH = [
+        Path(__file__).with_name("screens.tcss"),
         Path(__file__).with_name("widgets") / "chat.tcss",
         Path(__file__).with_name("widgets") / "templates.tcss",
     ]
-    """Read when the chat and template panes join, after the first frame (:meth:`side_panes`)."""
+    """Read after the first frame, in this order after ``app.tcss``: as the chat and template
+    panes join (:meth:`side_panes`), or as another screen opens (:meth:`push_screen`)."""
     BINDINGS = bindings.APP
 
     def __init__(
@@ -82,27 +82,42 @@ class QuillpenApp(App[None]):
         """The remote engine in use (``--engine``, ``engine =``), or None: the local one."""
         self.model_ref = model or (None if self.remote else self.settings.model)
         self.gpu_layers = gpu_layers if gpu_layers is not None else self.settings.gpu_layers
-        # Every CPU: the engine has its own process, the flush rate keeps redraws cheap, and
-        # the engine frees a core while the writer types (bench/terminal.py).
-        self.threads = threads or self.settings.threads or available_threads()
+        self._threads = threads or self.settings.threads
         self.status = StatusBar(id="status")
-        self.engine: EngineClient = open_engine(
+        self.engine = EngineOnDemand(
             self.remote,
-            deliver(self.status),
+            self.status,
             cpu_repack=cpu_repack or self.settings.cpu_repack,
             on_retry=lambda retry: self.call_from_thread(self.notify, retry.message),
         )
+        """Opened when first used: after the first frame (a remote one at once)."""
         self.model_name: str | None = None
         self.model_path: Path | None = None
         self._after_load: Template | None = None
         self.session = DocumentSession(self)
         self.editor = WriterEditor(self.engine, self.session, self.settings, id="editor")
-        self.chat = ChatPane(
-            self.session.document.key, self.editor.prompt_text, self.engine, id="chat"
-        )
+        self._chat_key = self.session.document.key
+        self.made_chat: ChatPane | None = None
+        """The chat pane once made (:attr:`chat` makes it, after the first frame)."""
         self._templates: TemplatePane | None = None
         self.after_first_frame: list[Callable[[], None]] = []
         """Run once the document is on screen (:mod:`tui.cli` resumes garbage collection)."""
+
+    @property
+    def chat(self) -> ChatPane:
+        """The chat pane, made when first needed (after the first frame: its modules cost a
+        tenth of a launch); it then shows the chat of the document on screen."""
+        if self.made_chat is None:
+            from tui.widgets.chat import ChatPane
+
+            chat = ChatPane(self._chat_key, self.editor.prompt_text, self.engine, id="chat")
+            chat.set_document(self.session.document.key)
+            self.made_chat = chat
+        return self.made_chat
+
+    @chat.setter
+    def chat(self, pane: ChatPane) -> None:  # (settable for the palette's CommandHost)
+        self.made_chat = pane
 
     @property
     def templates(self) -> TemplatePane:
@@ -112,6 +127,14 @@ class QuillpenApp(App[None]):
 
             self._templates = TemplatePane(id="templates")
         return self._templates
+
+    @property
+    def threads(self) -> int:
+        """Every CPU unless told: the engine has its own process, the flush rate keeps redraws
+        cheap, and the engine frees a core while the writer types (bench/terminal.py)."""
+        from models.stats import available_threads
+
+        return self._threads or available_threads()
 
     @property
     def sampler(self) -> SamplerSettings:
@@ -156,11 +179,20 @@ class QuillpenApp(App[None]):
 
     def side_panes(self) -> tuple[Widget, Widget]:
         """Chat and templates with their styles: the main screen adds them after the first frame."""
-        stylesheet = self.stylesheet
-        if not all(stylesheet.has_source(str(path)) for path in self.SIDE_CSS_PATH):
-            stylesheet.read_all(self.SIDE_CSS_PATH)
-            stylesheet.parse()
+        self._read_later_css()
         return self.chat, self.templates
+
+    def _read_later_css(self) -> None:
+        stylesheet = self.stylesheet
+        if not all(stylesheet.has_source(str(path)) for path in self.LATER_CSS_PATH):
+            stylesheet.read_all(self.LATER_CSS_PATH)
+            stylesheet.parse()
+
+    def push_screen(self, *args: Any, **kwargs: Any) -> Any:
+        """Every screen but the main one has its styles in ``screens.tcss``: read now if they
+        were not yet (a question asked as the document opens may come before the first frame)."""
+        self._read_later_css()
+        return super().push_screen(*args, **kwargs)
 
     def on_mount(self) -> None:
         if self.settings.keymap:
@@ -218,6 +250,8 @@ class QuillpenApp(App[None]):
         fresh, idle one; :func:`tui.hangup.leave_now_if_threads_linger` then ends the process
         and what the download left.
         """
+        from concurrent.futures import ThreadPoolExecutor
+
         loop = getattr(self, "_loop", None)
         if loop is not None and not loop.is_closed():
             loop.set_default_executor(ThreadPoolExecutor())
@@ -298,8 +332,7 @@ class QuillpenApp(App[None]):
             self.engine.cancel()
 
     # Panes, screens and commands -------------------------------------------------------------
-    @on(ChatPane.InsertReply)
-    def _insert_reply(self, message: ChatPane.InsertReply) -> None:
+    def on_chat_pane_insert_reply(self, message: ChatPane.InsertReply) -> None:
         self.editor.insert(message.text)
         self.show_pane("editor")
 
@@ -336,7 +369,7 @@ class QuillpenApp(App[None]):
         from tui.screens.remote_models import RemoteModelsScreen
 
         if self.remote is not None:  # the server's models
-            self.push_screen(RemoteModelsScreen(self.engine))  # type: ignore[arg-type]
+            self.push_screen(RemoteModelsScreen(self.engine.client))  # type: ignore[arg-type]
         elif not isinstance(self.screen, ModelsScreen):
             self.push_screen(ModelsScreen())
 

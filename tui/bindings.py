@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 
-from tui import keymap
-from tui.screens.alternatives import AlternativesScreen
-from tui.screens.dialogs import Choice
-from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
-from tui.screens.notes import NotesScreen
-from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
 from tui.widgets.generated_text import GeneratedTextArea
-from tui.widgets.templates import TemplatePane
+
+if TYPE_CHECKING:
+    from tui import keymap
 
 APP: list[BindingType] = [
     Binding("f1", "help", "Help", id="app.help"),
@@ -34,6 +31,9 @@ PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palett
 
 def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
     """F1's sections, in the order a writer meets them."""
+    from tui.widgets.chat import ChatPane
+    from tui.widgets.templates import TemplatePane
+
     return [
         ("App", APP),
         ("Panes", MainScreen.BINDINGS),
@@ -46,8 +46,15 @@ def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
 
 def contexts() -> list[keymap.Context]:
     """Where keys are live together: each place's bindings with the app's and its screen's."""
+    # (The other places' screens, imported here: the app starts without them.)
+    from tui.screens.alternatives import AlternativesScreen
     from tui.screens.branches import BranchesScreen
+    from tui.screens.dialogs import Choice
+    from tui.screens.help import HelpScreen
     from tui.screens.models import ModelsScreen
+    from tui.screens.notes import NotesScreen
+    from tui.widgets.chat import ChatPane
+    from tui.widgets.templates import TemplatePane
 
     main = MainScreen.BINDINGS
     return [

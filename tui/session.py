@@ -10,24 +10,24 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any, Protocol
-
-from textual.screen import Screen
-from textual.timer import Timer
-from textual.worker import Worker
+from typing import TYPE_CHECKING, Any, Protocol
 
 from models.errors import QuillpenError
 from models.text import printable
 from tui.document import Document, NotUtf8
-from tui.screens.dialogs import AskPath, Choice
-from tui.screens.notes import NotesScreen
 from tui.store import journal
 from tui.store.marks import load_marks, save_marks
 from tui.store.notes import StoryNotes, load_notes, save_notes
 from tui.text_stats import text_stats
-from tui.widgets.chat import ChatPane
-from tui.widgets.editor import WriterEditor
-from tui.widgets.status import StatusBar
+
+if TYPE_CHECKING:  # (the dialogs are imported when asked: after the first frame)
+    from textual.screen import Screen
+    from textual.timer import Timer
+    from textual.worker import Worker
+
+    from tui.widgets.chat import ChatPane
+    from tui.widgets.editor import WriterEditor
+    from tui.widgets.status import StatusBar
 
 JOURNAL_DELAY = 0.5
 
@@ -36,9 +36,16 @@ class SessionHost(Protocol):
     """What the session needs of the app (not the app class: no import circle)."""
 
     editor: WriterEditor
-    chat: ChatPane
     status: StatusBar
     sub_title: Any
+
+    made_chat: ChatPane | None
+    """The chat pane once made (after the first frame)."""
+
+    @property
+    def chat(self) -> ChatPane:
+        """The chat pane (made now if it was not yet)."""
+        ...
 
     def notify(
         self, message: str, *, title: str = ..., severity: Any = ..., timeout: Any = ...
@@ -88,7 +95,8 @@ class DocumentSession:
         editor.branches.open(doc.key, fresh=doc.path is None and not recovered)
         editor.show_branch()
         self.dirty = recovered
-        self.app.chat.set_document(doc.key)
+        if (chat := self.app.made_chat) is not None:  # (else it opens this one when made)
+            chat.set_document(doc.key)
         self.update_title()
         self.count_words()
 
@@ -127,6 +135,8 @@ class DocumentSession:
         self.offer_recovered(doc, text)
 
     async def _ask_latin1(self, path: Path, question: str) -> None:
+        from tui.screens.dialogs import Choice
+
         choice = await self.app.push_screen_wait(
             Choice(question, [("latin1", "Open as Latin-1"), ("cancel", "Cancel")])
         )
@@ -178,6 +188,8 @@ class DocumentSession:
         if self.document.path is None:
             return await self.save_as()
         if self.document.changed_on_disk():
+            from tui.screens.dialogs import Choice
+
             question = f"{self.document.name} changed on disk since you opened it. Overwrite it?"
             answer = await self.app.push_screen_wait(
                 Choice(question, [("overwrite", "Overwrite"), ("cancel", "Cancel")])
@@ -189,6 +201,8 @@ class DocumentSession:
     async def save_as(self, path: Path | None = None) -> bool:
         """Save under ``path`` (asked for when None), asking before replacing another file."""
         if path is None:
+            from tui.screens.dialogs import AskPath
+
             path = await self.app.push_screen_wait(AskPath("Save as:"))
             if path is None:
                 return False
@@ -239,6 +253,8 @@ class DocumentSession:
         """True once unsaved changes are saved or discarded; False if the user cancels."""
         if not self.unsaved:
             return True
+        from tui.screens.dialogs import Choice
+
         question = f"{self.document.name} has unsaved changes."
         choice = await self.app.push_screen_wait(
             Choice(question, [("save", "Save"), ("discard", "Discard"), ("cancel", "Cancel")])
@@ -258,6 +274,8 @@ class DocumentSession:
 
     async def open(self) -> None:
         if await self.settle_unsaved():
+            from tui.screens.dialogs import AskPath
+
             path = await self.app.push_screen_wait(AskPath("Open file:"))
             if path is not None:
                 self.open_path(path)
@@ -269,6 +287,8 @@ class DocumentSession:
 
     async def discard_recovery(self) -> None:
         """The palette's "Discard recovered text": asks first (it cannot be undone)."""
+        from tui.screens.dialogs import Choice
+
         doc = self.document
         where = doc.path.name if doc.path else "an empty untitled document"
         choice = await self.app.push_screen_wait(
@@ -288,6 +308,8 @@ class DocumentSession:
 
     async def edit_notes(self) -> None:
         """F8: edit the memory and author's note of this document."""
+        from tui.screens.notes import NotesScreen
+
         notes: StoryNotes | None = await self.app.push_screen_wait(NotesScreen(self.notes))
         if notes is not None:
             self.notes = notes
@@ -299,6 +321,8 @@ async def may_replace(host: SessionHost, target: Path, what: str) -> bool:
     """True when ``target`` does not exist yet, or the user chose to replace it with ``what``."""
     if not target.exists():
         return True
+    from tui.screens.dialogs import Choice
+
     answer = await host.push_screen_wait(
         Choice(
             f"{printable(str(target))} already exists. Replace it with {what}?",
@@ -318,6 +342,7 @@ def _same_file(a: Path, b: Path) -> bool:
 async def export_document(host: SessionHost, text: str, ranges: list[tuple[int, int]]) -> None:
     """The palette's "Export…": a file name, how to mark the model's text, then the file."""
     from tui.export import export, summary
+    from tui.screens.dialogs import AskPath, Choice
 
     path = await host.push_screen_wait(AskPath("Export to (.md for Markdown, else text):"))
     if path is None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -13,9 +14,10 @@ from textual.screen import Screen
 from textual.widget import Widget
 from textual.widgets import Footer, Header
 
-from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
-from tui.widgets.editor import WriterEditor
-from tui.widgets.status import StatusBar
+if TYPE_CHECKING:
+    from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
+    from tui.widgets.editor import WriterEditor
+    from tui.widgets.status import StatusBar
 
 WIDE = 120
 PANES = ("editor", "chat", "templates")

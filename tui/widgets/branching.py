@@ -4,8 +4,8 @@ rewrites the branch's text as one undo step (:mod:`tui.store.branches` holds the
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from models.sampling import SamplerSettings
 from tui.store.branches import (
     BranchTree,
     Move,
@@ -18,6 +18,9 @@ from tui.store.branches import (
 from tui.store.keys import UNTITLED
 from tui.textual_private import forget_rendered_lines
 from tui.widgets.generated_text import GeneratedTextArea, Mark
+
+if TYPE_CHECKING:
+    from models.sampling import SamplerSettings
 
 
 class Branches:

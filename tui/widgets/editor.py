@@ -8,24 +8,23 @@ to the engine client it was given, and receives the chunks itself
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from textual.binding import Binding
 
-from models.cjk import looks_like_verse
-from models.context import MEMORY_MAX, NOTE_MAX
-from models.engine_client import EngineClient, GenerateRequest
-from models.prompts import StorySpec
-from models.sampling import SamplerSettings, preset
-from tui.config import Settings
+from models.sampling import SamplerSettings, preset  # (imported with the settings anyway)
 from tui.keys import in_key_order
-from tui.messages import GenerationStarted, deliver
-from tui.presets import Preset, load_presets
-from tui.screens.alternatives import AlternativesScreen
-from tui.store.notes import StoryNotes
-from tui.templates import Template
 from tui.widgets.branching import Branches
+from tui.widgets.generated_text import GeneratedTextArea
 from tui.widgets.token_insight import INSIGHT_TOP, NO_MODEL, TokenInsightArea
+
+if TYPE_CHECKING:  # (what asks for text is imported when it does: after the first frame)
+    from models.engine_client import EngineClient
+    from tui.config import Settings
+    from tui.messages import GenerationStarted
+    from tui.presets import Preset
+    from tui.store.notes import StoryNotes
+    from tui.templates import Template
 
 FLUSH_MIN, FLUSH_MAX = 1 / 30, 0.4
 """Bounds of the seconds between streamed chunks."""
@@ -45,7 +44,7 @@ class Story(Protocol):
     def flush_journal(self) -> None: ...
 
 
-class WriterEditor(TokenInsightArea):
+class WriterEditor(TokenInsightArea, GeneratedTextArea):
     """The editor pane: asks ``engine`` for continuations of the story and shows them."""
 
     BINDINGS = [
@@ -133,6 +132,11 @@ class WriterEditor(TokenInsightArea):
         joined: set[int] | None = None,
     ) -> None:
         """Stream a continuation of the text before the cursor in at the cursor."""
+        from models.cjk import looks_like_verse
+        from models.engine_client import GenerateRequest
+        from models.prompts import StorySpec
+        from tui.messages import deliver
+
         notes, prompt = self.story.notes, self.prompt_text()
         tab = self.tab_preset()
         request = GenerateRequest(
@@ -163,6 +167,8 @@ class WriterEditor(TokenInsightArea):
         if not self.engine.ready:
             self.notify("Template written. Load a model (F5) and press Tab to continue it.")
             return
+        from tui.presets import load_presets
+
         named = load_presets()[0].get(template.preset)
         settings = named.sampler if named else preset(template.preset)
         stop = (*template.stop, *(named.stop if named else ()))
@@ -176,6 +182,10 @@ class WriterEditor(TokenInsightArea):
         if not self.engine.ready:
             self.notify(NO_MODEL, severity="warning")
             return
+        from models.engine_client import GenerateRequest
+        from models.prompts import StorySpec
+        from tui.screens.alternatives import AlternativesScreen
+
         notes, sampler = self.story.notes, self.tab_preset().sampler
         spec = StorySpec(self.prompt_text(), notes.memory, notes.note)
         request = GenerateRequest(
@@ -244,6 +254,8 @@ class WriterEditor(TokenInsightArea):
     def tab_preset(self) -> Preset:
         """What Tab and F6 write with: the chosen preset (config ``preset``, or Presets…), else
         the ``[sampler]`` settings."""
+        from tui.presets import Preset, load_presets
+
         if self.chosen_preset is not None:
             return self.chosen_preset
         name = self.settings.preset
@@ -252,7 +264,7 @@ class WriterEditor(TokenInsightArea):
 
     def action_presets(self) -> None:
         """Ctrl+P → Presets…: edit one; use it for Tab from now on, and save it if asked."""
-        from tui.presets import save_preset
+        from tui.presets import load_presets, save_preset
         from tui.screens.presets import PresetsScreen, Result
 
         presets, warnings = load_presets()
@@ -308,6 +320,8 @@ class WriterEditor(TokenInsightArea):
             self.engine.set_flush_interval(interval)
 
     def on_generation_started(self, message: GenerationStarted) -> None:
+        from models.context import MEMORY_MAX, NOTE_MAX
+
         self.last_prompt_tokens = message.prompt_tokens
         facts = message.facts
         cuts = (facts.memory_cut, facts.note_cut)

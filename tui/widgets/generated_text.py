@@ -5,7 +5,7 @@ edits it, and one whole generated insertion is one undo step however many chunks
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
@@ -14,21 +14,38 @@ from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
-from models.stats import StreamStats
 from models.text import printable
-from tui.messages import GenerationChunk, GenerationFinished
 from tui.textual_private import forget_rendered_lines, undo_batches
 from tui.widgets.insight import Insight, Span, spans_from
+
+if TYPE_CHECKING:
+    from models.stats import StreamStats
+    from tui.messages import GenerationChunk, GenerationFinished
 
 GENERATED_STYLE = Style(color="cyan", italic=True)
 
 
-@dataclass
 class Mark:
-    """A range of generated text, [start, end) in (row, column) locations."""
+    """A range of generated text, [start, end) in (row, column) locations.
 
-    start: Location
-    end: Location
+    (As a dataclass would be, with its fields compared by ``==``: a plain class costs nothing
+    to define, where a dataclass's generated methods are compiled as the app starts.)
+    """
+
+    __slots__ = ("end", "start")
+    __hash__ = None  # type: ignore[assignment]  # (mutable, compared by value)
+
+    def __init__(self, start: Location, end: Location) -> None:
+        self.start = start
+        self.end = end
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Mark) and other.__class__ is self.__class__:
+            return (self.start, self.end) == (other.start, other.end)
+        return NotImplemented
+
+    def __repr__(self) -> str:
+        return f"Mark(start={self.start!r}, end={self.end!r})"
 
 
 def _shift(loc: Location, old_end: Location, new_end: Location) -> Location:
@@ -70,10 +87,18 @@ class GeneratedTextArea(TextArea):
         self._gen_edits: set[int] = set()
         self._generating_edit = False
         self._halted = False
-        self.last_stats = StreamStats()
-        """Facts about the last continuation (tokens, speed, why it stopped)."""
+        self._last_stats: StreamStats | None = None
         self.insight = Insight()
         """Token figures shown as colour (F9), from generation and from scoring."""
+
+    @property
+    def last_stats(self) -> StreamStats:
+        """Facts about the last continuation (tokens, speed, why it stopped)."""
+        if self._last_stats is None:
+            from models.stats import StreamStats
+
+            self._last_stats = StreamStats()
+        return self._last_stats
 
     def pace(self, seconds: float) -> None:
         """Told how long drawing one streamed chunk took (the editor adapts the flush rate)."""
@@ -285,7 +310,7 @@ class GeneratedTextArea(TextArea):
         if message.request_id != self.request_id:
             return
         self.request_id = None
-        self.last_stats = message.stats
+        self._last_stats = message.stats
         if message.error:
             self.notify(message.error, title="Generation failed", severity="error")
         self.cursor_blink = True

@@ -9,6 +9,7 @@ worker thread a moment after the cursor settles.
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from rich.segment import Segment
 from textual import work
@@ -18,7 +19,13 @@ from textual.timer import Timer
 from textual.widgets import TextArea
 
 from tui.textual_private import line_at_row, rewrap
-from tui.widgets.generated_text import GeneratedTextArea
+
+if TYPE_CHECKING:
+    from tui.widgets.generated_text import GeneratedTextArea
+
+    _Area = GeneratedTextArea
+else:
+    _Area = object  # a mixin at run time (see PoemMarginArea)
 
 MARGIN = 5
 """Cells of the margin: a count of up to three digits, its ``~`` and a space."""
@@ -53,8 +60,13 @@ def line_hint(line: str, word: str) -> str:
     return " · ".join(parts)
 
 
-class PoemMarginArea(GeneratedTextArea):
-    """A text area that can show the poem margin; ``branch_where`` shares the border."""
+class PoemMarginArea(_Area):
+    """The poem margin for a :class:`GeneratedTextArea`; ``branch_where`` shares the border.
+
+    A mixin (the editor is ``WriterEditor(TokenInsightArea, GeneratedTextArea)``), not a
+    TextArea subclass: Textual does ≈ 3 M instructions of work for each widget class as it is
+    defined, and the editor's are defined before the first frame (docs/performance.md).
+    """
 
     margin_on = False
     """Whether the margin shows (read by Textual while the widget is still being built)."""

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from tui.messages import EngineCrashed, ModelFailed, ModelLoading, ModelReady
+if TYPE_CHECKING:
+    from tui.messages import EngineCrashed, ModelFailed, ModelLoading, ModelReady
 
 
 class StatusBar(Widget):

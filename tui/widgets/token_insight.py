@@ -4,16 +4,18 @@ view), and Ctrl+R on a coloured word offers the model's other choices there."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from textual.timer import Timer
-
-from models.engine_client import EngineClient, Scored
-from models.sampling import SamplerSettings
-from tui.messages import TextScored
-from tui.screens.token_choice import TokenChoiceScreen
 from tui.textual_private import forget_rendered_lines
 from tui.widgets.insight import LEGEND, spans_from
 from tui.widgets.poem_margin import PoemMarginArea
+
+if TYPE_CHECKING:
+    from textual.timer import Timer
+
+    from models.engine_client import EngineClient, Scored
+    from models.sampling import SamplerSettings
+    from tui.messages import TextScored
 
 NO_MODEL = "No model is loaded: press F5 to choose or download one."
 INSIGHT_TOP = 10
@@ -23,7 +25,8 @@ RESCORE_AFTER = 1.5
 
 
 class TokenInsightArea(PoemMarginArea):
-    """F9 and Ctrl+R over the editor's text; the editor gives ``engine`` and continues text."""
+    """F9 and Ctrl+R over the editor's text; the editor gives ``engine`` and continues text.
+    (A mixin for a ``GeneratedTextArea``, as :class:`PoemMarginArea` is.)"""
 
     engine: EngineClient
     _scoring: int | None = None
@@ -57,6 +60,8 @@ class TokenInsightArea(PoemMarginArea):
         self.refresh()
 
     def _score(self) -> None:
+        from tui.messages import TextScored
+
         if not self.engine.ready:
             self.notify(NO_MODEL, severity="warning")
             return
@@ -95,6 +100,7 @@ class TokenInsightArea(PoemMarginArea):
         if span is None or not span.info.top:
             self.notify("Turn on the surprise view (F9) to see the model's choices.")
             return
+        from tui.screens.token_choice import TokenChoiceScreen
 
         def chosen(text: str | None) -> None:
             if text is None or self.generating:
