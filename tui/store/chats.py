@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.locations import data_dir
 from models.transcript import Turn
 from tui.store.files import read_record, write_record
-from tui.store.keys import UNTITLED, document_key, file_name
+from tui.store.keys import UNTITLED, document_key, store_path
 
 log = logging.getLogger("quillpen.chat_store")
 
@@ -97,7 +96,7 @@ class ChatRecord:
 
 
 def chat_path(key: str) -> Path:
-    return data_dir() / "chats" / file_name(key)
+    return store_path("chats", key)
 
 
 def _turn(raw: Any) -> Turn | None:

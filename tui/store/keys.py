@@ -5,6 +5,9 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from pathlib import Path
+
+from models.locations import data_dir
 
 UNTITLED = "untitled"
 _SAFE_KEY = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -23,3 +26,8 @@ def file_name(key: str) -> str:
     if not _SAFE_KEY.fullmatch(key):
         key = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
     return f"{key}.json"
+
+
+def store_path(folder: str, key: str) -> Path:
+    """Where the store ``folder`` (notes, marks, chats, branches) keeps the document ``key``'s."""
+    return data_dir() / folder / file_name(key)

@@ -11,9 +11,8 @@ import logging
 from collections.abc import Sequence
 from pathlib import Path
 
-from models.locations import data_dir
 from tui.store.files import read_record, write_record
-from tui.store.keys import file_name
+from tui.store.keys import store_path
 
 log = logging.getLogger("quillpen.store.marks")
 VERSION = 1
@@ -21,7 +20,7 @@ Range = tuple[int, int]
 
 
 def marks_path(key: str) -> Path:
-    return data_dir() / "marks" / file_name(key)
+    return store_path("marks", key)
 
 
 def _digest(text: str) -> str:

@@ -6,45 +6,57 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from tui.store.branches import (
-    BranchTree,
-    Move,
-    Node,
-    load_tree,
-    model_spans,
-    plan_move,
-    save_tree,
-)
-from tui.store.keys import UNTITLED
+from tui.store.keys import UNTITLED, store_path
 from tui.textual_private import forget_rendered_lines
 from tui.widgets.generated_text import GeneratedTextArea, Mark
 
 if TYPE_CHECKING:
     from models.sampling import SamplerSettings
+    from tui.store.branches import BranchTree, Move, Node
 
 
 class Branches:
-    """One document's tree: generations are added as they end, and saved at once."""
+    """One document's tree: generations are added as they end, and saved at once.
+
+    The tree is read when first needed: a document without one opens without the store's
+    module (its dataclasses cost the launch ≈ 8 M instructions; docs/performance.md)."""
 
     def __init__(self) -> None:
         self.key = UNTITLED
-        self.tree = BranchTree()
+        self._fresh = True
+        self._tree: BranchTree | None = None
         self._pending: dict[int, tuple[str, dict[str, object], str]] = {}
 
+    @property
+    def tree(self) -> BranchTree:
+        if self._tree is None:
+            from tui.store.branches import BranchTree, load_tree
+
+            self._tree = BranchTree() if self._fresh else load_tree(self.key)
+        return self._tree
+
     def open(self, key: str, *, fresh: bool = False) -> None:
-        """Read the tree of the document ``key`` (``fresh``: start an empty one)."""
-        self.key = key
-        self.tree = BranchTree() if fresh else load_tree(key)
+        """The tree of the document ``key`` from now on (``fresh``: start an empty one)."""
+        self.key, self._fresh, self._tree = key, fresh, None
         self._pending.clear()
+
+    def where(self) -> str:
+        """Where the reader is ("branch 2 of 3"), or "" with no choice here."""
+        if self._tree is None and (self._fresh or not store_path("branches", self.key).exists()):
+            return ""
+        return self.tree.where()
 
     def rekey(self, key: str) -> None:
         """The document was saved under a new name: keep its tree under that one too."""
         if key != self.key:
+            tree = self.tree  # (read under the old name, if it was not yet)
             self.key = key
-            if self.tree.nodes:
+            if tree.nodes:
                 self.save()
 
     def save(self) -> None:
+        from tui.store.branches import save_tree
+
         save_tree(self.key, self.tree)
 
     def begin(self, request_id: int, prompt: str, sampler: SamplerSettings, model: str) -> None:
@@ -85,6 +97,8 @@ class Branches:
 
     def move(self, editor: GeneratedTextArea, move: Move | str) -> str | None:
         """Move one step (or to a node id) and show it in ``editor``; a reason where not."""
+        from tui.store.branches import model_spans, plan_move
+
         plan = plan_move(self.tree, editor.text, move)
         if isinstance(plan, str):
             return plan

@@ -214,7 +214,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
 
     def show_branch(self) -> None:
         """Say in the editor's border where the reader is in the tree ("branch 2 of 3")."""
-        self.branch_where = self.branches.tree.where()
+        self.branch_where = self.branches.where()
         self.refresh_subtitle()
 
     def action_branch(self, move: str) -> None:

@@ -15,10 +15,14 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
 from models.text import printable
-from tui.textual_private import forget_rendered_lines, undo_batches
+from tui.textual_private import OncePerPassLine, forget_rendered_lines, undo_batches
 from tui.widgets.insight import Insight, Span, spans_from
 
 if TYPE_CHECKING:
+    from rich.containers import Lines
+    from textual.geometry import Region
+    from textual.strip import Strip
+
     from models.stats import StreamStats
     from tui.messages import GenerationChunk, GenerationFinished
 
@@ -90,6 +94,7 @@ class GeneratedTextArea(TextArea):
         self._last_stats: StreamStats | None = None
         self.insight = Insight()
         """Token figures shown as colour (F9), from generation and from scoring."""
+        self._divided: dict[int, Lines] | None = None
 
     @property
     def last_stats(self) -> StreamStats:
@@ -118,8 +123,20 @@ class GeneratedTextArea(TextArea):
         """Generation ``request_id`` ended having written ``text`` (the branch tree keeps it)."""
 
     # Marks -----------------------------------------------------------------------------------
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._divided = {}  # each wrapped line divided once in this pass (OncePerPassLine)
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._divided = None
+
     def get_line(self, line_index: int) -> Text:
-        line = super().get_line(line_index)
+        if self._divided is None:  # (not drawing: someone else asks)
+            line = super().get_line(line_index)
+        else:
+            line = OncePerPassLine(self.document.get_line(line_index), self._divided, line_index)
+            if line.divided:
+                return line
         for mark in self.marks:
             (sr, sc), (er, ec) = mark.start, mark.end
             if sr <= line_index <= er:
