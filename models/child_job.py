@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import atexit
 import contextlib
-import json
 import os
 import subprocess
 import sys
@@ -46,6 +45,8 @@ def partial_of(path: Path) -> Path:
 
 def run(kind: str, *, out: Path, cancel: threading.Event | None = None, **args: Any) -> Path:
     """Run job ``kind`` ("convert" or "quantize") writing ``out``; returns ``out``."""
+    import json  # (the app imports this module at start, for its hang-up handler)
+
     spec = json.dumps({"kind": kind, "out": str(out), **{k: str(v) for k, v in args.items()}})
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
@@ -146,6 +147,8 @@ def _main(spec: dict[str, str]) -> None:
 
 
 if __name__ == "__main__":
+    import json
+
     try:
         _main(json.loads(sys.argv[1]))
     except QuillpenError as exc:

@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 
 from models.offline import set_offline
 from models.text import printable
-from tui import bindings, keymap
+from tui import bindings
 from tui import config as config_mod
 from tui.engine_on_demand import EngineOnDemand
 from tui.keys import in_key_order
@@ -198,11 +198,11 @@ class QuillpenApp(App[None]):
         if self.settings.keymap:
             self.set_keymap(self.settings.keymap)
         # Without a user keymap there is nothing to check (and no need to import every screen).
-        problems = (
-            keymap.problems(self.settings.keymap, bindings.contexts())
-            if self.settings.keymap
-            else []
-        )
+        problems: list[str] = []
+        if self.settings.keymap:
+            from tui import keymap
+
+            problems = keymap.problems(self.settings.keymap, bindings.contexts())
         warnings = [*self.settings.warnings, *problems]
         if self.settings.theme is not None and self.settings.theme not in self.available_themes:
             warnings.append(

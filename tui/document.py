@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import glob
 import os
 import stat
 import tempfile
@@ -158,6 +157,8 @@ class Document:
 
 def _remove_stale_temps(target: Path, older_than: float = 60.0) -> None:
     """Delete temp files that interrupted saves of ``target`` left behind (never recent ones)."""
+    import glob  # (only when saving)
+
     cutoff = time.time() - older_than
     for tmp in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
         with contextlib.suppress(OSError):
