@@ -25,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from terminal import MARKER, MINIMAL_APP, Terminal, build_model
+from terminal import MARKER, Terminal, build_model, launch_files
 
 LAUNCHER = """
 import os, sys
@@ -106,11 +106,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model = build_model(folder, quick=True)
-        doc = folder / "launch.md"
-        lines = [f"Line {i}: the sea was slow and grey." for i in range(200)]
-        doc.write_text("\n".join(lines) + "\nTHE END\n")
-        minimal = folder / "minimal.py"
-        minimal.write_text(MINIMAL_APP)
+        doc, minimal = launch_files(folder)
         env = {**os.environ, "TERM": "xterm-256color"}
         env.pop("PYTHONDONTWRITEBYTECODE", None)  # as a user's machine runs it (terminal.py)
         for kind in ("CACHE", "CONFIG", "DATA", "STATE"):

@@ -279,6 +279,17 @@ def _prompt_tokens(model: Path) -> int:
         engine.close()
 
 
+def launch_files(folder: Path) -> tuple[Path, Path]:
+    """The document both apps open at launch (200 lines; its first line is ``MARKER``), and
+    the minimal Textual app that shows it."""
+    doc = folder / "launch.md"
+    lines = [f"Line {i}: the sea was slow and grey." for i in range(200)]
+    doc.write_text("\n".join(lines) + "\nTHE END\n")
+    minimal = folder / "minimal.py"
+    minimal.write_text(MINIMAL_APP)
+    return doc, minimal
+
+
 def launch_round(command: str, marker: str, env: dict[str, str], log: Path) -> float:
     term = Terminal(f"qpl{os.getpid()}-{next(_sessions)}", env, log)
     try:
@@ -310,11 +321,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         model = args.model or build_model(folder, args.quick or args.only == "launch")
-        doc = folder / "launch.md"
-        lines = [f"Line {i}: the sea was slow and grey." for i in range(200)]
-        doc.write_text("\n".join(lines) + "\nTHE END\n")
-        minimal = folder / "minimal.py"
-        minimal.write_text(MINIMAL_APP)
+        doc, minimal = launch_files(folder)
         env = {**os.environ, "TERM": "xterm-256color"}
         # As a user's machine runs it: Python keeps the bytecode of quillpen's own modules (an
         # editable install, so uv's compile-bytecode does not reach them) after the first start.

@@ -703,3 +703,42 @@ async def test_autosave_never_writes_over_a_file_changed_on_disk(tmp_path: Path)
         app.session.autosave()  # what the interval timer calls
         assert path.read_text() == "another program's text"
         assert app.session.dirty and app.editor.text == "abc"  # still unsaved, still here
+
+
+async def test_undo_and_redo_that_take_the_scrollbar_away_keep_the_app_up(tmp_path: Path) -> None:
+    """A continuation long enough to scroll, then Ctrl+Z with the cursor at its end: the text
+    gets shorter than the screen while the cursor is still past its end (Textual resized the
+    area before moving the cursor back, raised ValueError and ended the app)."""
+    app = make_app(tmp_path / "u.md", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.editor
+        await pilot.press(*"Notes")
+        editor.insert("\n" + "\n".join(f"line {i}" for i in range(40)))
+        await wait_until(pilot, lambda: editor.show_vertical_scrollbar)
+        await pilot.press("ctrl+z")
+        await wait_until(pilot, lambda: editor.text == "Notes")
+        assert app.is_running and not editor.show_vertical_scrollbar
+        assert editor.selection.end == (0, 5)
+
+        await pilot.press("ctrl+y")  # the long text is back, the cursor at its end
+        await wait_until(pilot, lambda: editor.show_vertical_scrollbar)
+        editor.select_all()
+        await pilot.press("delete")
+        await wait_until(pilot, lambda: editor.text == "")
+        await pilot.press("ctrl+z", "ctrl+end", "ctrl+y")  # redo the delete from the end
+        await wait_until(pilot, lambda: editor.text == "")
+        assert app.is_running
+
+
+async def test_undo_of_a_long_paste_in_the_chat_box_keeps_the_app_up(tmp_path: Path) -> None:
+    """The same Textual fault in the side panes' and dialogs' text areas (SafeTextArea)."""
+    app = make_app(tmp_path / "c.md", None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f3")
+        box = app.chat.query_one("#chat-input", TextArea)
+        await wait_until(pilot, lambda: app.focused is box)
+        box.insert("\n".join(f"line {i}" for i in range(40)))
+        await wait_until(pilot, lambda: box.show_vertical_scrollbar)
+        await pilot.press("ctrl+z")
+        await wait_until(pilot, lambda: box.text == "")
+        assert app.is_running

@@ -14,12 +14,26 @@ from rich.containers import Lines
 from rich.text import Text
 from textual.keys import _character_to_key
 from textual.widgets import TextArea
-from textual.widgets.text_area import Edit
+from textual.widgets.text_area import Edit, Selection
 
 
 def undo_batches(area: TextArea) -> deque[list[Edit]]:
     """The undo stack of ``area``: one list of edits per undo step (``EditHistory``)."""
     return area.history._undo_stack
+
+
+def keep_cursor_in_text(area: TextArea) -> None:
+    """Move the cursor back into the text if it is past its end (no events: a moment's fix).
+
+    Textual 8.2.8's undo and redo resize the area (``_refresh_size``) before they move the
+    cursor back: when a step took the vertical scrollbar away, the cursor was placed while still
+    past the end of the shorter text, which raised a ValueError and ended the app (a long
+    continuation or paste that scrolled, then Ctrl+Z). Call it first thing in
+    ``_refresh_size``; the step then puts the cursor where it belongs."""
+    start, end = area.selection
+    inside = Selection(area.clamp_visitable(start), area.clamp_visitable(end))
+    if inside != area.selection:
+        area.set_reactive(TextArea.selection, inside)
 
 
 def forget_rendered_lines(area: TextArea) -> None:

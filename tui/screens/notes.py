@@ -12,6 +12,7 @@ from textual.widgets import Button, Label, TextArea
 from tui.keys import in_key_order
 from tui.screens.dialogs import Choice
 from tui.store.notes import StoryNotes
+from tui.widgets.safe_text_area import SafeTextArea
 
 FIELDS = ("memory", "note", "bans")
 
@@ -35,11 +36,11 @@ class NotesScreen(ModalScreen[StoryNotes | None]):
         memory, note, bans = self._opened
         with Vertical(classes="dialog", id="notes"):
             yield Label("Memory: always at the top of the prompt (characters, setting, style)")
-            yield TextArea(memory, id="memory", soft_wrap=True)
+            yield SafeTextArea(memory, id="memory", soft_wrap=True)
             yield Label("Author's note: placed just before the cursor (e.g. 'tense, rainy night')")
-            yield TextArea(note, id="note", soft_wrap=True)
+            yield SafeTextArea(note, id="note", soft_wrap=True)
             yield Label("Never write (one phrase a line; also `bans` in config.toml for all):")
-            yield TextArea(bans, id="bans", soft_wrap=True)
+            yield SafeTextArea(bans, id="bans", soft_wrap=True)
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Save", id="save", variant="primary")
                 yield Button("Cancel", id="cancel")

@@ -15,6 +15,7 @@ from textual.widgets import Button, Input, Label, Select, TextArea
 
 from tui.presets import EDITABLE, Preset, presets_path
 from tui.screens.dialogs import Choice
+from tui.widgets.safe_text_area import SafeTextArea
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -65,7 +66,7 @@ class PresetsScreen(ModalScreen[Result | None]):
                     yield Label(name.replace("_", " "), classes="preset-label")
                     yield Input(id=f"p-{name}")
             yield Label("Stop before (one a line; \\n is a line break):")
-            yield TextArea(id="p-stop")
+            yield SafeTextArea(id="p-stop")
             with Horizontal(classes="dialog-buttons"):
                 yield Button("Use for Tab", id="use", variant="primary")
                 yield Button("Save", id="save")

@@ -12,6 +12,7 @@ from textual.widgets import Checkbox, Static, TextArea
 from models.transcript import Turn
 from tui.store.chats import ChatRecord, load_chat_record, save_chat
 from tui.widgets.chat_log import ChatLog
+from tui.widgets.safe_text_area import SafeTextArea
 
 
 class ChatView(Widget):
@@ -34,7 +35,7 @@ class ChatView(Widget):
     def compose(self) -> ComposeResult:
         # The input comes first so that focusing the pane lands in it; CSS docks it at the bottom.
         with Vertical(id="chat-compose"):
-            yield TextArea(id="chat-input", soft_wrap=True, tab_behavior="focus")
+            yield SafeTextArea(id="chat-input", soft_wrap=True, tab_behavior="focus")
             with Horizontal(id="chat-controls"):
                 yield Checkbox("Include my draft", id="chat-include-draft", compact=True)
                 yield Static("⏎ send · ^J newline · Esc stop", id="chat-hint", markup=False)

@@ -15,7 +15,12 @@ from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
 from models.text import printable
-from tui.textual_private import OncePerPassLine, forget_rendered_lines, undo_batches
+from tui.textual_private import (
+    OncePerPassLine,
+    forget_rendered_lines,
+    keep_cursor_in_text,
+    undo_batches,
+)
 from tui.widgets.insight import Insight, Span, spans_from
 
 if TYPE_CHECKING:
@@ -192,6 +197,10 @@ class GeneratedTextArea(TextArea):
         self._gen_mark = None
         forget_rendered_lines(self)
         self.refresh()
+
+    def _refresh_size(self) -> None:
+        keep_cursor_in_text(self)  # (an undo that takes the scrollbar away: see there)
+        super()._refresh_size()
 
     def undo(self) -> None:
         if self.generating and not self._halted:

@@ -22,6 +22,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from tui.templates import CATEGORIES, Template, TemplateError, load_all, render
+from tui.widgets.safe_text_area import SafeTextArea
 
 CSS_FILE = Path(__file__).with_name("templates.tcss")
 """The stylesheet for this widget, for the host app's ``CSS_PATH``."""
@@ -173,7 +174,9 @@ class TemplatePane(Widget):
             widgets.append(Label(Text(field.label), classes="tp-label"))
             widget: FieldWidget
             if field.multiline:
-                widget = TextArea(value, soft_wrap=True, tab_behavior="focus", classes="tp-area")
+                widget = SafeTextArea(
+                    value, soft_wrap=True, tab_behavior="focus", classes="tp-area"
+                )
             else:
                 widget = Input(value, placeholder=field.default, classes="tp-input")
             widget.tooltip = f"{{{field.name}}}"

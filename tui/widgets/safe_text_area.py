@@ -1,0 +1,15 @@
+"""``SafeTextArea``: the text areas of dialogs and side panes, with an undo that never fails."""
+
+from __future__ import annotations
+
+from textual.widgets import TextArea
+
+from tui.textual_private import keep_cursor_in_text
+
+
+class SafeTextArea(TextArea):
+    """A ``TextArea`` whose Ctrl+Z and Ctrl+Y never end the app (:func:`keep_cursor_in_text`)."""
+
+    def _refresh_size(self) -> None:
+        keep_cursor_in_text(self)
+        super()._refresh_size()
