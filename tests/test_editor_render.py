@@ -72,3 +72,62 @@ async def test_a_frame_draws_what_row_by_row_drawing_draws(
         assert any("keeper climbed" in t for t in texts)
         styles = {s.style for strip in frame for s in strip if s.text.strip()}
         assert len(styles) >= 3  # plain, the model's text and the selection, all drawn
+
+
+async def test_a_frame_of_a_long_draft_does_not_walk_every_line(tmp_path: Path) -> None:
+    """Textual summed the rows of every document line for each row drawn (its wrapped
+    document's height): typing into a 20,000-line draft took ≈ 250 ms a key."""
+    path = tmp_path / "novel.md"
+    path.write_text("\n".join(f"{i}: {PARAGRAPH[: 40 + i % 200]}" for i in range(5000)))
+    app = QuillpenApp(path, settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.editor
+        await wait_until(pilot, lambda: editor.document.line_count == 5000)
+        wrapped = editor.wrapped_document
+        walks: list[int] = []
+
+        class Walked(list):  # type: ignore[type-arg]
+            def __iter__(self):  # type: ignore[no-untyped-def]
+                walks.append(1)
+                return super().__iter__()
+
+        wrapped._wrap_offsets = Walked(wrapped._wrap_offsets)
+        forget_rendered_lines(editor)
+        editor.refresh()  # one frame, drawn as the app draws it
+        await pilot.pause()
+        assert editor.region.height > 10
+        assert not walks, f"{len(walks)} walks over all 5,000 lines for one frame"
+
+
+async def test_the_row_count_stays_right_through_edits(tmp_path: Path) -> None:
+    app = QuillpenApp(tmp_path / "rows.md", settings=Settings())
+    async with app.run_test(size=(60, 20)) as pilot:
+        editor = app.editor
+        wrapped = editor.wrapped_document
+
+        def summed() -> int:  # Textual's own way of counting the rows
+            return sum(len(offsets) + 1 for offsets in wrapped._wrap_offsets)
+
+        editor.load_text("\n".join(PARAGRAPH[: 30 * i] for i in range(1, 30)))
+        wrapped = editor.wrapped_document
+        steps = [
+            lambda: editor.insert("a new line\n" * 5, (3, 0)),
+            lambda: editor.delete((2, 0), (9, 4)),
+            lambda: editor.insert(PARAGRAPH, (0, 0)),
+            editor.undo,
+            editor.undo,
+            editor.redo,
+        ]
+        for step in steps:
+            step()
+            await pilot.pause()
+            assert wrapped.height == summed() > 0
+        await pilot.resize_terminal(100, 30)
+        await wait_until(pilot, lambda: editor.wrap_width > 60)
+        assert editor.wrapped_document.height == sum(
+            len(o) + 1 for o in editor.wrapped_document._wrap_offsets
+        )
+        editor.scroll_end(animate=False)
+        await pilot.pause()
+        last = "".join(s.text for s in editor.render_line(editor.size.height - 1)).strip()
+        assert last and last in editor.document.get_line(editor.document.line_count - 1)
