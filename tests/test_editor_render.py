@@ -11,8 +11,10 @@ from rich.text import Text
 from textual.geometry import Region
 from textual.widgets import TextArea
 
+import tui.text_stats as text_stats_module
 from tui.app import QuillpenApp
 from tui.config import Settings
+from tui.text_stats import LineCounts, text_stats
 from tui.textual_private import forget_rendered_lines
 from tui.widgets.generated_text import Mark
 
@@ -131,3 +133,41 @@ async def test_the_row_count_stays_right_through_edits(tmp_path: Path) -> None:
         await pilot.pause()
         last = "".join(s.text for s in editor.render_line(editor.size.height - 1)).strip()
         assert last and last in editor.document.get_line(editor.document.line_count - 1)
+
+
+def test_line_by_line_counts_equal_the_whole_texts() -> None:
+    counts = LineCounts()
+    lines = [
+        "The moon is a lantern,",
+        "",
+        "床前明月光，疑是地上霜。",
+        "我爱 python 和 Textual",
+        "  x\ty  ",
+    ]
+    for step in range(6):
+        text = "\n".join(lines)
+        assert counts.count(lines) == text_stats(text), step
+        lines = [*lines[1:], f"line {step} 月 with\u3000spaces", lines[0]]  # changed, moved
+
+
+async def test_a_key_in_a_long_draft_recounts_one_line(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The status bar's count half a second after a key: over a 1 MB draft the whole-text
+    count took 50-120 ms, a pause in the typing."""
+    path = tmp_path / "novel.md"
+    path.write_text("\n".join(f"{i}: {PARAGRAPH[: 40 + i % 200]}" for i in range(3000)))
+    app = QuillpenApp(path, settings=Settings())
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: app.status.words > 3000)
+        counted: list[str] = []
+        original = text_stats_module.text_stats
+        monkeypatch.setattr(
+            text_stats_module, "text_stats", lambda text: counted.append(text) or original(text)
+        )
+        app.editor.move_cursor((10, 0))
+        await pilot.press("w", "o", "r", "d", "space")
+        words = text_stats(app.editor.text).words
+        await wait_until(pilot, lambda: app.status.words == words)
+        recounted = sum(map(len, counted))
+        assert counted and recounted < 1000, f"{recounted:,} of {len(app.editor.text):,} characters"

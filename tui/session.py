@@ -18,7 +18,7 @@ from tui.document import Document, NotUtf8
 from tui.store import journal
 from tui.store.marks import load_marks, save_marks
 from tui.store.notes import StoryNotes, load_notes, save_notes
-from tui.text_stats import text_stats
+from tui.text_stats import LineCounts
 
 if TYPE_CHECKING:  # (the dialogs are imported when asked: after the first frame)
     from textual.screen import Screen
@@ -72,6 +72,7 @@ class DocumentSession:
         self.notes = StoryNotes()
         self._clean_text: str | None = ""
         self._journal_timer: Timer | None = None
+        self._counts = LineCounts()
 
     @property
     def unsaved(self) -> bool:
@@ -149,7 +150,7 @@ class DocumentSession:
         self.app.sub_title = f"{self.document.name}{' ●' if self.dirty else ''}"
 
     def count_words(self) -> None:
-        stats = text_stats(self.app.editor.text)
+        stats = self._counts.count(self.app.editor.document.lines)
         self.app.status.words = stats.words
         self.app.status.word_unit = stats.unit
 

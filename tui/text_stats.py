@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from typing import NamedTuple
 
 _CJK = (
@@ -56,3 +57,31 @@ def text_stats(text: str) -> TextStats:
         cjk, other = len(cjk_chars.findall(text)), len(words.findall(text))
     characters = len(text) - len(_SPACE.findall(text))
     return TextStats(words=cjk + other, cjk=cjk, characters=characters)
+
+
+class LineCounts:
+    """The counts of a text given as its lines, each line counted once while it stays the same.
+
+    The status bar counts the document half a second after the writer types: over a 1 MB
+    draft the regular expressions took 50-120 ms each time, a pause in the typing, where a key
+    changes one line. Lines add up exactly: no word or space spans a line break."""
+
+    def __init__(self) -> None:
+        self._known: dict[str, TextStats] = {}
+
+    def count(self, lines: Iterable[str]) -> TextStats:
+        known = self._known
+        now: dict[str, TextStats] = {}
+        words = cjk = characters = 0
+        for line in lines:
+            stats = now.get(line)
+            if stats is None:
+                stats = known.get(line)
+                if stats is None:
+                    stats = text_stats(line)
+                now[line] = stats
+            words += stats.words
+            cjk += stats.cjk
+            characters += stats.characters
+        self._known = now  # (only the lines the text still has)
+        return TextStats(words=words, cjk=cjk, characters=characters)
