@@ -47,12 +47,12 @@ from models.token_probs import TokenInfo
 
 log = logging.getLogger("quillpen.engine_process")
 FLUSH_INTERVAL = 1 / 20
+"""Seconds between chunks (the client changes it with ``pace`` to suit its redraw cost)."""
 TYPING_FLUSH = 1.0
-SPARE_CORE = (os.cpu_count() or 1) > 2
-"""Whether one thread fewer for the engine leaves the UI a core while the writer types."""
 """Seconds between chunks while the writer types (``pace`` ``typing`` holds for 0.6 s after
 each key, so streamed text resumes as soon as they pause)."""
-"""Seconds between chunks (the client changes it with ``pace`` to suit its redraw cost)."""
+SPARE_CORE = (os.cpu_count() or 1) > 2
+"""Whether one thread fewer for the engine leaves the UI a core while the writer types."""
 CRASH_ENV = "QUILLPEN_TEST_CRASH"
 """Test-only: ``generate:N`` segfaults after N tokens, ``generate-unsafe:N`` only while extra
 buffer types are in use (as the AMX crash does), ``load`` while loading."""

@@ -98,7 +98,6 @@ class QuillpenApp(App[None]):
         self._after_load: Template | None = None
         self.session = DocumentSession(self)
         self.editor = WriterEditor(self.engine, self.session, self.settings, id="editor")
-        self._chat_key = self.session.document.key
         self.made_chat: ChatPane | None = None
         """The chat pane once made (:attr:`chat` makes it, after the first frame)."""
         self._templates: TemplatePane | None = None
@@ -112,9 +111,8 @@ class QuillpenApp(App[None]):
         if self.made_chat is None:
             from tui.widgets.chat import ChatPane
 
-            chat = ChatPane(self._chat_key, self.editor.prompt_text, self.engine, id="chat")
-            chat.set_document(self.session.document.key)
-            self.made_chat = chat
+            key = self.session.document.key
+            self.made_chat = ChatPane(key, self.editor.prompt_text, self.engine, id="chat")
         return self.made_chat
 
     @chat.setter
