@@ -18,9 +18,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 CHILD = """
 import sys
-sys.path[:0] = [{root!r}, {tests!r}]
+sys.path[:0] = [{root!r}]
 from pathlib import Path
-from models.convert import convert
+from models.hub.convert import convert
 import gguf, safetensors, numpy
 if {do!r}:
     convert(Path({src!r}), Path({out!r}), {kind!r})
@@ -31,15 +31,15 @@ print(int(hwm.split()[1]) * 1024)
 
 def peak(src: Path, out: Path, kind: str, do: bool) -> int:
     code = CHILD.format(
-        root=str(ROOT), tests=str(ROOT / "tests"), src=str(src), out=str(out), kind=kind, do=do
+        root=str(ROOT), src=str(src), out=str(out), kind=kind, do=do
     )
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(res.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:
-    sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
-    from tinymodel import make_checkpoint
+    sys.path[:0] = [str(ROOT)]
+    from tests.support.tinymodel import make_checkpoint
 
     ap = argparse.ArgumentParser()
     ap.add_argument("--type", default="f16", choices=("f32", "f16", "q8_0"))

@@ -27,9 +27,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from models.engine import Engine, available_threads
+from models.local.engine import Engine, available_threads
 from models.sampling import SamplerSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -41,10 +40,9 @@ PROMPT = (
 
 
 def build_model(folder: Path) -> Path:
-    from tinymodel import make_checkpoint
-
-    from models.convert import convert
-    from models.quantize import quantize
+    from models.hub.convert import convert
+    from models.hub.quantize import quantize
+    from tests.support.tinymodel import make_checkpoint
 
     src = make_checkpoint(folder / "ckpt", n_embd=768, n_layer=12, n_head=12)
     f16 = convert(src, folder / "m.f16.gguf", "f16")

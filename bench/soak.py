@@ -2,7 +2,7 @@
 
     uv run python bench/soak.py [--model tiny.gguf] [--cycles 3000] [--bound-mb 64] [--json]
 
-Drives the real :class:`models.local_engine.LocalEngine` (its engine process, the real Engine
+Drives the real :class:`models.local.client.LocalEngine` (its engine process, the real Engine
 and model) the way the app does: submit, cancel after the stream starts, submit over a running
 request, bursts of submits, F6 alternatives (non-exclusive requests cancelled by id), cancel
 right after submit, and a few runs left to finish. Messages go to a plain recorder object with
@@ -38,8 +38,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.engine_client import GenerateRequest
-from models.local_engine import LocalEngine
-from models.prompts import TextSpec
+from models.local.client import LocalEngine
+from models.prompting.prompts import TextSpec
 from models.sampling import SamplerSettings
 from tui.messages import (
     GenerationChunk,
@@ -398,10 +398,8 @@ def run_soak(
 
 
 def tiny_model(folder: Path) -> Path:
-    sys.path.insert(0, str(ROOT / "tests"))
-    from tinymodel import make_checkpoint
-
-    from models.convert import convert
+    from models.hub.convert import convert
+    from tests.support.tinymodel import make_checkpoint
 
     return convert(make_checkpoint(folder / "ckpt"), folder / "tiny.Q8_0.gguf", "q8_0")
 

@@ -23,14 +23,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
-from tinymodel import make_checkpoint
-
-from models.convert import convert
-from models.engine import Engine, available_threads
-from models.quantize import quantize
+from models.hub.convert import convert
+from models.hub.quantize import quantize
+from models.local.engine import Engine, available_threads
 from models.sampling import SamplerSettings
+from tests.support.tinymodel import make_checkpoint
 
 PROMPT = "The lighthouse keeper climbed the stairs as the storm rolled in from the sea."
 

@@ -38,7 +38,6 @@ _sessions = itertools.count()
 ECHO_CHARS = "¤§¶©®±÷þðæøåß¿¡µ¬°¦¨ÆØÅÞÐ¹²³¼½¾×"
 MARKER = "0: the sea was slow"  # the first line of the launch document (its L is the cursor)
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 sys.path.insert(0, str(ROOT / "bench"))
 
 PROMPT = "The lighthouse keeper climbed the stairs as the storm rolled in from the sea."
@@ -167,10 +166,9 @@ def app_process(pane_pid: int) -> int:
 
 
 def build_model(folder: Path, quick: bool) -> Path:
-    from tinymodel import make_checkpoint
-
-    from models.convert import convert
-    from models.quantize import quantize
+    from models.hub.convert import convert
+    from models.hub.quantize import quantize
+    from tests.support.tinymodel import make_checkpoint
 
     shape = {"n_embd": 64, "n_layer": 2, "n_head": 4} if quick else {}
     shape = shape or {"n_embd": 768, "n_layer": 12, "n_head": 12}
@@ -186,7 +184,7 @@ def bare_rate(model: Path, tokens: int) -> float:
     """The reference: llama-cpp-python's own generate loop at all CPU threads."""
     from stream_rate import bare_rate as bare
 
-    from models.engine import available_threads
+    from models.local.engine import available_threads
 
     return bare(model, tokens, available_threads())
 
@@ -270,7 +268,7 @@ def _echo(term: Terminal, chars: str, *, streaming: bool) -> list[float]:
 
 
 def _prompt_tokens(model: Path) -> int:
-    from models.engine import Engine
+    from models.local.engine import Engine
 
     engine = Engine.load(model, threads=1)
     try:

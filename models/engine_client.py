@@ -1,9 +1,10 @@
 """The one engine interface the UI knows: requests in, events out.
 
 An :class:`EngineClient` loads a model, streams continuations of prompt specs
-(:mod:`models.prompts`) and cancels them. It never blocks its caller: every result arrives as an
+(:mod:`models.prompting.prompts`) and cancels them. It never blocks its caller: every result
+arrives as an
 event, delivered to a callback from the client's own thread (the UI turns events into
-messages). :class:`models.local_engine.LocalEngine` runs llama.cpp in a child process; a remote
+messages). :class:`models.local.client.LocalEngine` runs llama.cpp in a child process; a remote
 OpenAI-compatible engine implements the same interface. ``capabilities`` says what an engine
 can do, so the UI can grey out the rest and say why.
 """
@@ -16,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
-from models.prompts import PromptFacts, PromptSpec
+from models.prompting.prompts import PromptFacts, PromptSpec
 from models.sampling import SamplerSettings
 from models.stats import StreamStats
 from models.token_probs import TokenInfo
@@ -54,12 +55,12 @@ class GenerateRequest:
     """Continuations generated together in one batch (``max_tokens`` each); chunks carry
     ``seq`` 0…n-1. Sequence i samples with seed ``settings.seed + i``."""
     bans: tuple[str, ...] = field(default=(), kw_only=True)
-    """Phrases the text must never contain (matched case-sensitively, :mod:`models.bans`)."""
+    """Phrases the text must never contain (matched case-sensitively, :mod:`models.local.bans`)."""
     probabilities: int = field(default=0, kw_only=True)
     """> 0: chunks carry each token's :class:`TokenInfo` with this many alternatives."""
     line_form: str = field(default="prose", kw_only=True)
     """"verse": poems and lyrics, whose line breaks a WordPiece (Chinese) model never saw are
-    mapped to what it was trained with and restored in its output (:mod:`models.cjk`)."""
+    mapped to what it was trained with and restored in its output (:mod:`models.prompting.cjk`)."""
 
     @property
     def plain(self) -> bool:

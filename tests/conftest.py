@@ -13,17 +13,15 @@ from pathlib import Path
 import httpx
 import pytest
 
-sys.path.insert(0, str(Path(__file__).parent))
-
-from tinymodel import make_checkpoint
-from tmux import Tmux
+from tests.support.tinymodel import make_checkpoint
+from tests.support.tmux import Tmux
 
 
 @pytest.fixture(scope="session")
 def cpu_probe_cache(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
     """On a CPU with AMX, the safe-mode probe's answer, found once for the whole run (each test
     has its own state dir, and every engine process would probe again)."""
-    from models import cpu_probe
+    from models.local import cpu_probe
 
     if not cpu_probe.has_amx(cpu_probe.system_info()):
         return None
@@ -69,7 +67,7 @@ def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def tiny_gguf(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The tiny model converted to a Q8_0 GGUF."""
-    from models.convert import convert
+    from models.hub.convert import convert
 
     return convert(tiny_checkpoint, tmp_path_factory.mktemp("gguf") / "tiny.Q8_0.gguf", "q8_0")
 
@@ -77,7 +75,7 @@ def tiny_gguf(tiny_checkpoint: Path, tmp_path_factory: pytest.TempPathFactory) -
 @pytest.fixture(scope="session")
 def tiny_engine(tiny_gguf: Path):  # type: ignore[no-untyped-def]
     """One loaded engine shared by the tests that only generate."""
-    from models.engine import Engine
+    from models.local.engine import Engine
 
     engine = Engine.load(tiny_gguf)
     yield engine
@@ -88,7 +86,7 @@ def tiny_engine(tiny_gguf: Path):  # type: ignore[no-untyped-def]
 def small_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A 1-layer GPT-2 with a 259-token byte-level vocabulary (bad_input.py): it converts and
     loads in a fraction of a second."""
-    from bad_input import make_small_checkpoint
+    from tests.support.bad_input import make_small_checkpoint
 
     return make_small_checkpoint(tmp_path_factory.mktemp("small") / "small-gpt2")
 
@@ -96,7 +94,7 @@ def small_checkpoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="session")
 def small_gguf(small_checkpoint: Path) -> Path:
     """The small model converted to an F32 GGUF."""
-    from models.convert import convert
+    from models.hub.convert import convert
 
     return convert(small_checkpoint, small_checkpoint.parent / "small.F32.gguf", "f32")
 
@@ -104,7 +102,7 @@ def small_gguf(small_checkpoint: Path) -> Path:
 @pytest.fixture(scope="session")
 def small_engine(small_gguf: Path):  # type: ignore[no-untyped-def]
     """One loaded engine of the small model."""
-    from models.engine import Engine
+    from models.local.engine import Engine
 
     engine = Engine.load(small_gguf)
     yield engine
@@ -128,7 +126,7 @@ def tmux(tmp_path: Path, user_dirs: dict[str, Path]) -> Iterator[Tmux]:
 @pytest.fixture
 def submitted(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     """Every GenerateRequest the app hands its engine client (which still serves it)."""
-    from models.local_engine import LocalEngine
+    from models.local.client import LocalEngine
 
     sent: list[object] = []
     original = LocalEngine.submit

@@ -24,7 +24,7 @@ from textual.widget import Widget
 from textual.widgets import TextArea
 from textual.worker import Worker, WorkerState
 
-from models.offline import set_offline
+from models.hub.offline import set_offline
 from models.text import printable
 from tui import bindings
 from tui import config as config_mod

@@ -164,7 +164,7 @@ _SAMPLER_RANGES: dict[str, tuple[float | None, float | None]] = {
 
 
 def _check_cpu_repack(settings: Settings, name: str) -> None:
-    from models.cpu_probe import CHOICES  # (its imports wait for a cpu_repack setting)
+    from models.local.cpu_probe import CHOICES  # (its imports wait for a cpu_repack setting)
 
     if settings.cpu_repack not in CHOICES:
         choices = ", ".join(CHOICES)

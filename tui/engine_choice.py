@@ -6,7 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from models.engine_client import EngineClient, EngineEvent
-from models.local_engine import LocalEngine
+from models.local.client import LocalEngine
 from tui.config import RemoteTarget
 
 
@@ -20,7 +20,7 @@ def open_engine(
     """A :class:`LocalEngine`, or a ``RemoteEngine`` for ``target`` (httpx loads only then)."""
     if target is None:
         return LocalEngine(status, cpu_repack=cpu_repack)
-    from models.remote_engine import RemoteEngine
+    from models.remote.engine import RemoteEngine
 
     return RemoteEngine(
         status,

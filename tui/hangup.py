@@ -16,7 +16,7 @@ It
 3. writes the recovery journal at once (reading the editor's text only; no widget changes);
 4. ends every child process quillpen started: the engine (which also ends by itself when its
    pipe closes) and any convert or quantize job, whose partial file is removed, and removes
-   the partial file of a download in progress (:mod:`models.partial_downloads`);
+   the partial file of a download in progress (:mod:`models.hub.partial_downloads`);
 5. asks the app to exit, which it then does in the orderly way, well before the last resort.
 """
 
@@ -33,7 +33,7 @@ from collections.abc import Iterator
 from types import FrameType
 from typing import Protocol
 
-from models import child_job, partial_downloads
+from models.hub import child_job, partial_downloads
 
 log = logging.getLogger("quillpen.hangup")
 HARD_EXIT_AFTER = 1.5

@@ -12,7 +12,7 @@ from textual.message import Message
 from textual.message_pump import MessagePump
 
 from models import engine_client as ev
-from models.prompts import PromptFacts
+from models.prompting.prompts import PromptFacts
 from models.stats import StreamStats
 from models.token_probs import TokenInfo
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from models import store
-from models.catalog import DEFAULT_MODEL
 from models.errors import QuillpenError
+from models.hub import cache as store
+from models.hub.catalog import DEFAULT_MODEL
 
 NOTHING_YET = (
     "No model downloaded yet. Press F5 to get GPT-2 (or run `quillpen models pull`). "

@@ -12,7 +12,8 @@ _CJK = (
     "[\u4e00-\u9fff\u3400-\u4dbf\uf900-\ufaff"
     "\U00020000-\U0002a6df\U0002a700-\U0002ceaf\U0002f800-\U0002fa1f]"
 )
-"""CJK ideographs: the ranges :func:`models.cjk.is_cjk_char` names, as a regex (C speed: the
+"""CJK ideographs: the ranges :func:`models.prompting.cjk.is_cjk_char` names, as a regex (C speed:
+the
 status bar counts the whole document every half second while the writer types)."""
 _SPACE = re.compile(r"\s")
 _WORD = r"[^\s\u3000-\u303f\uff00-\uffef\u2e80-\u9fff\uf900-\ufaff]+"

@@ -1,8 +1,8 @@
 """The few places quillpen reaches into Textual's private API, all here (Textual 8.2.8).
 
 Textual offers no public way to do these. ``pyproject.toml`` pins Textual's version; when it
-changes, check each function below against the new release (tests/test_app.py's undo tests and
-tests/test_config_checks.py's keymap tests fail if one breaks).
+changes, check each function below against the new release (tests/tui/test_app.py's undo tests and
+tests/tui/test_config_checks.py's keymap tests fail if one breaks).
 """
 
 from __future__ import annotations

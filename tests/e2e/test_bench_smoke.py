@@ -9,7 +9,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tmux import needs_tmux
+
+from tests.support.tmux import needs_tmux
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 BENCH = Path(__file__).resolve().parents[2] / "bench" / "terminal.py"

@@ -19,14 +19,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-import engine_hooks
 import pytest
-import test_hub
-from hubserver import FakeHub, Hold
-from tmux import Tmux, needs_tmux
 
-from models.child_job import CONVERT_DELAY_ENV, DELAY_ENV
-from models.engine_process import CRASH_ENV
+from models.hub.child_job import CONVERT_DELAY_ENV, DELAY_ENV
+from models.local.process import CRASH_ENV
+from tests.models.hub import test_hub
+from tests.support import engine_hooks
+from tests.support.hubserver import FakeHub, Hold
+from tests.support.tmux import Tmux, needs_tmux
 from tui.hangup import HARD_EXIT_ENV
 from tui.store.journal import read_journal, write_journal
 

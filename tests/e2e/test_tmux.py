@@ -6,7 +6,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tmux import Tmux, needs_tmux
+
+from tests.support.tmux import Tmux, needs_tmux
 
 pytestmark = [pytest.mark.e2e, needs_tmux]
 

@@ -4,7 +4,7 @@
 
 Exactly ``tui.cli.main`` (the console script's entry point), except that the engine process
 sleeps ``QUILLPEN_TRIAL_PIECE_DELAY`` seconds (default 0.02) after each piece (the ``slow`` hook
-of ``tests/engine_hooks.py``), so a Tab continuation of a tiny model lasts seconds on any
+of ``tests/support/engine_hooks.py``), so a Tab continuation of a tiny model lasts seconds on any
 machine instead of a fraction of one.
 """
 
@@ -16,10 +16,8 @@ from pathlib import Path
 
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS.parent))
-sys.path.insert(0, str(TESTS))
 
-from engine_hooks import HOOK_ENV, spec  # noqa: E402
-
+from tests.support.engine_hooks import HOOK_ENV, spec  # noqa: E402
 from tui.cli import main  # noqa: E402
 
 os.environ[HOOK_ENV] = spec("slow")

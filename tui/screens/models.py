@@ -26,8 +26,10 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
-from models import catalog, hub, store
 from models.errors import QuillpenError
+from models.hub import cache as store
+from models.hub import catalog
+from models.hub import download as hub
 from models.progress import PullCancelled, callback_progress
 from tui.screens.dialogs import Choice
 

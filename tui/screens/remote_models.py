@@ -9,7 +9,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
-from models.remote_engine import ModelListing, RemoteEngine
+from models.remote.engine import ModelListing, RemoteEngine
 
 
 class RemoteModelsScreen(Screen[None]):

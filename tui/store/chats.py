@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.transcript import Turn
+from models.prompting.transcript import Turn
 from tui.store.files import read_record, write_record
 from tui.store.keys import UNTITLED, document_key, store_path
 

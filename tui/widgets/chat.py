@@ -26,10 +26,10 @@ from textual.binding import Binding, BindingType
 from textual.message import Message
 
 from models.engine_client import EngineClient, GenerateRequest
-from models.prompts import ChatSpec, PromptFacts
+from models.prompting.prompts import ChatSpec, PromptFacts
+from models.prompting.transcript import CHAT_STOPS, Turn, clean_reply
 from models.sampling import PRESETS, SamplerSettings
 from models.stats import StreamStats
-from models.transcript import CHAT_STOPS, Turn, clean_reply
 from tui.keys import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
 from tui.screens.dialogs import Choice

@@ -9,8 +9,8 @@ from textual.containers import Vertical, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import Static
 
+from models.prompting.transcript import Turn
 from models.text import printable
-from models.transcript import Turn
 from tui.store.chats import ChatRecord, ReplyVersions
 
 if TYPE_CHECKING:

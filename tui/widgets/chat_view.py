@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Checkbox, Static, TextArea
 
-from models.transcript import Turn
+from models.prompting.transcript import Turn
 from tui.store.chats import ChatRecord, load_chat_record, save_chat
 from tui.widgets.chat_log import ChatLog
 from tui.widgets.safe_text_area import SafeTextArea

@@ -132,9 +132,9 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         joined: set[int] | None = None,
     ) -> None:
         """Stream a continuation of the text before the cursor in at the cursor."""
-        from models.cjk import looks_like_verse
         from models.engine_client import GenerateRequest
-        from models.prompts import StorySpec
+        from models.prompting.cjk import looks_like_verse
+        from models.prompting.prompts import StorySpec
         from tui.messages import deliver
 
         notes, prompt = self.story.notes, self.prompt_text()
@@ -183,7 +183,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             self.notify(NO_MODEL, severity="warning")
             return
         from models.engine_client import GenerateRequest
-        from models.prompts import StorySpec
+        from models.prompting.prompts import StorySpec
         from tui.screens.alternatives import AlternativesScreen
 
         notes, sampler = self.story.notes, self.tab_preset().sampler
@@ -320,7 +320,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             self.engine.set_flush_interval(interval)
 
     def on_generation_started(self, message: GenerationStarted) -> None:
-        from models.context import MEMORY_MAX, NOTE_MAX
+        from models.prompting.context import MEMORY_MAX, NOTE_MAX
 
         self.last_prompt_tokens = message.prompt_tokens
         facts = message.facts

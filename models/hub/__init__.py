@@ -1,0 +1,2 @@
+"""Getting models: the catalog, Hub downloads, checkpoint conversion, quantization, the local
+cache."""

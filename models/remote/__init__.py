@@ -1,0 +1,2 @@
+"""The remote engine: an OpenAI-compatible server (llama.cpp's, llama-cpp-python's, vLLM…) behind
+the engine contract."""

@@ -1,0 +1,282 @@
+"""HTTP for a remote engine: its URL, its clients, the API key, and the 429/503 retries.
+
+Certificates are always verified (httpx's CA bundle, ``SSL_CERT_FILE``, or the engine's
+``ca_file``). The API key is read from the named environment variable for each request and sent
+as a Bearer token; it is never stored, logged, or put in a message. Failures become
+:class:`models.remote.errors.RemoteError` with one plain sentence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import logging
+import os
+import ssl
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+from httpx_sse import EventSource, aconnect_sse
+
+from models.errors import QuillpenError
+from models.remote.errors import (
+    RETRY_STATUSES,
+    RemoteError,
+    host_of,
+    retry_after,
+    status_error,
+    transport_error,
+)
+
+log = logging.getLogger("quillpen.remote_engine")
+
+CONNECT_TIMEOUT = 10.0
+READ_TIMEOUT = 60.0
+"""Seconds without a byte from the server before a request fails as stalled."""
+RETRY_DELAYS = (1.0, 2.0, 4.0)
+"""Waits before the retries of a 429/503 answer (the server's ``Retry-After`` wins)."""
+MAX_RETRY_WAIT = 30.0
+BODY_LIMIT = 256 * 1024
+"""Bytes of an error (or non-streamed) answer that are read."""
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """The server answered 429 or 503: quillpen waits ``wait`` seconds and tries again."""
+
+    request_id: int | None
+    """None: not a generation (the model list, while loading)."""
+    status: int
+    attempt: int
+    of: int
+    wait: float
+
+    @property
+    def message(self) -> str:
+        what = "busy (429)" if self.status == 429 else f"unavailable ({self.status})"
+        return (
+            f"The server is {what}: retrying in {self.wait:.0f} s "
+            f"(retry {self.attempt} of {self.of})."
+        )
+
+
+def base_url(url: str) -> str:
+    """The API's base URL (``…/v1``), checked; a pasted endpoint keeps only its base."""
+    text = url.strip().rstrip("/")
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise QuillpenError(
+            "a remote engine needs an http:// or https:// URL such as "
+            f"http://127.0.0.1:8000/v1, not {url!r}"
+        )
+    if parts.username or parts.password:
+        raise QuillpenError(
+            "put no password in the engine URL: name an environment variable in api_key_env"
+        )
+    for suffix in ("/completions", "/models"):
+        if text.endswith("/v1" + suffix):
+            text = text[: -len(suffix)]
+    return text
+
+
+def is_loopback(url: str) -> bool:
+    host = urlsplit(url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class RemoteHttp:
+    """One server: an async client for the loop thread, a sync one for tokenizer threads."""
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        api_key_env: str | None = None,
+        ca_file: str | os.PathLike[str] | None = None,
+        connect_timeout: float = CONNECT_TIMEOUT,
+        read_timeout: float = READ_TIMEOUT,
+        retry_delays: Sequence[float] = RETRY_DELAYS,
+        on_retry: Callable[[Retrying], None] | None = None,
+    ) -> None:
+        self.url = base_url(url)
+        self.root = self.url[: -len("/v1")] if self.url.endswith("/v1") else self.url
+        """Where the servers' own endpoints are (``/props``, ``/tokenize``)."""
+        self.host = host_of(self.url)
+        self.api_key_env = api_key_env or None
+        self.read_timeout = read_timeout
+        self.retry_delays = tuple(retry_delays)
+        self.on_retry = on_retry
+        self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
+        self._verify: ssl.SSLContext | bool = (
+            ssl.create_default_context(cafile=os.fspath(ca_file)) if ca_file else True
+        )
+        self.aclient: httpx.AsyncClient | None = None
+        self.client: httpx.Client | None = None
+
+    def open(self) -> None:
+        if self.aclient is None:
+            self.aclient = httpx.AsyncClient(timeout=self._timeout, verify=self._verify)
+        if self.client is None:
+            self.client = httpx.Client(timeout=self._timeout, verify=self._verify)
+
+    async def aclose(self) -> None:
+        aclient, self.aclient = self.aclient, None
+        client, self.client = self.client, None
+        if client is not None:
+            client.close()
+        if aclient is not None:
+            await aclient.aclose()
+
+    def sync_client(self) -> httpx.Client:
+        if self.client is None:
+            raise RemoteError("the engine was closed")
+        return self.client
+
+    def _async_client(self) -> httpx.AsyncClient:
+        if self.aclient is None:
+            raise RemoteError("the engine was closed")
+        return self.aclient
+
+    # The key --------------------------------------------------------------------------------
+    def key(self) -> str | None:
+        if not self.api_key_env:
+            return None
+        return os.environ.get(self.api_key_env) or None
+
+    def headers(self) -> dict[str, str]:
+        key = self.key()
+        return {"Authorization": f"Bearer {key}"} if key else {}
+
+    def key_travels_in_clear(self) -> bool:
+        return (
+            self.key() is not None
+            and urlsplit(self.url).scheme == "http"
+            and not is_loopback(self.url)
+        )
+
+    # Requests -------------------------------------------------------------------------------
+    def status_error(
+        self, response: httpx.Response, content: bytes, url: str, retries: int = 0
+    ) -> RemoteError:
+        return status_error(
+            response.status_code,
+            response.reason_phrase,
+            content,
+            url,
+            api_key_env=self.api_key_env,
+            key_set=self.key() is not None,
+            retries=retries,
+        )
+
+    def _can_retry(self, response: httpx.Response, attempt: int) -> bool:
+        return response.status_code in RETRY_STATUSES and attempt < len(self.retry_delays)
+
+    async def wait_retry(
+        self, response: httpx.Response, attempt: int, request_id: int | None
+    ) -> None:
+        asked = retry_after(response.headers)
+        wait = min(MAX_RETRY_WAIT, asked if asked is not None else self.retry_delays[attempt])
+        notice = Retrying(
+            request_id, response.status_code, attempt + 1, len(self.retry_delays), wait
+        )
+        log.info("%s", notice.message)
+        if self.on_retry is not None:
+            try:
+                self.on_retry(notice)
+            except Exception:
+                log.exception("on_retry callback failed")
+        await asyncio.sleep(wait)
+
+    async def send(self, method: str, url: str) -> httpx.Response:
+        """A plain request, with the 429/503 retries; an error answer raises."""
+        attempt = 0
+        while True:
+            try:
+                response = await self._async_client().request(method, url, headers=self.headers())
+            except httpx.TransportError as exc:
+                raise transport_error(exc, url, read_timeout=self.read_timeout) from None
+            if self._can_retry(response, attempt):
+                await self.wait_retry(response, attempt, None)
+                attempt += 1
+                continue
+            if response.status_code >= 400:
+                raise self.status_error(response, response.content, url, attempt)
+            return response
+
+    async def get_json(self, url: str) -> dict[str, Any]:
+        return as_json_object(await self.send("GET", url), url)
+
+    async def props(self) -> dict[str, Any] | None:
+        """llama-server's ``/props`` (None from any other server, or on any failure)."""
+        try:
+            response = await self._async_client().get(self.root + "/props", headers=self.headers())
+            data = response.json() if response.status_code == 200 else None
+        except (httpx.HTTPError, ValueError, RemoteError):
+            return None
+        return data if isinstance(data, dict) else None
+
+    @asynccontextmanager
+    async def stream(
+        self,
+        url: str,
+        body: dict[str, Any],
+        request_id: int,
+        received: Callable[[], int],
+    ) -> AsyncIterator[tuple[httpx.Response, EventSource]]:
+        """POST ``body`` and hand over the answer as an event source, after any 429/503
+        retries. A network failure, there or while reading, raises :class:`RemoteError` with
+        ``received()`` (the tokens delivered so far) in its message."""
+        attempt = 0
+        while True:
+            refused: httpx.Response | None = None
+            try:
+                async with aconnect_sse(
+                    self._async_client(), "POST", url, json=body, headers=self.headers()
+                ) as source:
+                    response = source.response
+                    if self._can_retry(response, attempt):
+                        refused = response
+                    elif response.status_code >= 400:
+                        content = await read_body(response)
+                        raise self.status_error(response, content, url, attempt)
+                    else:
+                        yield response, source
+                        return
+            except httpx.TransportError as exc:
+                raise transport_error(
+                    exc, url, read_timeout=self.read_timeout, received=received()
+                ) from None
+            assert refused is not None
+            await self.wait_retry(refused, attempt, request_id)
+            attempt += 1
+
+
+async def read_body(response: httpx.Response) -> bytes:
+    """At most :data:`BODY_LIMIT` bytes of a streamed answer's body."""
+    data = bytearray()
+    async for piece in response.aiter_bytes():
+        data += piece
+        if len(data) >= BODY_LIMIT:
+            break
+    return bytes(data[:BODY_LIMIT])
+
+
+def as_json_object(response: httpx.Response, url: str) -> dict[str, Any]:
+    try:
+        data = response.json()
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise RemoteError(
+            f"{url} did not answer with a JSON object: is this an OpenAI-compatible API?"
+        )
+    return data

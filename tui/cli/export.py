@@ -1,0 +1,53 @@
+"""`quillpen export FILE`: the document with the model's text marked, and its counts."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from models.errors import QuillpenError
+from tui.cli.common import _err
+
+
+def export_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+) -> argparse.ArgumentParser:
+    from tui.export import MARKS
+
+    exp = sub.add_parser(
+        "export", help="a document as Markdown or text, the model's words marked, with counts"
+    )
+    exp.add_argument("file", type=Path, help="the document (saved by quillpen)")
+    exp.add_argument("--out", type=Path, help="write here (default: standard output)")
+    exp.add_argument(
+        "--mark",
+        choices=tuple(MARKS),
+        default="none",
+        help="how to set off what the model wrote: *…* (asterisks), [[…]] (brackets), or none",
+    )
+    return exp
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    """Counts go to standard error, so the exported text can be piped."""
+    from tui.document import Document
+    from tui.export import export, summary
+    from tui.store.marks import load_marks
+
+    doc, text = Document.open(args.file)
+    if doc.disk is None:
+        raise QuillpenError(f"{args.file}: no such file")
+    ranges = load_marks(doc.key, text)
+    if args.mark != "none" and not ranges:
+        _err("no generated text is recorded for this file (saved elsewhere, or changed since)")
+    body, stats = export(text, ranges, mark=args.mark)
+    if args.out is None:
+        sys.stdout.write(body)
+    else:
+        try:
+            args.out.write_text(body, encoding="utf-8")
+        except OSError as exc:
+            raise QuillpenError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    print(summary(stats), file=sys.stderr)
+    return 0

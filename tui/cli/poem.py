@@ -1,0 +1,71 @@
+"""`quillpen poem check|rhymes|syllables`: the poem tools from the shell."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from tui.cli.common import _err
+
+if TYPE_CHECKING:
+    pass
+
+
+def poem_parser(
+    sub: argparse._SubParsersAction[argparse.ArgumentParser],
+    common: Callable[[argparse.ArgumentParser], None],
+    count: Callable[[str], int],
+) -> None:
+    from tui.poetry import FORMS
+
+    poem = sub.add_parser("poem", help="syllables, stress, rhymes and form checks for poems")
+    psub = poem.add_subparsers(dest="action", required=True)
+    check = psub.add_parser("check", help="check a poem against a form (exit 0 only if it fits)")
+    check.add_argument("file", help="the poem, or - for stdin")
+    check.add_argument("--form", required=True, choices=tuple(FORMS))
+    check.add_argument("--json", action="store_true", help="one JSON object, a record per line")
+    rhymes = psub.add_parser("rhymes", help="rhymes for WORD, one a line, best first")
+    rhymes.add_argument("word", help="an English word, or a Chinese character")
+    rhymes.add_argument("--limit", type=count, default=50, help="at most this many (0: all)")
+    syllables = psub.add_parser("syllables", help="syllables and stress of each line")
+    syllables.add_argument("file", help="the text, or - for stdin")
+    syllables.add_argument("--json", action="store_true", help="a JSON list, a record per line")
+    for parser in (check, rhymes, syllables):
+        common(parser)
+
+
+def cmd_poem(args: argparse.Namespace) -> int:
+    """`poem check` exits 0 when the poem fits the form, 1 when not, 2 when it can't read it."""
+
+    from tui import poetry
+    from tui.poetry import text as poem_text
+
+    if args.action == "rhymes":
+        found = poetry.rhymes(args.word, args.limit)
+        if not found:
+            _err(f"no rhymes found for {args.word!r}")
+            return 1
+        print("\n".join(found))
+        return 0
+    try:
+        source = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
+        return 2
+    if args.action == "syllables":
+        infos = [poetry.line_info(line) if line.strip() else None for line in source.splitlines()]
+        if args.json:
+            print(json.dumps(poem_text.syllables_json(infos), ensure_ascii=False, indent=2))
+        else:
+            print(poem_text.syllables_table(infos))
+        return 0
+    report = poetry.check(source, args.form)
+    if args.json:
+        print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
+    else:
+        print(poem_text.report_table(report))
+    return 0 if report.ok else 1
