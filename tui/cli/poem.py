@@ -31,6 +31,12 @@ def poem_parser(
     rhymes = psub.add_parser("rhymes", help="rhymes for WORD, one a line, best first")
     rhymes.add_argument("word", help="an English word, or a Chinese character")
     rhymes.add_argument("--limit", type=count, default=50, help="at most this many (0: all)")
+    rhymes.add_argument(
+        "--rare", action="store_true", help="names and the dictionary's oddities too"
+    )
+    rhymes.add_argument(
+        "--kinds", action="store_true", help="each rhyme's kind after it (perfect, slant…)"
+    )
     syllables = psub.add_parser("syllables", help="syllables and stress of each line")
     syllables.add_argument("file", help="the text, or - for stdin")
     syllables.add_argument("--json", action="store_true", help="a JSON list, a record per line")
@@ -45,10 +51,13 @@ def cmd_poem(args: argparse.Namespace) -> int:
     from tui.poetry import text as poem_text
 
     if args.action == "rhymes":
-        found = poetry.rhymes(args.word, args.limit)
+        found = poetry.rhymes(args.word, args.limit, args.rare)
         if not found:
             _err(f"no rhymes found for {args.word!r}")
             return 1
+        if args.kinds and not poetry.chinese.is_cjk(args.word.strip()[:1]):
+            kinds = {r.word: r.kind for r in poetry.find_rhymes(args.word, args.limit, args.rare)}
+            found = [f"{w}\t{kinds.get(w, '')}" for w in found]
         print("\n".join(found))
         return 0
     try:

@@ -61,12 +61,15 @@ def line_info(line: str, language: str | None = None) -> LineInfo:
     return english_line_info(line)
 
 
-def rhymes(word: str, limit: int = 50) -> list[str]:
-    """Rhymes for `word`, best first (`limit` 0: all). A CJK character: same rhyme group."""
+def rhymes(word: str, limit: int = 50, rare: bool = False) -> list[str]:
+    """Rhymes for `word`, best first (`limit` 0: all). A CJK character: same rhyme group.
+
+    `rare`: names and the dictionary's oddities too (English).
+    """
     word = word.strip()
     if word and chinese.is_cjk(word[0]):
         return chinese.rhymes(word[-1], limit)
-    return [r.word for r in find_rhymes(word, limit)]
+    return [r.word for r in find_rhymes(word, limit, rare)]
 
 
 def forms_for(language: str) -> list[Form]:

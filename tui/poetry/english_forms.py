@@ -16,7 +16,7 @@ from tui.poetry.form_defs import (
     detect_language,
     poem_lines,
 )
-from tui.poetry.rhyme import IDENTICAL, NEAR, SLANT, SPELLING
+from tui.poetry.rhyme import IDENTICAL, NOTED
 
 #: The most a sonnet line may stray from da-DUM (see `_meter_cost`): one word stressed the
 #: other way ("per-FUMES" where Shakespeare says "PER-fumes") is fine, two are not.
@@ -171,7 +171,7 @@ def check_english(text: str, f: Form) -> PoemReport:
                         f'"{mine}" does not rhyme with "{theirs}" (line {anchor + 1}; '
                         f"the scheme is {f.scheme})"
                     )
-                elif kind in (NEAR, SLANT, SPELLING):
+                elif kind in NOTED:
                     notes.append(f'{kind} rhyme with "{theirs}" (line {anchor + 1})')
         if info.estimated:
             notes.append("estimated: " + ", ".join(info.unknown) + " (not in the dictionary)")

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tui.poetry import chinese, syllables
-from tui.poetry.rhyme import IDENTICAL, NEAR, PERFECT, SLANT, SPELLING
+from tui.poetry.rhyme import STRICT_KINDS
 
-_USUAL = frozenset({IDENTICAL, PERFECT, NEAR, SPELLING})
+_USUAL = STRICT_KINDS
 
 
 @dataclass(frozen=True)
@@ -74,7 +74,6 @@ FORMS: dict[str, Form] = {
             target=10,
             scheme="ABABCDCDEFEFGG",
             iambic=True,
-            rhyme_kinds=_USUAL | {SLANT},
         ),
         Form(
             "jueju5", "五言绝句", "zh", 4, "4 lines of 5 characters; lines 2 and 4 rhyme", chars=5

@@ -2,7 +2,9 @@
 
 The dictionary (135k entries, 0.9 MB gzipped) is read once, on first use, into a dict of
 word → phone strings ("N AY1 T"); splitting into phones happens per looked-up word. A word
-list graded by how common each word is (from SCOWL, permissive licence) ranks rhymes.
+list graded by how common each word is (from SCOWL, permissive licence) guides estimates, and
+word frequencies (`word-freq.txt.gz`, from wordfreq, CC BY-SA 4.0) rank rhymes and tell real
+words from the dictionary's names and oddities.
 """
 
 from __future__ import annotations
@@ -18,6 +20,10 @@ from importlib import resources
 _DATA = "data"
 CMUDICT_FILE = "cmudict.dict.gz"
 COMMON_FILE = "common-words.txt.gz"
+FREQ_FILE = "word-freq.txt.gz"
+
+#: Dictionary entries that are wrong ("thyme" said with TH): word → the right phones.
+_FIXES = {"thyme": "T AY1 M"}
 
 #: Rank given to a word that is not in the graded word list (names, rare words).
 RARE = 99
@@ -56,6 +62,8 @@ def pronunciations(word: str) -> tuple[str, ...]:
     first = d.get(word)
     if first is None:
         return ()
+    if word in _FIXES:
+        return (_FIXES[word],)
     found = [_clean(first)]
     while (more := d.get(f"{word}({len(found) + 1})")) is not None:
         found.append(_clean(more))
@@ -67,9 +75,10 @@ def entries() -> Iterator[tuple[str, int, str]]:
     for key, phones in cmudict().items():
         if key.endswith(")"):
             cut = key.index("(")
-            yield key[:cut], int(key[cut + 1 : -1]) - 1, _clean(phones)
+            if key[:cut] not in _FIXES:
+                yield key[:cut], int(key[cut + 1 : -1]) - 1, _clean(phones)
         else:
-            yield key, 0, _clean(phones)
+            yield key, 0, _FIXES.get(key) or _clean(phones)
 
 
 @cache
@@ -100,6 +109,26 @@ def family(word: str) -> int:
 def commonness(word: str) -> int:
     """Lower is more common; `RARE` for words the graded list does not have."""
     return common_levels().get(word, RARE)
+
+
+@cache
+def frequencies() -> dict[str, int]:
+    """Real words → ten times their Zipf frequency (the → 77, glove → 37; 0: too rare to count).
+
+    Only dictionary words that SCOWL lists in lower case: names ("sondheim") and the
+    dictionary's fragments are absent.
+    """
+    freq: dict[str, int] = {}
+    for line in _read(FREQ_FILE).splitlines():
+        zipf, _, words = line.partition("\t")
+        for word in words.split():
+            freq[word] = int(zipf)
+    return freq
+
+
+def frequency(word: str) -> int | None:
+    """Ten times the Zipf frequency of a real word, None for a name or oddity."""
+    return frequencies().get(word)
 
 
 def normalize(word: str) -> str:
@@ -169,6 +198,7 @@ def warm() -> None:
     """Load the data now (e.g. in a worker thread before the writer asks)."""
     cmudict()
     _sorted_common()
+    frequencies()
 
 
 @lru_cache(maxsize=4096)

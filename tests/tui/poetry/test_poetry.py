@@ -132,16 +132,16 @@ def test_rhymes_for_night_include_light() -> None:
 def test_rhymes_put_perfect_and_common_first() -> None:
     found = poetry.find_rhymes("night", 0)
     kinds = [r.kind for r in found]
-    first_near = kinds.index("near")
-    assert set(kinds[:first_near]) == {"perfect"}
+    first_other = next(i for i, kind in enumerate(kinds) if kind != "perfect")
+    assert first_other > 20 and "perfect" not in kinds[first_other:]
     words = [r.word for r in found]
     assert words.index("light") < words.index("bight")  # common before rare
     assert all(len(w) > 1 for w in words[:50])
 
 
-def test_orange_has_only_near_rhymes() -> None:
+def test_orange_has_no_perfect_rhymes() -> None:
     found = poetry.find_rhymes("orange", 10)
-    assert found and {r.kind for r in found} == {"near"}
+    assert found and {r.kind for r in found} <= {"slant", "assonance"}
 
 
 def test_rhyme_kinds() -> None:
