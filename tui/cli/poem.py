@@ -28,6 +28,12 @@ def poem_parser(
     check.add_argument("file", help="the poem, or - for stdin")
     check.add_argument("--form", required=True, choices=tuple(FORMS))
     check.add_argument("--json", action="store_true", help="one JSON object, a record per line")
+    check.add_argument("--loose", action="store_true", help="accept assonance as rhyme (cat / bad)")
+    check.add_argument(
+        "--rules",
+        choices=("pingshui", "xinyun"),
+        help="Chinese rules: 平水韵 (pingshui, the default for 绝句/律诗) or 中华新韵 (xinyun)",
+    )
     rhymes = psub.add_parser("rhymes", help="rhymes for WORD, one a line, best first")
     rhymes.add_argument("word", help="an English word, or a Chinese character")
     rhymes.add_argument("--limit", type=count, default=50, help="at most this many (0: all)")
@@ -40,6 +46,9 @@ def poem_parser(
     syllables = psub.add_parser("syllables", help="syllables and stress of each line")
     syllables.add_argument("file", help="the text, or - for stdin")
     syllables.add_argument("--json", action="store_true", help="a JSON list, a record per line")
+    syllables.add_argument(
+        "--form", choices=tuple(FORMS), help="read the lines in this form's meter and counts"
+    )
     for parser in (check, rhymes, syllables):
         common(parser)
 
@@ -66,13 +75,13 @@ def cmd_poem(args: argparse.Namespace) -> int:
         _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
         return 2
     if args.action == "syllables":
-        infos = [poetry.line_info(line) if line.strip() else None for line in source.splitlines()]
+        infos = poem_text.with_blanks(source, poetry.poem_infos(source, args.form))
         if args.json:
             print(json.dumps(poem_text.syllables_json(infos), ensure_ascii=False, indent=2))
         else:
             print(poem_text.syllables_table(infos))
         return 0
-    report = poetry.check(source, args.form)
+    report = poetry.check(source, args.form, loose=args.loose, rules=args.rules)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

@@ -19,8 +19,8 @@ def check_chinese(text: str, f: Form) -> PoemReport:
     problems: list[str] = []
     if detect_language(text) != "zh":
         problems.append("this text is not Chinese: the English forms are haiku, limerick, …")
-    if len(lines) != f.lines:
-        problems.append(count_problem(f, len(lines), "lines (句)"))
+    if (problem := count_problem(f, len(lines), "lines (句)")) is not None:
+        problems.append(problem)
     sylls = [list(chinese.syllables(line)) for line in lines]
     rhyming = list(range(1, min(len(lines), f.lines), 2))  # lines 2, 4, 6, 8
     anchor = _rhyme_group(sylls, rhyming)

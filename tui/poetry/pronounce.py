@@ -22,6 +22,20 @@ CMUDICT_FILE = "cmudict.dict.gz"
 COMMON_FILE = "common-words.txt.gz"
 FREQ_FILE = "word-freq.txt.gz"
 
+#: Poets' contractions the dictionary lacks.
+_POETIC = {
+    "e'en": "IY1 N",
+    "e'er": "EH1 R",
+    "ne'er": "N EH1 R",
+    "o'er": "OW1 R",
+    "heav'n": "HH EH1 V N",
+    "ev'ry": "EH1 V R IY0",
+    "pow'r": "P AW1 R",
+    "flow'r": "F L AW1 R",
+    "'tis": "T IH1 Z",
+    "'twas": "T W AA1 Z",
+    "'twere": "T W ER1",
+}
 #: Dictionary entries that are wrong ("thyme" said with TH): word → the right phones.
 _FIXES = {"thyme": "T AY1 M"}
 
@@ -147,6 +161,8 @@ def phones(word: str) -> tuple[tuple[str, ...], ...]:
     "summer" + Z when the dictionary lacks the possessive.
     """
     w = normalize(word)
+    if w in _POETIC:
+        return (tuple(_POETIC[w].split()),)
     bare = w.strip("'")
     candidates = [w, bare]
     if bare.endswith("'d"):  # dimm'd → dimmed
@@ -158,7 +174,13 @@ def phones(word: str) -> tuple[tuple[str, ...], ...]:
             return tuple(tuple(p.split()) for p in found)
     if bare.endswith("'s") and (found := pronunciations(bare[:-2])):
         return tuple((*p.split(), "Z") for p in found)
+    if bare.endswith("s") and not bare.endswith("ss") and (found := pronunciations(bare[:-1])):
+        return tuple((*p.split(), _plural(p.split()[-1])) for p in found)  # tempests
     return ()
+
+
+def _plural(last: str) -> str:
+    return "S" if last in ("P", "T", "K", "F", "TH") else "Z"
 
 
 def spelled_out(word: str) -> str:
