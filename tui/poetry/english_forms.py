@@ -28,6 +28,9 @@ from tui.poetry.scan import scan_line
 METER_PER_FOOT = 0.3
 METER_SLACK = 0.6
 METER_TOLERANCE = METER_PER_FOOT * 5 + METER_SLACK
+#: A limerick line that reads this much better as iambs is not anapestic.
+ANAPEST_MARGIN = 0.3
+_IAMBIC = tuple(meter.Meter(meter.IAMB, k) for k in range(2, 6))
 SYSTEM = "CMU Pronouncing Dictionary (American), scanned in context"
 
 
@@ -159,6 +162,13 @@ def _meter_faults(line: str, info: syllables.LineInfo, want: meter.Meter) -> lis
     limit = METER_PER_FOOT * want.feet + METER_SLACK
     if info.cost > limit:
         return [f"scans {info.scansion}, too far from {want.name} (x/ per foot)"]
+    iambs = sum(1 for d in info.deviations if d.startswith("iamb for anapest"))
+    if want.foot == meter.ANAPEST and iambs * 2 > want.feet:
+        return [f"scans {info.scansion}: {iambs} of {want.feet} feet are iambs, not anapests"]
+    if want.foot == meter.ANAPEST:
+        iambic = scan_line(line, _IAMBIC)
+        if iambic.cost + ANAPEST_MARGIN < info.cost:
+            return [f"reads as {iambic.meter} ({iambic.scansion}), not anapests"]
     if any(d.startswith("headless") for d in info.deviations):
         free = scan_line(line)
         if free.meter and not free.meter.startswith(want.foot):

@@ -150,7 +150,8 @@ def _marks(weights: str, places: str) -> str:
 def _stress_deviations(
     weights: str, feet: tuple[str, ...], marks: str, meter: Meter
 ) -> tuple[str, ...]:
-    """Spondees (two stresses in one foot) and pyrrhics (a foot of two weak syllables)."""
+    """Spondees (two stresses in one foot) and pyrrhics (a foot of two weak syllables, one of
+    them in a longer word: two function words in a row are read with one promoted)."""
     if meter.foot not in (IAMB, TROCHEE):
         return ()
     out = []
@@ -159,7 +160,7 @@ def _stress_deviations(
         here = weights[at : at + len(pattern)]
         if len(pattern) == 2 and marks[at : at + 2] == "//":
             out.append(f"spondee (foot {i + 1})")
-        elif pattern == FEET[meter.foot] and all(w in "FU" for w in here):
+        elif pattern == FEET[meter.foot] and set(here) <= {"F", "U"} and "U" in here:
             out.append(f"pyrrhic (foot {i + 1})")
         at += len(pattern)
     return tuple(out)
