@@ -41,11 +41,20 @@ def poem_parser(
         "--rare", action="store_true", help="names and the dictionary's oddities too"
     )
     rhymes.add_argument(
+        "--rules",
+        choices=("pingshui", "xinyun"),
+        default="pingshui",
+        help="for a Chinese character: 平水韵 (pingshui, the default) or 中华新韵 (xinyun)",
+    )
+    rhymes.add_argument(
         "--kinds", action="store_true", help="each rhyme's kind after it (perfect, slant…)"
     )
     syllables = psub.add_parser("syllables", help="syllables and stress of each line")
     syllables.add_argument("file", help="the text, or - for stdin")
     syllables.add_argument("--json", action="store_true", help="a JSON list, a record per line")
+    syllables.add_argument(
+        "--rules", choices=("pingshui", "xinyun"), help="Chinese 平仄: pingshui (default), xinyun"
+    )
     syllables.add_argument(
         "--form", choices=tuple(FORMS), help="read the lines in this form's meter and counts"
     )
@@ -60,7 +69,7 @@ def cmd_poem(args: argparse.Namespace) -> int:
     from tui.poetry import text as poem_text
 
     if args.action == "rhymes":
-        found = poetry.rhymes(args.word, args.limit, args.rare)
+        found = poetry.rhymes(args.word, args.limit, args.rare, args.rules)
         if not found:
             _err(f"no rhymes found for {args.word!r}")
             return 1
@@ -75,7 +84,7 @@ def cmd_poem(args: argparse.Namespace) -> int:
         _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
         return 2
     if args.action == "syllables":
-        infos = poem_text.with_blanks(source, poetry.poem_infos(source, args.form))
+        infos = poem_text.with_blanks(source, poetry.poem_infos(source, args.form, args.rules))
         if args.json:
             print(json.dumps(poem_text.syllables_json(infos), ensure_ascii=False, indent=2))
         else:

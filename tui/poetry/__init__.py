@@ -18,7 +18,7 @@ The English data (CMU Pronouncing Dictionary) loads on first use in about 0.2 s;
 
 from __future__ import annotations
 
-from tui.poetry import chinese, pronounce
+from tui.poetry import chinese, chinese_rules, pronounce
 from tui.poetry.forms import (
     FORMS,
     Form,
@@ -60,15 +60,18 @@ __all__ = [
 ]
 
 
-def line_info(line: str, language: str | None = None) -> LineInfo:
-    """Syllables, scansion and meter of one line; `language` "en"/"zh", or None to tell."""
-    return scan_line(line, language=language or detect_language(line))
+def line_info(line: str, language: str | None = None, rules: str | None = None) -> LineInfo:
+    """Syllables, scansion and meter of one line; `language` "en"/"zh", or None to tell;
+    `rules` the Chinese system ("pingshui", the default, or "xinyun")."""
+    return scan_line(line, language=language or detect_language(line), rules=rules)
 
 
-def poem_infos(text: str, form: str | None = None) -> list[LineInfo]:
+def poem_infos(text: str, form: str | None = None, rules: str | None = None) -> list[LineInfo]:
     """Every line of `text` as the views show it: in the form's meter when `form` names
-    one, else in the poem's own (its dominant foot)."""
+    one, else in the poem's own (its dominant foot). Chinese lines under `rules`."""
     lines = poem_lines(text)
+    if detect_language(text) == "zh":
+        return [scan_line(line, language="zh", rules=rules) for line in lines]
     f = FORMS.get(form or "")
     if f is None or f.language != "en" or not f.foot:
         return scan_poem(lines)
@@ -80,14 +83,17 @@ def poem_infos(text: str, form: str | None = None) -> list[LineInfo]:
     return out
 
 
-def rhymes(word: str, limit: int = 50, rare: bool = False) -> list[str]:
-    """Rhymes for `word`, best first (`limit` 0: all). A CJK character: same rhyme group.
+def rhymes(
+    word: str, limit: int = 50, rare: bool = False, rules: str = chinese_rules.PINGSHUI
+) -> list[str]:
+    """Rhymes for `word`, best first (`limit` 0: all). A CJK character: characters of its
+    rhyme group under `rules` (平水韵 by default, or "xinyun").
 
     `rare`: names and the dictionary's oddities too (English).
     """
     word = word.strip()
     if word and chinese.is_cjk(word[0]):
-        return chinese.rhymes(word[-1], limit)
+        return chinese_rules.rhymes(word[-1], rules, limit)
     return [r.word for r in find_rhymes(word, limit, rare)]
 
 

@@ -39,6 +39,7 @@ class Form:
     refrains: tuple[tuple[int, ...], ...] = ()
     rhyme_kinds: frozenset[str] = _USUAL
     chars: int = 0
+    rules: str = ""
 
     @property
     def iambic(self) -> bool:
@@ -60,8 +61,19 @@ class Form:
         return rng, feet, letter
 
 
+_TONES = "平仄 in order (二四六分明, 粘对, no 孤平 or 三平尾)"
+
+
 def _lushi_rule(n: int) -> str:
-    return f"{n} characters a line; lines 2, 4, 6, 8 rhyme"
+    return f"8 lines of {n} characters; lines 2, 4, 6, 8 rhyme; {_TONES}"
+
+
+def _jueju_rule(n: int) -> str:
+    return f"4 lines of {n} characters; lines 2 and 4 rhyme; {_TONES}"
+
+
+def _gujue_rule(n: int) -> str:
+    return f"4 lines of {n} characters; lines 2 and 4 rhyme (平仄 free, 仄 rhymes allowed)"
 
 
 FORMS: dict[str, Form] = {
@@ -135,14 +147,12 @@ FORMS: dict[str, Form] = {
             scheme="ABAABAABAABAABAABAA",
             refrains=((0, 5, 11, 17), (2, 8, 14, 18)),
         ),
-        Form(
-            "jueju5", "五言绝句", "zh", 4, "4 lines of 5 characters; lines 2 and 4 rhyme", chars=5
-        ),
-        Form(
-            "jueju7", "七言绝句", "zh", 4, "4 lines of 7 characters; lines 2 and 4 rhyme", chars=7
-        ),
-        Form("lushi5", "五言律诗", "zh", 8, _lushi_rule(5), chars=5),
-        Form("lushi7", "七言律诗", "zh", 8, _lushi_rule(7), chars=7),
+        Form("jueju5", "五言绝句", "zh", 4, _jueju_rule(5), chars=5, rules="pingshui"),
+        Form("jueju7", "七言绝句", "zh", 4, _jueju_rule(7), chars=7, rules="pingshui"),
+        Form("lushi5", "五言律诗", "zh", 8, _lushi_rule(5), chars=5, rules="pingshui"),
+        Form("lushi7", "七言律诗", "zh", 8, _lushi_rule(7), chars=7, rules="pingshui"),
+        Form("gujue5", "五言古绝", "zh", 4, _gujue_rule(5), chars=5, rules="pingshui"),
+        Form("gujue7", "七言古绝", "zh", 4, _gujue_rule(7), chars=7, rules="pingshui"),
     )
 }
 

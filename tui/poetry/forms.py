@@ -36,5 +36,5 @@ def check(text: str, form: str | Form, loose: bool = False, rules: str | None = 
         raise ValueError(f"unknown form {form!r}: one of {', '.join(FORMS)}")
     f = form if isinstance(form, Form) else FORMS[form]
     if f.language == "zh":
-        return check_chinese(text, f)
+        return check_chinese(text, f, rules)
     return check_english(text, f, loose)

@@ -13,7 +13,7 @@ import itertools
 from collections import Counter
 from functools import lru_cache
 
-from tui.poetry import chinese, meter
+from tui.poetry import chinese, chinese_rules, meter
 from tui.poetry.syllables import LineInfo, WordInfo, word_info, words
 
 #: What choosing a word's other reading (an elision, another pronunciation) costs.
@@ -53,14 +53,15 @@ def scan_line(
     meters: tuple[meter.Meter, ...] | None = None,
     counts: tuple[int, int] | None = None,
     language: str | None = None,
+    rules: str | None = None,
 ) -> LineInfo:
     """The line read the way that best fits `meters` (None: any) within `counts` syllables.
 
     Without a fitting reading the nearest count is taken. `language` "en"/"zh", or None to
-    tell by the text.
+    tell by the text; `rules` the Chinese system ("pingshui", the default, or "xinyun").
     """
     if (language or ("zh" if chinese.cjk_count(line) > len(words(line)) else "en")) == "zh":
-        return _chinese(line)
+        return _chinese(line, rules or chinese_rules.PINGSHUI)
     infos = tuple(word_info(w) for w in words(line))
     readings = _readings(infos)
     totals = {sum(len(o) for o in combo) for _, combo in readings}
@@ -129,13 +130,14 @@ def _english(
         deviations=deviations,
         notes=tuple(notes),
         cost=cost,
+        system="cmudict",
     )
 
 
-def _chinese(line: str) -> LineInfo:
-    chars = chinese.syllables(line)
-    infos = tuple(WordInfo(s.char, 1, s.tone_class, s.tone == 0, (s.tone_class,)) for s in chars)
-    pattern = "".join(s.tone_class for s in chars)
+def _chinese(line: str, rules: str = chinese_rules.PINGSHUI) -> LineInfo:
+    chars = chinese_rules.tones(line, rules)
+    infos = tuple(WordInfo(t.char, 1, t.cls, t.cls == chinese.UNKNOWN, (t.cls,)) for t in chars)
+    pattern = "".join(t.cls for t in chars)
     notes: tuple[str, ...] = ()
     if chinese.UNKNOWN in pattern:
         notes = ("? marks a character whose tone pypinyin does not know",)
@@ -150,6 +152,7 @@ def _chinese(line: str) -> LineInfo:
         high=len(chars),
         scansion=pattern,
         notes=notes,
+        system=rules,
     )
 
 

@@ -270,7 +270,8 @@ class LineInfo:
     pentameter", "" when none fits), `deviations` the substitutions and endings,
     `notes` how words were read and which were estimated. For Chinese `stress` is the
     平仄 of each character ("平平仄仄平") and `syllables` counts the characters.
-    `estimated` is true when at least one word's count was guessed by rule.
+    `estimated` is true when at least one word's count was guessed by rule. `system` names
+    what gave the reading: "cmudict" (English), "pingshui" or "xinyun" (Chinese).
     """
 
     text: str
@@ -286,6 +287,7 @@ class LineInfo:
     deviations: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
     cost: float = 0.0
+    system: str = ""
 
     @property
     def count_label(self) -> str:

@@ -7,8 +7,12 @@ import unicodedata
 from typing import Any
 
 from tui.poetry.chinese import is_cjk
+from tui.poetry.chinese_rules import SYSTEMS
+from tui.poetry.english_forms import SYSTEM as ENGLISH_SYSTEM
 from tui.poetry.forms import PoemReport
 from tui.poetry.syllables import LineInfo, stress_marks
+
+SYSTEM_NAMES = {"cmudict": ENGLISH_SYSTEM, **SYSTEMS}
 
 
 def word_at(line: str, column: int) -> tuple[int, int]:
@@ -108,7 +112,8 @@ def report_table(report: PoemReport) -> str:
 
 def syllables_table(infos: list[LineInfo | None]) -> str:
     """One row per input line: count (~ when estimated), stress, the line. None: blank line."""
-    out = []
+    systems = {info.system for info in infos if info is not None}
+    out = [f"system: {', '.join(sorted(SYSTEM_NAMES.get(s, s) for s in systems))}"]
     for info in infos:
         if info is None:
             out.append("")
@@ -147,6 +152,7 @@ def syllables_json(infos: list[LineInfo | None]) -> list[dict[str, Any]]:
             "unknown": list(info.unknown),
             "notes": list(info.notes),
             "language": info.language,
+            "system": info.system,
         }
         for n, info in enumerate(infos, 1)
         if info is not None
