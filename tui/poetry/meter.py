@@ -125,8 +125,7 @@ def fit(weights: str, meter: Meter) -> Fit | None:
     if done is None:
         return None
     cost, feet, devs = done
-    places = "".join(feet)
-    marks = _marks(weights, places)
+    marks = _marks(weights, feet, meter.foot in (IAMB, TROCHEE))
     devs += _stress_deviations(weights, feet[: meter.feet], marks, meter)
     return Fit(meter, marks, devs, round(cost + _BIAS[meter.foot], 3))
 
@@ -136,14 +135,22 @@ def _place_cost(weight: str, place: str) -> float:
     return beat if place == "/" else slack
 
 
-def _marks(weights: str, places: str) -> str:
-    """The scansion: the meter's places, with the line's own stresses where they clash."""
+def _marks(weights: str, feet: tuple[str, ...], binary: bool) -> str:
+    """The scansion: the meter's places, with the line's own stresses where they clash.
+
+    A longer word's stress in a slack place always shows. In a binary meter a content
+    monosyllable beside another in the first or last foot shows too: a spondee ("ROUGH
+    WINDS", "true MINDS" → "TRUE MINDS"); elsewhere it is read demoted.
+    """
+    places = "".join(feet)
     out = list(places)
+    edges = set(range(len(feet[0]))) | set(range(len(places) - len(feet[-1]), len(places)))
     for i, (w, p) in enumerate(zip(weights, places, strict=True)):
-        if p == "x" and w in "PC":
-            beside = [k for k in (i - 1, i + 1) if 0 <= k < len(weights) and places[k] == "/"]
-            if w == "P" or any(weights[k] in STRONG for k in beside):
-                out[i] = "/"  # a clash the line keeps: a spondee, a stressed slack
+        if p != "x" or w not in "PC":
+            continue
+        beside = [k for k in (i - 1, i + 1) if 0 <= k < len(weights) and places[k] == "/"]
+        if w == "P" or (binary and i in edges and any(weights[k] == "C" for k in beside)):
+            out[i] = "/"
     return "".join(out)
 
 

@@ -6,8 +6,9 @@ Kinds, best first:
   (the whole consonant cluster before that vowel): "night" / "light", "rain" / "train";
 - **identical**: the same sounds and the same onset: "light" / "delight", "night" / "knight";
 - **slant**: consonance, the same consonants after different stressed vowels ("love" /
-  "prove"), or a light rhyme, an unstressed last syllable on a stressed one ("eternity" /
-  "see", "temperate" / "date");
+  "prove"; in one-syllable rhymes the same last consonant: "room" / "storm"), or a light
+  rhyme, an unstressed last syllable on a stressed one ("eternity" / "see", "temperate" /
+  "date");
 - **eye**: spelled alike, said differently ("cough" / "bough");
 - **assonance**: only the vowels agree ("cat" / "bad", "death" / "ourselves");
 - **spelling**: for words the dictionary lacks, the same written ending ("ow'st" / "grow'st").
@@ -63,13 +64,26 @@ def _vowels(part: Phones) -> Phones:
     return tuple(_bare(p) for p in part if pronounce.is_vowel(p))
 
 
+#: Consonant clusters English begins a syllable with (beyond single consonants).
+_ONSET_TEXT = (
+    "P L|B L|K L|G L|F L|S L|P R|B R|T R|D R|K R|G R|F R|TH R|SH R|S P|S T|S K|S M|S N|"
+    "S W|T W|D W|K W|G W|TH W|S P L|S P R|S T R|S K R|S K W|S K L|P Y|B Y|K Y|F Y|M Y|HH Y"
+)
+_ONSETS = frozenset(tuple(c.split()) for c in _ONSET_TEXT.split("|"))
+
+
 def onset(pron: Phones, part: Phones) -> Phones:
-    """The consonants just before the rhyming part, back to the vowel before ("" at none)."""
+    """The onset of the rhyming syllable: the consonants just before the rhyming part that
+    can begin a syllable ("train": T R; "lifetime": T, the F ends "life")."""
     i = len(pron) - len(part)
     j = i
     while j > 0 and not pronounce.is_vowel(pron[j - 1]):
         j -= 1
-    return pron[j:i]
+    run = _skeleton(pron[j:i])
+    for k in range(len(run)):
+        if len(run) - k == 1 or run[k:] in _ONSETS:
+            return pron[j + k : i]
+    return ()
 
 
 def _last_syllable(pron: Phones) -> tuple[Phones, bool]:
@@ -110,12 +124,18 @@ def pair_kind(a: Phones, b: Phones) -> str | None:
         return IDENTICAL if _skeleton(onset(a, ra)) == _skeleton(onset(b, rb)) else PERFECT
     if sa[1:] and sa[1:] == sb[1:]:
         return SLANT  # consonance: love / prove
+    if _one_syllable(sa) and _one_syllable(sb) and sa[-1] == sb[-1] and sa[-1] != sa[0]:
+        return SLANT  # the same last consonant: room / storm
     (la, stressed_a), (lb, stressed_b) = _last_syllable(a), _last_syllable(b)
     if la[1:] == lb[1:] and stressed_a != stressed_b and (la == lb or la[1:]):
         return SLANT  # a light rhyme: eternity / see, temperate / date
     if _vowels(ra) == _vowels(rb):
         return ASSONANCE
     return None
+
+
+def _one_syllable(part: Phones) -> bool:
+    return sum(1 for p in part if p[0] in "AEIOU") == 1
 
 
 def _better(kind: str | None, best: str | None) -> bool:
@@ -154,7 +174,7 @@ def rhyme_sound(word: str) -> str:
 #: The order of suggestions: perfect rhymes first (an identical one is a weaker rhyme).
 _OFFER = (PERFECT, IDENTICAL, SPELLING, SLANT, EYE, ASSONANCE)
 #: The rhyming part of a phone string: the last stressed vowel and what follows.
-_TAIL = re.compile(r"[A-Z]+[12](?: [A-Z]+[0-9]?)*?(?: [A-Z]+0?)*$")
+_TAIL = re.compile(r"[A-Z]+[12](?: [A-Z]+0?)*$")
 _DIGITS = re.compile(r"\d")
 
 

@@ -50,6 +50,9 @@ def estimate_syllables(word: str) -> int:
 FUNCTION_WORDS = frozenset(
     (
         "a",
+        "o",
+        "art",
+        "wert",
         "an",
         "the",
         "and",
