@@ -115,12 +115,18 @@ def is_ping_group(group: str) -> bool:
 
 
 def rhymes(char: str, rules: str = PINGSHUI, limit: int = 50) -> list[str]:
-    """Common characters rhyming with `char` under `rules`, more used first (`limit` 0: all)."""
+    """Common characters rhyming with `char` under `rules` (`limit` 0: all): under pingshui
+    those in its group, the ones with a single reading first, then more used first."""
     if rules != PINGSHUI:
         return chinese.rhymes(char, limit)
     mine = tones(char[:1], rules)
     if not mine or not mine[0].groups:
         return []
     group = mine[0].groups[0]
-    out = [c for c in chinese.common_chars() if c != char[:1] and group in all_groups(c, rules)]
+    found = []
+    for i, c in enumerate(chinese.common_chars()):
+        groups = all_groups(c, rules)
+        if c != char[:1] and group in groups:
+            found.append((len(groups) > 1, i, c))  # characters with one reading first
+    out = [c for *_, c in sorted(found)]
     return out[:limit] if limit else out
