@@ -56,7 +56,9 @@ def poem_parser(
         "--rules", choices=("pingshui", "xinyun"), help="Chinese 平仄: pingshui (default), xinyun"
     )
     syllables.add_argument(
-        "--form", choices=tuple(FORMS), help="read the lines in this form's meter and counts"
+        "--form",
+        choices=tuple(FORMS),
+        help="read the lines in this form's meter and counts (default: guessed, as F7 does)",
     )
     for parser in (check, rhymes, syllables):
         common(parser)
@@ -84,7 +86,12 @@ def cmd_poem(args: argparse.Namespace) -> int:
         _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
         return 2
     if args.action == "syllables":
-        infos = poem_text.with_blanks(source, poetry.poem_infos(source, args.form, args.rules))
+        form = args.form or poem_text.guess_form(source)
+        infos = poem_text.with_blanks(source, poetry.poem_infos(source, form, args.rules))
+        if not args.json and form != poem_text.ANY:
+            n = len(poetry.forms.poem_lines(source))
+            how = "" if args.form else f" (guessed from its {n} lines; --form to choose)"
+            print(f"read as: {form}{how}")
         if args.json:
             print(json.dumps(poem_text.syllables_json(infos), ensure_ascii=False, indent=2))
         else:

@@ -19,6 +19,7 @@ The English data (CMU Pronouncing Dictionary) loads on first use in about 0.2 s;
 from __future__ import annotations
 
 from tui.poetry import chinese, chinese_rules, pronounce
+from tui.poetry.english_forms import scan_form
 from tui.poetry.forms import (
     FORMS,
     Form,
@@ -28,7 +29,6 @@ from tui.poetry.forms import (
     detect_language,
     poem_lines,
 )
-from tui.poetry.meter import Meter
 from tui.poetry.rhyme import Rhyme, find_rhymes, rhyme_kind, rhyme_sound
 from tui.poetry.scan import scan_line, scan_poem
 from tui.poetry.syllables import LineInfo, WordInfo, stress_marks, word_info
@@ -73,14 +73,9 @@ def poem_infos(text: str, form: str | None = None, rules: str | None = None) -> 
     if detect_language(text) == "zh":
         return [scan_line(line, language="zh", rules=rules) for line in lines]
     f = FORMS.get(form or "")
-    if f is None or f.language != "en" or not f.foot:
+    if f is None or f.language != "en":
         return scan_poem(lines)
-    out = []
-    for i, line in enumerate(lines):
-        rng, feet, _ = f.at(i)
-        meters = (Meter(f.foot, feet),) if feet else None
-        out.append(scan_line(line, meters, rng))
-    return out
+    return scan_form(f, lines)
 
 
 def rhymes(

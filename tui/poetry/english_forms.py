@@ -20,7 +20,7 @@ from tui.poetry.form_defs import (
     poem_lines,
 )
 from tui.poetry.rhyme import IDENTICAL, LOOSE_KINDS, NOTED
-from tui.poetry.scan import scan_line
+from tui.poetry.scan import scan_line, scan_poem
 
 #: How far a line may stray from its meter: this much per foot, plus `METER_SLACK`. With the
 #: costs in `tui.poetry.meter`, a sonnet line may hold a trochaic inversion, two spondees
@@ -96,6 +96,24 @@ def _meters(f: Form, feet: int) -> tuple[meter.Meter, ...] | None:
     return (meter.Meter(f.foot, feet),) if feet else None
 
 
+def scan_form(f: Form, lines: list[str]) -> list[syllables.LineInfo]:
+    """Every line read as the form asks: in its meter and syllable range, or (a form with no
+    meter) in the poem's own meter, within the range. Every view reads lines this way."""
+    if not f.foot:
+        out = []
+        for i, info in enumerate(scan_poem(lines)):
+            rng = f.at(i)[0]
+            if rng is not None and not rng[0] <= info.syllables <= rng[1]:
+                info = scan_line(lines[i], None, rng)
+            out.append(info)
+        return out
+    out = []
+    for i, line in enumerate(lines):
+        rng, feet, _ = f.at(i)
+        out.append(scan_line(line, _meters(f, feet), rng))
+    return out
+
+
 def check_english(text: str, f: Form, loose: bool = False) -> PoemReport:
     """Check `text` against an English form: syllables, meter, the rhyme scheme, refrains."""
     lines = poem_lines(text)
@@ -115,11 +133,12 @@ def check_english(text: str, f: Form, loose: bool = False) -> PoemReport:
     plan = [f.at(i) for i in range(len(lines))]
     verdicts = _rhyme_verdicts([letter for *_, letter in plan], ends, kinds_ok)
     refrains = _refrain_faults(f, lines)
+    infos = scan_form(f, lines)
     reports = []
     for i, line in enumerate(lines):
         rng, feet, letter = plan[i]
         meters = _meters(f, feet)
-        info = scan_line(line, meters, rng)
+        info = infos[i]
         why: list[str] = []
         notes: list[str] = []
         if f.lines and i >= f.lines:

@@ -6,11 +6,34 @@ from __future__ import annotations
 import unicodedata
 from typing import Any
 
-from tui.poetry.chinese import is_cjk
+from tui.poetry.chinese import is_cjk, verses
 from tui.poetry.chinese_rules import SYSTEMS
 from tui.poetry.english_forms import SYSTEM as ENGLISH_SYSTEM
-from tui.poetry.forms import PoemReport
+from tui.poetry.forms import FORMS, PoemReport, detect_language, poem_lines
 from tui.poetry.syllables import LineInfo, stress_marks
+
+ANY = "any"
+_BY_LINES = {("en", 3): "haiku", ("en", 5): "limerick", ("en", 4): "quatrain"}
+_BY_LINES |= {
+    ("en", 14): "sonnet",
+    ("en", 19): "villanelle",
+    ("zh", 4): "jueju",
+    ("zh", 8): "lushi",
+}
+
+
+def guess_form(text: str) -> str:
+    """The form the poem most likely means, from its language, line count and line length."""
+    language = detect_language(text)
+    lines = poem_lines(text)
+    if language == "zh":
+        lines = verses(text) or lines
+    name = _BY_LINES.get((language, len(lines)), ANY)
+    if language == "zh" and name != ANY:
+        counts = {len(line) for line in lines}
+        name = f"{name}{7 if counts == {7} else 5}"
+    return name if name in FORMS or name == ANY else ANY
+
 
 SYSTEM_NAMES = {"cmudict": ENGLISH_SYSTEM, **SYSTEMS}
 

@@ -15,13 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, OptionList, Select, Static
 
 from tui import poetry
-from tui.poetry.text import line_notes, word_at
+from tui.poetry.text import ANY, guess_form, line_notes, word_at
 
 __all__ = ["ANY", "PoemScreen", "PoemView", "guess_form", "word_at"]
-
-ANY = "any"
-_BY_LINES = {("en", 3): "haiku", ("en", 5): "limerick", ("en", 4): "quatrain"}
-_BY_LINES |= {("en", 14): "sonnet", ("zh", 4): "jueju", ("zh", 8): "lushi"}
 
 
 @dataclass(frozen=True)
@@ -31,19 +27,6 @@ class PoemView:
     report: poetry.PoemReport | None
     lines: tuple[poetry.LineInfo, ...]
     rhymes: tuple[str, ...]
-
-
-def guess_form(text: str) -> str:
-    """The form the poem most likely means, from its language, line count and line length."""
-    language = poetry.detect_language(text)
-    lines = poetry.forms.poem_lines(text)
-    if language == "zh":
-        lines = poetry.chinese.verses(text) or lines
-    name = _BY_LINES.get((language, len(lines)), ANY)
-    if language == "zh" and name != ANY:
-        counts = {poetry.line_info(line, "zh").syllables for line in lines}
-        name = f"{name}{7 if counts == {7} else 5}"
-    return name if name in poetry.FORMS or name == ANY else ANY
 
 
 class PoemScreen(ModalScreen[str | None]):

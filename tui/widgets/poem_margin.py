@@ -52,11 +52,12 @@ def poem_counts(text: str) -> dict[str, str]:
     """Margin labels for a short poem, each line read in the poem's meter (as F7 and
     `poem syllables` read it): line → label. Empty for long texts (prose, a draft)."""
     from tui import poetry
+    from tui.poetry.text import guess_form
 
     lines = poetry.forms.poem_lines(text)
     if not lines or len(lines) > POEM_LINES:
         return {}
-    infos = poetry.poem_infos(text)
+    infos = poetry.poem_infos(text, guess_form(text))
     return {
         info.text: f"{info.syllables}{'~' if info.estimated else ''}"
         for info in infos
@@ -163,9 +164,10 @@ class PoemMarginArea(_Area):
     @work(thread=True, exclusive=True, group="poem-hint")
     def _look_up(self, line: str, word: str, poem: str) -> None:
         from tui import poetry
+        from tui.poetry.text import guess_form
 
         counts = poem_counts(poem) if poem else {}
-        context = poetry.poem_infos(poem) if counts else None
+        context = poetry.poem_infos(poem, guess_form(poem)) if counts else None
         self.post_message(self.Hint(line_hint(line, word, context), counts))
 
     def on_poem_margin_area_hint(self, message: PoemMarginArea.Hint) -> None:
