@@ -167,8 +167,8 @@ def check_english(text: str, f: Form, loose: bool = False) -> PoemReport:
                 estimated=info.estimated,
                 notes=tuple(notes),
                 scansion=info.scansion,
-                meter=info.meter,
-                deviations=info.deviations,
+                meter=info.meter if f.metrical else "",
+                deviations=info.deviations if f.metrical else (),
                 low=info.low,
                 high=info.high,
             )

@@ -40,6 +40,7 @@ class Form:
     rhyme_kinds: frozenset[str] = _USUAL
     chars: int = 0
     rules: str = ""
+    metrical: bool = True
 
     @property
     def iambic(self) -> bool:
@@ -86,6 +87,7 @@ FORMS: dict[str, Form] = {
             3,
             "3 lines of 5, 7 and 5 syllables",
             syllables=((5, 5), (7, 7), (5, 5)),
+            metrical=False,
         ),
         Form(
             "limerick",
