@@ -9,7 +9,6 @@ words from the dictionary's names and oddities.
 
 from __future__ import annotations
 
-import bisect
 import gzip
 import re
 import unicodedata
@@ -104,20 +103,6 @@ def common_levels() -> dict[str, int]:
         for word in words.split():
             levels[word] = int(level)
     return levels
-
-
-@cache
-def _sorted_common() -> tuple[str, ...]:
-    return tuple(sorted(common_levels()))
-
-
-def family(word: str) -> int:
-    """How many graded words start with `word` ("light": lights, lighter, lighthouse…).
-
-    A rough sign of how much a word is used, to order words of one SCOWL level.
-    """
-    words = _sorted_common()
-    return bisect.bisect_left(words, word + "\x7f") - bisect.bisect_left(words, word)
 
 
 def commonness(word: str) -> int:
@@ -219,7 +204,7 @@ def rhyming_part(pron: tuple[str, ...]) -> tuple[str, ...]:
 def warm() -> None:
     """Load the data now (e.g. in a worker thread before the writer asks)."""
     cmudict()
-    _sorted_common()
+    common_levels()
     frequencies()
 
 

@@ -188,9 +188,23 @@ class _Index:
     by_vowels: dict[str, list[str]]
 
 
+_NO_DIGITS = str.maketrans("", "", "012")
+
+
 def _part_key(phone_string: str) -> str:
-    found = _TAIL.search(phone_string)
-    return _DIGITS.sub("", found.group() if found else phone_string)
+    """The rhyming part of a phone string without stress digits: "L AY1 T" → "AY T"."""
+    at = max(phone_string.rfind("1"), phone_string.rfind("2"))
+    if at < 0:
+        found = _TAIL.search(phone_string)
+        return _DIGITS.sub("", found.group() if found else phone_string)
+    return phone_string[phone_string.rfind(" ", 0, at) + 1 :].translate(_NO_DIGITS)
+
+
+def _plain(word: str) -> bool:
+    """Letters, with at most one apostrophe inside ("o'er"): what `_PLAIN_WORD` matches."""
+    if word.isalpha() and word.isascii() and word.islower():
+        return True
+    return bool(_PLAIN_WORD.fullmatch(word))
 
 
 def _vowel_key(part: str) -> str:
@@ -200,9 +214,16 @@ def _vowel_key(part: str) -> str:
 @cache
 def _index() -> _Index:
     by_part: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    keys: dict[str, str] = {}  # a phone string's tail from its last stressed vowel → key
     for word, n, phone_string in pronounce.entries():
-        if _PLAIN_WORD.fullmatch(word) and word not in _NOT_WORDS:
-            by_part[_part_key(phone_string)].append((word, phone_string, n))
+        if not _plain(word) or word in _NOT_WORDS:
+            continue
+        at = max(phone_string.rfind("1"), phone_string.rfind("2"))
+        tail = phone_string[phone_string.rfind(" ", 0, at) + 1 :] if at >= 0 else phone_string
+        key = keys.get(tail)
+        if key is None:
+            key = keys[tail] = _part_key(tail)
+        by_part[key].append((word, phone_string, n))
     by_coda: dict[str, list[str]] = defaultdict(list)
     by_vowels: dict[str, list[str]] = defaultdict(list)
     for part in by_part:

@@ -306,32 +306,6 @@ class LineInfo:
         return tuple(w.text for w in self.words if w.estimated)
 
 
-def english_line_info(line: str) -> LineInfo:
-    infos = tuple(word_info(w) for w in words(line))
-    return LineInfo(
-        text=line,
-        syllables=sum(w.syllables for w in infos),
-        stress="".join(w.stress for w in infos),
-        estimated=any(w.estimated for w in infos),
-        words=infos,
-    )
-
-
 def stress_marks(stress: str) -> str:
     """Scansion marks for a stress string: / stressed, \\ secondary, x unstressed, ? unknown."""
     return stress.translate(_MARKS)
-
-
-def count_options(infos: tuple[WordInfo, ...]) -> dict[int, str]:
-    """Every syllable count the line's pronunciations allow → a stress string giving it.
-
-    The first pronunciations are preferred: each count keeps the first string found.
-    """
-    counts: dict[int, str] = {0: ""}
-    for info in infos:
-        nxt: dict[int, str] = {}
-        for n, stress in counts.items():
-            for option in info.options:
-                nxt.setdefault(n + len(option), stress + option)
-        counts = nxt
-    return counts

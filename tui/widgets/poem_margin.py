@@ -124,8 +124,9 @@ class PoemMarginArea(_Area):
         rewrap(self)  # the text is narrower (or wider) by the margin
         if self.margin_on:
             self.notify(
-                "Syllables per line in the margin (~: some guessed); the line's stress "
-                "(x light, / stressed) and rhymes for the word at the cursor below.",
+                "Syllables per line in the margin (~: some guessed); below, the line's "
+                "scansion (x slack, / beat), its meter and notes, and rhymes for the word "
+                "at the cursor.",
                 title="Poem margin",
             )
             self._find_hint()

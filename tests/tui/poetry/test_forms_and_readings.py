@@ -99,3 +99,12 @@ def test_json_names_the_system_and_the_reading(
     assert cmd_poem(args) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["system"] == "xinyun" and rows[0]["stress"].startswith("平仄")  # 国 guo2
+
+
+def test_an_english_form_on_chinese_text_says_so_once() -> None:
+    report = poetry.check("床前明月光，疑是地上霜。\n举头望明月，低头思故乡。\n", "sonnet")
+    assert not report.ok and not report.lines
+    assert report.problems == (
+        "this text is Chinese: a sonnet expects English "
+        "(the Chinese forms are jueju5, jueju7, lushi5, lushi7)",
+    )
