@@ -28,12 +28,38 @@ def poem_parser(
     check.add_argument("file", help="the poem, or - for stdin")
     check.add_argument("--form", required=True, choices=tuple(FORMS))
     check.add_argument("--json", action="store_true", help="one JSON object, a record per line")
+    check.add_argument("--loose", action="store_true", help="accept assonance as rhyme (cat / bad)")
+    check.add_argument(
+        "--rules",
+        choices=("pingshui", "xinyun"),
+        help="Chinese rules: 平水韵 (pingshui, the default for 绝句/律诗) or 中华新韵 (xinyun)",
+    )
     rhymes = psub.add_parser("rhymes", help="rhymes for WORD, one a line, best first")
     rhymes.add_argument("word", help="an English word, or a Chinese character")
     rhymes.add_argument("--limit", type=count, default=50, help="at most this many (0: all)")
+    rhymes.add_argument(
+        "--rare", action="store_true", help="names and the dictionary's oddities too"
+    )
+    rhymes.add_argument(
+        "--rules",
+        choices=("pingshui", "xinyun"),
+        default="pingshui",
+        help="for a Chinese character: 平水韵 (pingshui, the default) or 中华新韵 (xinyun)",
+    )
+    rhymes.add_argument(
+        "--kinds", action="store_true", help="each rhyme's kind after it (perfect, slant…)"
+    )
     syllables = psub.add_parser("syllables", help="syllables and stress of each line")
     syllables.add_argument("file", help="the text, or - for stdin")
     syllables.add_argument("--json", action="store_true", help="a JSON list, a record per line")
+    syllables.add_argument(
+        "--rules", choices=("pingshui", "xinyun"), help="Chinese 平仄: pingshui (default), xinyun"
+    )
+    syllables.add_argument(
+        "--form",
+        choices=tuple(FORMS),
+        help="read the lines in this form's meter and counts (default: guessed, as F7 does)",
+    )
     for parser in (check, rhymes, syllables):
         common(parser)
 
@@ -45,10 +71,13 @@ def cmd_poem(args: argparse.Namespace) -> int:
     from tui.poetry import text as poem_text
 
     if args.action == "rhymes":
-        found = poetry.rhymes(args.word, args.limit)
+        found = poetry.rhymes(args.word, args.limit, args.rare, args.rules)
         if not found:
             _err(f"no rhymes found for {args.word!r}")
             return 1
+        if args.kinds and not poetry.chinese.is_cjk(args.word.strip()[:1]):
+            kinds = {r.word: r.kind for r in poetry.find_rhymes(args.word, args.limit, args.rare)}
+            found = [f"{w}\t{kinds.get(w, '')}" for w in found]
         print("\n".join(found))
         return 0
     try:
@@ -57,13 +86,18 @@ def cmd_poem(args: argparse.Namespace) -> int:
         _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
         return 2
     if args.action == "syllables":
-        infos = [poetry.line_info(line) if line.strip() else None for line in source.splitlines()]
+        form = args.form or poem_text.guess_form(source)
+        infos = poem_text.with_blanks(source, poetry.poem_infos(source, form, args.rules))
+        if not args.json and form != poem_text.ANY:
+            n = len(poetry.forms.poem_lines(source))
+            how = "" if args.form else f" (guessed from its {n} lines; --form to choose)"
+            print(f"read as: {form}{how}")
         if args.json:
             print(json.dumps(poem_text.syllables_json(infos), ensure_ascii=False, indent=2))
         else:
             print(poem_text.syllables_table(infos))
         return 0
-    report = poetry.check(source, args.form)
+    report = poetry.check(source, args.form, loose=args.loose, rules=args.rules)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))
     else:

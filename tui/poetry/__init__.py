@@ -2,8 +2,10 @@
 
 Pure Python, no UI. The editor calls:
 
-- `line_info(line)` → `LineInfo(syllables, stress, estimated, …)` for the margin and the
-  current line's stress pattern (Chinese lines: characters and 平仄);
+- `line_info(line)` → `LineInfo(syllables, scansion, meter, notes, …)` for the margin and
+  the current line's stress pattern (Chinese lines: characters and 平仄); `scan_poem(lines)`
+  reads every line in the poem's meter, `scan_line(line, meters, counts)` under a form's.
+  All views (`poem check`, `poem syllables`, F7, the margin) read lines through these;
 - `rhymes(word, limit)` → rhymes for the word at the cursor, best first (a Chinese character
   gives characters of its rhyme group);
 - `check(text, form)` → `PoemReport` with a `LineReport` per line (`ok`, `why`);
@@ -16,10 +18,21 @@ The English data (CMU Pronouncing Dictionary) loads on first use in about 0.2 s;
 
 from __future__ import annotations
 
-from tui.poetry import chinese, pronounce
-from tui.poetry.forms import FORMS, Form, LineReport, PoemReport, check, detect_language
+from tui.poetry import chinese, chinese_rules, pronounce
+from tui.poetry.english_forms import scan_form
+from tui.poetry.forms import (
+    FORMS,
+    Form,
+    LineReport,
+    PoemReport,
+    check,
+    detect_language,
+    poem_lines,
+)
 from tui.poetry.rhyme import Rhyme, find_rhymes, rhyme_kind, rhyme_sound
-from tui.poetry.syllables import LineInfo, WordInfo, english_line_info, stress_marks, word_info
+from tui.poetry.scan import scan_line, scan_poem
+from tui.poetry.syllables import LineInfo, WordInfo, stress_marks, word_info
+from tui.poetry.text import word_at
 
 __all__ = [
     "FORMS",
@@ -34,39 +47,49 @@ __all__ = [
     "find_rhymes",
     "forms_for",
     "line_info",
+    "poem_infos",
     "rhyme_kind",
     "rhyme_sound",
     "rhymes",
+    "scan_line",
+    "scan_poem",
     "stress_marks",
     "warm",
+    "word_at",
     "word_info",
 ]
 
 
-def line_info(line: str, language: str | None = None) -> LineInfo:
-    """Syllables and stress of one line; `language` "en"/"zh", or None to tell by the text."""
-    if (language or detect_language(line)) == "zh":
-        chars = chinese.syllables(line)
-        words = tuple(
-            WordInfo(s.char, 1, s.tone_class, s.tone == 0, (s.tone_class,)) for s in chars
-        )
-        return LineInfo(
-            text=line,
-            syllables=len(chars),
-            stress="".join(s.tone_class for s in chars),
-            estimated=any(w.estimated for w in words),
-            words=words,
-            language="zh",
-        )
-    return english_line_info(line)
+def line_info(line: str, language: str | None = None, rules: str | None = None) -> LineInfo:
+    """Syllables, scansion and meter of one line; `language` "en"/"zh", or None to tell;
+    `rules` the Chinese system ("pingshui", the default, or "xinyun")."""
+    return scan_line(line, language=language or detect_language(line), rules=rules)
 
 
-def rhymes(word: str, limit: int = 50) -> list[str]:
-    """Rhymes for `word`, best first (`limit` 0: all). A CJK character: same rhyme group."""
+def poem_infos(text: str, form: str | None = None, rules: str | None = None) -> list[LineInfo]:
+    """Every line of `text` as the views show it: in the form's meter when `form` names
+    one, else in the poem's own (its dominant foot). Chinese lines under `rules`."""
+    lines = poem_lines(text)
+    if detect_language(text) == "zh":
+        return [scan_line(line, language="zh", rules=rules) for line in lines]
+    f = FORMS.get(form or "")
+    if f is None or f.language != "en":
+        return scan_poem(lines)
+    return scan_form(f, lines)
+
+
+def rhymes(
+    word: str, limit: int = 50, rare: bool = False, rules: str = chinese_rules.PINGSHUI
+) -> list[str]:
+    """Rhymes for `word`, best first (`limit` 0: all). A CJK character: characters of its
+    rhyme group under `rules` (平水韵 by default, or "xinyun").
+
+    `rare`: names and the dictionary's oddities too (English).
+    """
     word = word.strip()
     if word and chinese.is_cjk(word[0]):
-        return chinese.rhymes(word[-1], limit)
-    return [r.word for r in find_rhymes(word, limit)]
+        return chinese_rules.rhymes(word[-1], rules, limit)
+    return [r.word for r in find_rhymes(word, limit, rare)]
 
 
 def forms_for(language: str) -> list[Form]:

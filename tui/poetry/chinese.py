@@ -43,6 +43,22 @@ _GROUP_OF = {final: group for group, finals in GROUPS.items() for final in final
 #: Groups that may rhyme together (通押): 支 with 齐.
 _TOGETHER = {"十三支": "十二齐"}
 
+#: Phrases whose reading pypinyin gets wrong for verse: 重 "layers" (chong2), 胜 "bear" (sheng1).
+PHRASES: dict[str, tuple[str, ...]] = {
+    "万重": ("wan4", "chong2"),
+    "千重": ("qian1", "chong2"),
+    "几重": ("ji3", "chong2"),
+    "九重": ("jiu3", "chong2"),
+    "重重": ("chong2", "chong2"),
+    "重阳": ("chong2", "yang2"),
+    "重来": ("chong2", "lai2"),
+    "重逢": ("chong2", "feng2"),
+    "不胜": ("bu4", "sheng1"),
+    "难胜": ("nan2", "sheng1"),
+}
+#: Characters pypinyin's phrases give with tone sandhi (不住 bu2): verse wants the citation tone.
+CITATION = {"不": "bu4", "一": "yi1", "七": "qi1", "八": "ba1"}
+
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f]")
 _BREAK = re.compile(r"[，。？！；：、,.?!;:]+")
 _APICAL = frozenset({"zh", "ch", "sh", "r", "z", "c", "s"})
@@ -129,6 +145,15 @@ def syllables(text: str) -> tuple[Syllable, ...]:
     readings = lazy_pinyin(chars, style=Style.TONE3, neutral_tone_with_five=True)
     if len(readings) != len(chars):  # pypinyin kept a run it could not read as one item
         readings = [_alone(c) for c in chars]
+    for phrase, fixed in PHRASES.items():
+        at = chars.find(phrase)
+        while at >= 0:
+            readings[at : at + len(phrase)] = fixed
+            at = chars.find(phrase, at + 1)
+    readings = [
+        CITATION.get(c, r) if r[:-1] == CITATION.get(c, "")[:-1] else r
+        for c, r in zip(chars, readings, strict=True)
+    ]
     out = []
     for char, reading in zip(chars, readings, strict=True):
         if reading.endswith("5") or not reading[-1:].isdigit():
@@ -157,7 +182,7 @@ def same_group(a: str, b: str) -> bool:
 
 
 @cache
-def _common_chars() -> tuple[str, ...]:
+def common_chars() -> tuple[str, ...]:
     """GB2312's level-1 characters (the 3,755 most used), most used first.
 
     Use is estimated by how many of pypinyin's phrases hold the character.
@@ -179,7 +204,7 @@ def _common_chars() -> tuple[str, ...]:
 def _common_syllables() -> tuple[Syllable, ...]:
     from pypinyin import Style, lazy_pinyin
 
-    chars = _common_chars()
+    chars = common_chars()
     readings = lazy_pinyin(list(chars), style=Style.TONE3, neutral_tone_with_five=True)
     return tuple(_syllable(c, r) for c, r in zip(chars, readings, strict=True))
 

@@ -1,13 +1,16 @@
-"""The English form checks: syllable counts, iambic stress, rhyme schemes.
+"""The English form checks: syllable counts, meter, rhyme schemes and refrains.
 
-The checks are tolerant where poets are: a word with several pronunciations ("fire": 1 or 2
-syllables, "every": 2 or 3) counts as whichever fits; the sonnet takes 9–11 syllables, stress
-that mostly alternates, and slant rhymes ("love" / "prove").
+Every line is read by `scan.scan_line` under the form's meter and syllable range, so the
+check, `poem syllables`, F7 and the margin agree. The checks are tolerant where poets are: a
+word with several readings ("fire": 1 or 2 syllables, "heaven" 1 or 2) counts as whichever
+fits; substitutions (a trochaic inversion, a spondee, a feminine ending) are named, not
+faulted, unless the line strays too far from the meter; slant rhymes pass with a note,
+assonance fails unless the check is loose.
 """
 
 from __future__ import annotations
 
-from tui.poetry import rhyme, syllables
+from tui.poetry import meter, rhyme, syllables
 from tui.poetry.form_defs import (
     Form,
     LineReport,
@@ -16,72 +19,23 @@ from tui.poetry.form_defs import (
     detect_language,
     poem_lines,
 )
-from tui.poetry.rhyme import IDENTICAL, NEAR, SLANT, SPELLING
+from tui.poetry.rhyme import IDENTICAL, LOOSE_KINDS, NOTED
+from tui.poetry.scan import scan_line, scan_poem
 
-#: The most a sonnet line may stray from da-DUM (see `_meter_cost`): one word stressed the
-#: other way ("per-FUMES" where Shakespeare says "PER-fumes") is fine, two are not.
-METER_TOLERANCE = 1.5
+#: How far a line may stray from its meter: this much per foot, plus `METER_SLACK`. With the
+#: costs in `tui.poetry.meter`, a sonnet line may hold a trochaic inversion, two spondees
+#: and a pyrrhic, or one word stressed against the meter ("per-FUMES"), but not two.
+METER_PER_FOOT = 0.3
+METER_SLACK = 0.6
+METER_TOLERANCE = METER_PER_FOOT * 5 + METER_SLACK
+#: A limerick line that reads this much better as iambs is not anapestic.
+ANAPEST_MARGIN = 0.3
+_IAMBIC = tuple(meter.Meter(meter.IAMB, k) for k in range(2, 6))
+SYSTEM = "CMU Pronouncing Dictionary (American), scanned in context"
 
 
 def _span(lo: int, hi: int) -> str:
     return str(lo) if lo == hi else f"{lo}–{hi}"
-
-
-def _meter_cost(option: str, pos: int) -> float:
-    """How far a word's stress at `pos` strays from da-DUM (odd positions stressed).
-
-    Monosyllables go either way. A stressed syllable in a weak place costs 1, an unstressed
-    one in a strong place 0.5 (common: "TEM-per-ate"). A two-syllable word opening the line
-    stressed first is the usual inversion and costs nothing.
-    """
-    if len(option) < 2 or (pos == 0 and option.startswith("10")):
-        return 0.0
-    cost = 0.0
-    for i, digit in enumerate(option):
-        strong = (pos + i) % 2 == 1
-        if digit == "1" and not strong:
-            cost += 1.0
-        elif digit == "0" and strong:
-            cost += 0.5
-    return cost
-
-
-def _iambic_fit(info: syllables.LineInfo, lo: int, hi: int, target: int) -> tuple[int, str, float]:
-    """The count in [lo, hi] and pronunciations that scan best: (count, stress, cost).
-
-    (−1, "", inf) when no pronunciation gives a count in range.
-    """
-    states: dict[int, tuple[float, str]] = {0: (0.0, "")}
-    for word in info.words:
-        nxt: dict[int, tuple[float, str]] = {}
-        for pos, (cost, stress) in states.items():
-            for option in word.options:
-                c = cost + _meter_cost(option, pos)
-                end = pos + len(option)
-                if end not in nxt or c < nxt[end][0]:
-                    nxt[end] = (c, stress + option)
-        states = nxt
-    # Scan well first, then be near the target: half a point per syllable off it.
-    fits = [
-        (cost + 0.5 * abs(n - target), abs(n - target), cost, n, stress)
-        for n, (cost, stress) in states.items()
-        if lo <= n <= hi
-    ]
-    if not fits:
-        return -1, "", float("inf")
-    *_, cost, n, stress = min(fits)
-    return n, stress, cost
-
-
-def _fit_count(info: syllables.LineInfo, lo: int, hi: int) -> tuple[int, str, bool]:
-    """A count in [lo, hi] the pronunciations allow (the nearest one when none does)."""
-    options = syllables.count_options(info.words)
-    inside = [n for n in options if lo <= n <= hi]
-    if inside:
-        n = min(inside, key=lambda k: (k != info.syllables, k))
-        return n, options[n], True
-    n = min(options, key=lambda k: (min(abs(k - lo), abs(k - hi)), k))
-    return n, options[n], False
 
 
 def _last_word(line: str) -> str:
@@ -89,7 +43,9 @@ def _last_word(line: str) -> str:
     return found[-1] if found else ""
 
 
-def _rhyme_verdicts(f: Form, ends: list[str]) -> dict[int, tuple[int, str | None]]:
+def _rhyme_verdicts(
+    letters: list[str | None], ends: list[str], kinds_ok: frozenset[str]
+) -> dict[int, tuple[int, str | None]]:
     """For each line in the scheme: (the line it should rhyme with, how it rhymes or None).
 
     In each group of lines sharing a letter, the line that rhymes with most of the others is
@@ -97,8 +53,9 @@ def _rhyme_verdicts(f: Form, ends: list[str]) -> dict[int, tuple[int, str | None
     """
     verdicts: dict[int, tuple[int, str | None]] = {}
     groups: dict[str, list[int]] = {}
-    for i, letter in enumerate(f.scheme[: len(ends)]):
-        groups.setdefault(letter, []).append(i)
+    for i, letter in enumerate(letters):
+        if letter is not None:
+            groups.setdefault(letter, []).append(i)
     for members in groups.values():
         kinds = {
             (a, b): rhyme.rhyme_kind(ends[a], ends[b]) if ends[a] and ends[b] else None
@@ -111,7 +68,7 @@ def _rhyme_verdicts(f: Form, ends: list[str]) -> dict[int, tuple[int, str | None
             return kinds[(min(a, b), max(a, b))]
 
         def score(a: int, members: list[int] = members) -> int:
-            return sum(1 for b in members if b != a and kind(a, b) in f.rhyme_kinds)
+            return sum(1 for b in members if b != a and kind(a, b) in kinds_ok)
 
         anchor = max(members, key=lambda a: (score(a), bool(ends[a]), -a))
         for i in members:
@@ -119,73 +76,146 @@ def _rhyme_verdicts(f: Form, ends: list[str]) -> dict[int, tuple[int, str | None
     return verdicts
 
 
-def check_english(text: str, f: Form) -> PoemReport:
-    """Check `text` against an English form: syllables (and stress), then the rhyme scheme."""
+def _same_words(a: str, b: str) -> bool:
+    return [w.lower() for w in syllables.words(a)] == [w.lower() for w in syllables.words(b)]
+
+
+def _refrain_faults(f: Form, lines: list[str]) -> dict[int, str]:
+    out = {}
+    for group in f.refrains:
+        first = group[0]
+        for i in group[1:]:
+            if i < len(lines) and first < len(lines) and not _same_words(lines[i], lines[first]):
+                out[i] = f"line {i + 1} should repeat line {first + 1} (a refrain)"
+    return out
+
+
+def _meters(f: Form, feet: int) -> tuple[meter.Meter, ...] | None:
+    if not f.foot:
+        return None
+    return (meter.Meter(f.foot, feet),) if feet else None
+
+
+def scan_form(f: Form, lines: list[str]) -> list[syllables.LineInfo]:
+    """Every line read as the form asks: in its meter and syllable range, or (a form with no
+    meter) in the poem's own meter, within the range. Every view reads lines this way."""
+    if not f.foot:
+        out = []
+        for i, info in enumerate(scan_poem(lines)):
+            rng = f.at(i)[0]
+            if rng is not None and not rng[0] <= info.syllables <= rng[1]:
+                info = scan_line(lines[i], None, rng)
+            out.append(info)
+        return out
+    out = []
+    for i, line in enumerate(lines):
+        rng, feet, _ = f.at(i)
+        out.append(scan_line(line, _meters(f, feet), rng))
+    return out
+
+
+def check_english(text: str, f: Form, loose: bool = False) -> PoemReport:
+    """Check `text` against an English form: syllables, meter, the rhyme scheme, refrains."""
     lines = poem_lines(text)
     problems: list[str] = []
     if detect_language(text) == "zh":
         problems.append(
-            "this text is Chinese: the Chinese forms are jueju5, jueju7, lushi5, lushi7"
+            "this text is Chinese: a "
+            f"{f.title} expects English (the Chinese forms are jueju5, jueju7, lushi5, lushi7)"
         )
-    if len(lines) != f.lines:
-        problems.append(count_problem(f, len(lines), "lines"))
+        return PoemReport(f, "zh", (), tuple(problems), SYSTEM)
+    if (problem := count_problem(f, len(lines), "lines")) is not None:
+        problems.append(problem)
     if not lines:
-        return PoemReport(f, "en", (), tuple(problems))
+        return PoemReport(f, "en", (), tuple(problems), SYSTEM)
+    kinds_ok = LOOSE_KINDS if loose else f.rhyme_kinds
     ends = [_last_word(line) for line in lines]
-    verdicts = _rhyme_verdicts(f, ends) if f.scheme else {}
+    plan = [f.at(i) for i in range(len(lines))]
+    verdicts = _rhyme_verdicts([letter for *_, letter in plan], ends, kinds_ok)
+    refrains = _refrain_faults(f, lines)
+    infos = scan_form(f, lines)
     reports = []
     for i, line in enumerate(lines):
-        info = syllables.english_line_info(line)
+        rng, feet, letter = plan[i]
+        meters = _meters(f, feet)
+        info = infos[i]
         why: list[str] = []
         notes: list[str] = []
-        count, stress = info.syllables, info.stress
-        letter = f.scheme[i] if i < len(f.scheme) else None
-        if i >= f.lines:
+        if f.lines and i >= f.lines:
             why.append(f"one line too many: a {f.title} has {f.lines}")
-        elif f.syllables:
-            lo, hi = f.syllables[i]
-            if f.iambic:
-                count, stress, cost = _iambic_fit(info, lo, hi, f.target)
-                if count < 0:
-                    count, stress, _ = _fit_count(info, lo, hi)
-                    why.append(f"{count} syllables; a {f.title} line has {_span(lo, hi)}")
-                elif cost > METER_TOLERANCE:
-                    marks = syllables.stress_marks(stress)
-                    why.append(f"stress {marks} is not iambic (x/x/x/x/x/)")
-            else:
-                count, stress, fits = _fit_count(info, lo, hi)
-                if not fits:
-                    why.append(
-                        f"{count} syllables; line {i + 1} of a {f.title} has {_span(lo, hi)}"
-                    )
+        elif rng is not None and not rng[0] <= info.syllables <= rng[1]:
+            where = f"a {f.title} line" if len(set(f.syllables)) == 1 else f"line {i + 1}"
+            why.append(f"{info.syllables} syllables; {where} of a {f.title} has {_span(*rng)}")
+        elif meters is not None:
+            why += _meter_faults(line, info, meters[0])
+        if i in refrains:
+            why.append(refrains[i])
         if i in verdicts:
-            anchor, kind = verdicts[i]
-            if anchor != i:
-                mine, theirs = ends[i], ends[anchor]
-                if not mine:
-                    why.append(
-                        f"no word to rhyme with line {anchor + 1} (the scheme is {f.scheme})"
-                    )
-                elif kind not in f.rhyme_kinds:
-                    why.append(
-                        f'"{mine}" does not rhyme with "{theirs}" (line {anchor + 1}; '
-                        f"the scheme is {f.scheme})"
-                    )
-                elif kind in (NEAR, SLANT, SPELLING):
-                    notes.append(f'{kind} rhyme with "{theirs}" (line {anchor + 1})')
-        if info.estimated:
-            notes.append("estimated: " + ", ".join(info.unknown) + " (not in the dictionary)")
+            why_rhyme, note = _rhyme_says(f, i, verdicts[i], ends, kinds_ok, plan)
+            why += why_rhyme
+            notes += note
+        notes += info.notes
         reports.append(
             LineReport(
                 number=i + 1,
                 text=line,
-                syllables=count,
-                stress=stress,
+                syllables=info.syllables,
+                stress=info.stress,
                 rhyme=letter,
                 ok=not why,
                 why="; ".join(why),
                 estimated=info.estimated,
                 notes=tuple(notes),
+                scansion=info.scansion,
+                meter=info.meter if f.metrical else "",
+                deviations=info.deviations if f.metrical else (),
+                low=info.low,
+                high=info.high,
             )
         )
-    return PoemReport(f, "en", tuple(reports), tuple(problems))
+    said = ("rhymes: loose (assonance accepted)",) if loose else ()
+    return PoemReport(f, "en", tuple(reports), tuple(problems), SYSTEM, said)
+
+
+def _meter_faults(line: str, info: syllables.LineInfo, want: meter.Meter) -> list[str]:
+    limit = METER_PER_FOOT * want.feet + METER_SLACK
+    if info.cost > limit:
+        return [f"scans {info.scansion}, too far from {want.name} (x/ per foot)"]
+    iambs = sum(1 for d in info.deviations if d.startswith("iamb for anapest"))
+    if want.foot == meter.ANAPEST and iambs * 2 > want.feet:
+        return [f"scans {info.scansion}: {iambs} of {want.feet} feet are iambs, not anapests"]
+    if want.foot == meter.ANAPEST:
+        iambic = scan_line(line, _IAMBIC)
+        if iambic.cost + ANAPEST_MARGIN < info.cost:
+            return [f"reads as {iambic.meter} ({iambic.scansion}), not anapests"]
+    if any(d.startswith("headless") for d in info.deviations):
+        free = scan_line(line)
+        if free.meter and not free.meter.startswith(want.foot):
+            return [f"reads as {free.meter} ({free.scansion}), not {want.foot}"]
+    return []
+
+
+def _rhyme_says(
+    f: Form,
+    i: int,
+    verdict: tuple[int, str | None],
+    ends: list[str],
+    kinds_ok: frozenset[str],
+    plan: list[tuple[tuple[int, int] | None, int, str | None]],
+) -> tuple[list[str], list[str]]:
+    anchor, kind = verdict
+    if anchor == i:
+        return [], []
+    mine, theirs = ends[i], ends[anchor]
+    scheme = "".join(letter or "" for *_, letter in plan[: len(f.scheme) or None])
+    if not mine:
+        return [f"no word to rhyme with line {anchor + 1} (the scheme is {scheme})"], []
+    if kind not in kinds_ok:
+        what = f" (only {kind})" if kind else ""
+        return [
+            f'"{mine}" does not rhyme with "{theirs}"{what} (line {anchor + 1}; '
+            f"the scheme is {scheme})"
+        ], []
+    if kind in NOTED:
+        return [], [f'{kind} rhyme with "{theirs}" (line {anchor + 1})']
+    return [], []

@@ -26,9 +26,15 @@ __all__ = [
 ]
 
 
-def check(text: str, form: str | Form) -> PoemReport:
-    """Check `text` against a form (a name from `FORMS`, or a `Form`)."""
+def check(text: str, form: str | Form, loose: bool = False, rules: str | None = None) -> PoemReport:
+    """Check `text` against a form (a name from `FORMS`, or a `Form`).
+
+    `loose`: accept assonance as a rhyme (English). `rules`: the Chinese system, "pingshui"
+    or "xinyun" (None: the form's default).
+    """
     if not isinstance(form, Form) and form not in FORMS:
         raise ValueError(f"unknown form {form!r}: one of {', '.join(FORMS)}")
     f = form if isinstance(form, Form) else FORMS[form]
-    return check_chinese(text, f) if f.language == "zh" else check_english(text, f)
+    if f.language == "zh":
+        return check_chinese(text, f, rules)
+    return check_english(text, f, loose)

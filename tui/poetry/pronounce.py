@@ -2,12 +2,13 @@
 
 The dictionary (135k entries, 0.9 MB gzipped) is read once, on first use, into a dict of
 word → phone strings ("N AY1 T"); splitting into phones happens per looked-up word. A word
-list graded by how common each word is (from SCOWL, permissive licence) ranks rhymes.
+list graded by how common each word is (from SCOWL, permissive licence) guides estimates, and
+word frequencies (`word-freq.txt.gz`, from wordfreq, CC BY-SA 4.0) rank rhymes and tell real
+words from the dictionary's names and oddities.
 """
 
 from __future__ import annotations
 
-import bisect
 import gzip
 import re
 import unicodedata
@@ -18,6 +19,24 @@ from importlib import resources
 _DATA = "data"
 CMUDICT_FILE = "cmudict.dict.gz"
 COMMON_FILE = "common-words.txt.gz"
+FREQ_FILE = "word-freq.txt.gz"
+
+#: Poets' contractions the dictionary lacks.
+_POETIC = {
+    "e'en": "IY1 N",
+    "e'er": "EH1 R",
+    "ne'er": "N EH1 R",
+    "o'er": "OW1 R",
+    "heav'n": "HH EH1 V N",
+    "ev'ry": "EH1 V R IY0",
+    "pow'r": "P AW1 R",
+    "flow'r": "F L AW1 R",
+    "'tis": "T IH1 Z",
+    "'twas": "T W AA1 Z",
+    "'twere": "T W ER1",
+}
+#: Dictionary entries that are wrong ("thyme" said with TH): word → the right phones.
+_FIXES = {"thyme": "T AY1 M"}
 
 #: Rank given to a word that is not in the graded word list (names, rare words).
 RARE = 99
@@ -56,6 +75,8 @@ def pronunciations(word: str) -> tuple[str, ...]:
     first = d.get(word)
     if first is None:
         return ()
+    if word in _FIXES:
+        return (_FIXES[word],)
     found = [_clean(first)]
     while (more := d.get(f"{word}({len(found) + 1})")) is not None:
         found.append(_clean(more))
@@ -67,9 +88,10 @@ def entries() -> Iterator[tuple[str, int, str]]:
     for key, phones in cmudict().items():
         if key.endswith(")"):
             cut = key.index("(")
-            yield key[:cut], int(key[cut + 1 : -1]) - 1, _clean(phones)
+            if key[:cut] not in _FIXES:
+                yield key[:cut], int(key[cut + 1 : -1]) - 1, _clean(phones)
         else:
-            yield key, 0, _clean(phones)
+            yield key, 0, _FIXES.get(key) or _clean(phones)
 
 
 @cache
@@ -83,23 +105,29 @@ def common_levels() -> dict[str, int]:
     return levels
 
 
-@cache
-def _sorted_common() -> tuple[str, ...]:
-    return tuple(sorted(common_levels()))
-
-
-def family(word: str) -> int:
-    """How many graded words start with `word` ("light": lights, lighter, lighthouse…).
-
-    A rough sign of how much a word is used, to order words of one SCOWL level.
-    """
-    words = _sorted_common()
-    return bisect.bisect_left(words, word + "\x7f") - bisect.bisect_left(words, word)
-
-
 def commonness(word: str) -> int:
     """Lower is more common; `RARE` for words the graded list does not have."""
     return common_levels().get(word, RARE)
+
+
+@cache
+def frequencies() -> dict[str, int]:
+    """Real words → ten times their Zipf frequency (the → 77, glove → 37; 0: too rare to count).
+
+    Only dictionary words that SCOWL lists in lower case: names ("sondheim") and the
+    dictionary's fragments are absent.
+    """
+    freq: dict[str, int] = {}
+    for line in _read(FREQ_FILE).splitlines():
+        zipf, _, words = line.partition("\t")
+        for word in words.split():
+            freq[word] = int(zipf)
+    return freq
+
+
+def frequency(word: str) -> int | None:
+    """Ten times the Zipf frequency of a real word, None for a name or oddity."""
+    return frequencies().get(word)
 
 
 def normalize(word: str) -> str:
@@ -118,6 +146,8 @@ def phones(word: str) -> tuple[tuple[str, ...], ...]:
     "summer" + Z when the dictionary lacks the possessive.
     """
     w = normalize(word)
+    if w in _POETIC:
+        return (tuple(_POETIC[w].split()),)
     bare = w.strip("'")
     candidates = [w, bare]
     if bare.endswith("'d"):  # dimm'd → dimmed
@@ -129,7 +159,13 @@ def phones(word: str) -> tuple[tuple[str, ...], ...]:
             return tuple(tuple(p.split()) for p in found)
     if bare.endswith("'s") and (found := pronunciations(bare[:-2])):
         return tuple((*p.split(), "Z") for p in found)
+    if bare.endswith("s") and not bare.endswith("ss") and (found := pronunciations(bare[:-1])):
+        return tuple((*p.split(), _plural(p.split()[-1])) for p in found)  # tempests
     return ()
+
+
+def _plural(last: str) -> str:
+    return "S" if last in ("P", "T", "K", "F", "TH") else "Z"
 
 
 def spelled_out(word: str) -> str:
@@ -168,7 +204,8 @@ def rhyming_part(pron: tuple[str, ...]) -> tuple[str, ...]:
 def warm() -> None:
     """Load the data now (e.g. in a worker thread before the writer asks)."""
     cmudict()
-    _sorted_common()
+    common_levels()
+    frequencies()
 
 
 @lru_cache(maxsize=4096)

@@ -2,69 +2,91 @@
 
 Kinds, best first:
 
-- **perfect**: the same sounds from the last stressed vowel to the end, a different
-  consonant before it ("night" / "light");
-- **near**: the same vowels from there on, other consonants ("night" / "ride"); or the same
-  last syllable where one side is unstressed ("eternity" / "see");
-- **identical**: the same sounds including the consonant before ("night" / "knight",
-  "light" / "delight");
-- **slant**: the same final consonants after different vowels ("love" / "prove",
-  "temperate" / "date"), accepted only where a form is tolerant (the sonnet);
+- **perfect**: the same sounds from the last stressed vowel to the end, a different onset
+  (the whole consonant cluster before that vowel): "night" / "light", "rain" / "train";
+- **identical**: the same sounds and the same onset: "light" / "delight", "night" / "knight";
+- **slant**: consonance, the same consonants after different stressed vowels ("love" /
+  "prove"; in one-syllable rhymes the same last consonant: "room" / "storm"), or a light
+  rhyme, an unstressed last syllable on a stressed one ("eternity" / "see", "temperate" /
+  "date");
+- **eye**: spelled alike, said differently ("cough" / "bough");
+- **assonance**: only the vowels agree ("cat" / "bad", "death" / "ourselves");
 - **spelling**: for words the dictionary lacks, the same written ending ("ow'st" / "grow'st").
+
+Form checks accept perfect, identical and spelling rhymes, accept slant and eye rhymes with a
+note, and fail assonance unless asked to be loose (`LOOSE_KINDS`).
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache, lru_cache
 
 from tui.poetry import pronounce
 
 PERFECT = "perfect"
-NEAR = "near"
 IDENTICAL = "identical"
 SLANT = "slant"
+EYE = "eye"
+ASSONANCE = "assonance"
 SPELLING = "spelling"
+
+#: Kinds, best first.
+KINDS = (IDENTICAL, PERFECT, SPELLING, SLANT, EYE, ASSONANCE)
+#: What a form check accepts; `NOTED` kinds are accepted with a note.
+STRICT_KINDS = frozenset({IDENTICAL, PERFECT, SPELLING, SLANT, EYE})
+LOOSE_KINDS = STRICT_KINDS | {ASSONANCE}
+NOTED = frozenset({SPELLING, SLANT, EYE, ASSONANCE})
 
 _LETTERS = re.compile(r"[^a-z]")
 _PLAIN_WORD = re.compile(r"[a-z]+(?:'[a-z]+)?")
 _NOT_WORDS = frozenset({"re"})
-#: Consonants grouped by how they are made, to rank near rhymes ("night" ~ "like" ~ "ride").
-_MANNER = {
-    **dict.fromkeys(("P", "B", "T", "D", "K", "G"), "stop"),
-    **dict.fromkeys(("F", "V", "TH", "DH", "S", "Z", "SH", "ZH", "HH"), "fricative"),
-    **dict.fromkeys(("CH", "JH"), "affricate"),
-    **dict.fromkeys(("M", "N", "NG"), "nasal"),
-    **dict.fromkeys(("L", "R", "W", "Y"), "approximant"),
-}
+Phones = tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Rhyme:
     word: str
-    kind: str  # PERFECT, NEAR or IDENTICAL
+    kind: str
 
 
 def _bare(phone: str) -> str:
     return phone.rstrip("012")
 
 
-def _skeleton(part: tuple[str, ...]) -> tuple[str, ...]:
+def _skeleton(part: Phones) -> Phones:
     return tuple(_bare(p) for p in part)
 
 
-def _vowels(part: tuple[str, ...]) -> tuple[str, ...]:
+def _vowels(part: Phones) -> Phones:
     return tuple(_bare(p) for p in part if pronounce.is_vowel(p))
 
 
-def _onset(pron: tuple[str, ...], part: tuple[str, ...]) -> str:
-    """The phone just before the rhyming part ("" at the start of the word)."""
+#: Consonant clusters English begins a syllable with (beyond single consonants).
+_ONSET_TEXT = (
+    "P L|B L|K L|G L|F L|S L|P R|B R|T R|D R|K R|G R|F R|TH R|SH R|S P|S T|S K|S M|S N|"
+    "S W|T W|D W|K W|G W|TH W|S P L|S P R|S T R|S K R|S K W|S K L|P Y|B Y|K Y|F Y|M Y|HH Y"
+)
+_ONSETS = frozenset(tuple(c.split()) for c in _ONSET_TEXT.split("|"))
+
+
+def onset(pron: Phones, part: Phones) -> Phones:
+    """The onset of the rhyming syllable: the consonants just before the rhyming part that
+    can begin a syllable ("train": T R; "lifetime": T, the F ends "life")."""
     i = len(pron) - len(part)
-    return _bare(pron[i - 1]) if i > 0 else ""
+    j = i
+    while j > 0 and not pronounce.is_vowel(pron[j - 1]):
+        j -= 1
+    run = _skeleton(pron[j:i])
+    for k in range(len(run)):
+        if len(run) - k == 1 or run[k:] in _ONSETS:
+            return pron[j + k : i]
+    return ()
 
 
-def _last_syllable(pron: tuple[str, ...]) -> tuple[tuple[str, ...], bool]:
+def _last_syllable(pron: Phones) -> tuple[Phones, bool]:
     """The last vowel and what follows it (stress removed), and whether that vowel is stressed."""
     vowels = [i for i, p in enumerate(pron) if pronounce.is_vowel(p)]
     if not vowels:
@@ -85,7 +107,7 @@ def spelling_key(word: str) -> str:
     return w[last.start() :]
 
 
-def pronunciations(word: str) -> tuple[tuple[str, ...], ...]:
+def pronunciations(word: str) -> tuple[Phones, ...]:
     """The dictionary's pronunciations, or that of the word's longest known ending."""
     prons = pronounce.phones(word)
     if prons:
@@ -94,41 +116,50 @@ def pronunciations(word: str) -> tuple[tuple[str, ...], ...]:
     return (tail,) if tail else ()
 
 
-def _pair_kind(a: tuple[str, ...], b: tuple[str, ...]) -> str | None:
+def pair_kind(a: Phones, b: Phones) -> str | None:
+    """How two pronunciations rhyme (not EYE or SPELLING, which need the spelling)."""
     ra, rb = pronounce.rhyming_part(a), pronounce.rhyming_part(b)
-    if _skeleton(ra) == _skeleton(rb):
-        return IDENTICAL if _onset(a, ra) == _onset(b, rb) else PERFECT
-    if _bare(ra[0]) == _bare(rb[0]) and _vowels(ra) == _vowels(rb):
-        return NEAR
-    (la, sa), (lb, sb) = _last_syllable(a), _last_syllable(b)
-    if la == lb and not (sa and sb):
-        return NEAR
-    if la[1:] and la[1:] == lb[1:]:
-        return SLANT
-    if _skeleton(ra)[1:] and _skeleton(ra)[1:] == _skeleton(rb)[1:]:
-        return SLANT
+    sa, sb = _skeleton(ra), _skeleton(rb)
+    if sa == sb:
+        return IDENTICAL if _skeleton(onset(a, ra)) == _skeleton(onset(b, rb)) else PERFECT
+    if sa[1:] and sa[1:] == sb[1:]:
+        return SLANT  # consonance: love / prove
+    if _one_syllable(sa) and _one_syllable(sb) and sa[-1] == sb[-1] and sa[-1] != sa[0]:
+        return SLANT  # the same last consonant: room / storm
+    (la, stressed_a), (lb, stressed_b) = _last_syllable(a), _last_syllable(b)
+    if la[1:] == lb[1:] and stressed_a != stressed_b and (la == lb or la[1:]):
+        return SLANT  # a light rhyme: eternity / see, temperate / date
+    if _vowels(ra) == _vowels(rb):
+        return ASSONANCE
     return None
 
 
-_ORDER = (IDENTICAL, PERFECT, NEAR, SLANT, SPELLING)
+def _one_syllable(part: Phones) -> bool:
+    return sum(1 for p in part if p[0] in "AEIOU") == 1
+
+
+def _better(kind: str | None, best: str | None) -> bool:
+    return kind is not None and (best is None or KINDS.index(kind) < KINDS.index(best))
 
 
 def rhyme_kind(a: str, b: str) -> str | None:
-    """How well two words rhyme: one of the kinds above, best found; None when they don't."""
+    """How well two words rhyme: one of `KINDS`, the best any pronunciations give; None."""
     if pronounce.normalize(a).strip("'") == pronounce.normalize(b).strip("'"):
         return IDENTICAL
     pa, pb = pronunciations(a), pronunciations(b)
     best: str | None = None
     for x in pa:
         for y in pb:
-            kind = _pair_kind(x, y)
-            if kind is not None and (best is None or _ORDER.index(kind) < _ORDER.index(best)):
+            if _better(kind := pair_kind(x, y), best):
                 best = kind
-    if best in (IDENTICAL, PERFECT, NEAR):
+    if best in (IDENTICAL, PERFECT):
         return best
     guessed = not pronounce.phones(a) or not pronounce.phones(b)
-    if guessed and spelling_key(a) == spelling_key(b):
-        return SPELLING
+    if spelling_key(a) == spelling_key(b) and len(spelling_key(a)) > 1:
+        if guessed:
+            return SPELLING
+        if _better(EYE, best):
+            return EYE
     return best
 
 
@@ -140,89 +171,129 @@ def rhyme_sound(word: str) -> str:
     return " ".join(_skeleton(pronounce.rhyming_part(prons[0])))
 
 
-def _near_pattern(part: tuple[str, ...]) -> re.Pattern[str]:
-    """Phone strings ending in the part's vowels in order, with any consonants around them."""
-    consonants = r"(?: [A-Z]+)*"
-    pieces = [rf"(?:^| ){_bare(part[0])}[12]{consonants}"]
-    pieces += [rf" {v}[012]{consonants}" for v in _vowels(part)[1:]]
-    return re.compile("".join(pieces) + "$")
+#: The order of suggestions: perfect rhymes first (an identical one is a weaker rhyme).
+_OFFER = (PERFECT, IDENTICAL, SPELLING, SLANT, EYE, ASSONANCE)
+#: The rhyming part of a phone string: the last stressed vowel and what follows.
+_TAIL = re.compile(r"[A-Z]+[12](?: [A-Z]+0?)*$")
+_DIGITS = re.compile(r"\d")
 
 
-def _coda_distance(a: tuple[str, ...], b: tuple[str, ...]) -> int:
-    """0 when the consonants after the last vowel sound alike, more as they differ."""
-    ca = [_bare(p) for p in a if not pronounce.is_vowel(p)][-1:]
-    cb = [_bare(p) for p in b if not pronounce.is_vowel(p)][-1:]
-    if ca == cb:
-        return 0
-    if ca and cb and _MANNER.get(ca[0]) == _MANNER.get(cb[0]):
-        return 1
-    return 2
+@dataclass(frozen=True)
+class _Index:
+    """The dictionary by rhyming part ("AY T": (word, phones)…), and the parts by what
+    follows their vowel ("T") and by their vowels ("AY")."""
+
+    by_part: dict[str, list[tuple[str, str, int]]]
+    by_coda: dict[str, list[str]]
+    by_vowels: dict[str, list[str]]
 
 
-def _listable(word: str) -> bool:
-    """Words worth offering: no letters of the alphabet, abbreviations or odd spellings."""
-    if not _PLAIN_WORD.fullmatch(word) or word in _NOT_WORDS:
-        return False
+_NO_DIGITS = str.maketrans("", "", "012")
+
+
+def _part_key(phone_string: str) -> str:
+    """The rhyming part of a phone string without stress digits: "L AY1 T" → "AY T"."""
+    at = max(phone_string.rfind("1"), phone_string.rfind("2"))
+    if at < 0:
+        found = _TAIL.search(phone_string)
+        return _DIGITS.sub("", found.group() if found else phone_string)
+    return phone_string[phone_string.rfind(" ", 0, at) + 1 :].translate(_NO_DIGITS)
+
+
+def _plain(word: str) -> bool:
+    """Letters, with at most one apostrophe inside ("o'er"): what `_PLAIN_WORD` matches."""
+    if word.isalpha() and word.isascii() and word.islower():
+        return True
+    return bool(_PLAIN_WORD.fullmatch(word))
+
+
+def _vowel_key(part: str) -> str:
+    return " ".join(p for p in part.split() if p[0] in "AEIOU")
+
+
+@cache
+def _index() -> _Index:
+    by_part: dict[str, list[tuple[str, str, int]]] = defaultdict(list)
+    keys: dict[str, str] = {}  # a phone string's tail from its last stressed vowel → key
+    for word, n, phone_string in pronounce.entries():
+        if not _plain(word) or word in _NOT_WORDS:
+            continue
+        at = max(phone_string.rfind("1"), phone_string.rfind("2"))
+        tail = phone_string[phone_string.rfind(" ", 0, at) + 1 :] if at >= 0 else phone_string
+        key = keys.get(tail)
+        if key is None:
+            key = keys[tail] = _part_key(tail)
+        by_part[key].append((word, phone_string, n))
+    by_coda: dict[str, list[str]] = defaultdict(list)
+    by_vowels: dict[str, list[str]] = defaultdict(list)
+    for part in by_part:
+        coda = part.partition(" ")[2]
+        if coda:
+            by_coda[coda].append(part)
+        by_vowels[_vowel_key(part)].append(part)
+    return _Index(dict(by_part), dict(by_coda), dict(by_vowels))
+
+
+def _listable(word: str, rare: bool) -> bool:
+    """Words worth offering: real words (not names or oddities unless `rare`), no letters."""
     if len(word) == 1:
         return word in "aio"
-    return len(word) > 2 or pronounce.commonness(word) <= 20
+    return rare or pronounce.frequency(word) is not None
 
 
 @lru_cache(maxsize=256)
-def find_rhymes(word: str, limit: int = 50) -> tuple[Rhyme, ...]:
+def find_rhymes(word: str, limit: int = 50, rare: bool = False) -> tuple[Rhyme, ...]:
     """Rhymes for `word`, best first (`limit` 0: all).
 
-    Perfect rhymes among common words come first (the most common, then the shortest, then
-    those that start more words: "light" before "byte"), then
-    near rhymes among common words (closest consonants first), then identical rhymes
-    ("delight" for "light"), then perfect rhymes among rare words and names.
+    Perfect rhymes first, the most frequent words first ("rain": train, brain, plain…), then
+    identical rhymes ("delight" for "light"), slant rhymes (consonance), then assonance.
+    Homophones are no rhymes. Names and the dictionary's oddities only when `rare`, after the
+    real words of their kind.
     """
     w = pronounce.normalize(word).strip("'")
     if not _LETTERS.sub("", w):
         return ()
     prons = pronunciations(w)
-    found: dict[str, tuple[tuple[int, int, int, int, int, int, str], str]] = {}
+    ranked: dict[str, tuple[tuple[int, bool, bool, int, int, str], str]] = {}
+
+    def offer(cand: str, kind: str, syllables: int, other: bool = False) -> None:
+        """`other`: by a pronunciation not the candidate's usual one ("a" as EY)."""
+        freq = pronounce.frequency(cand)
+        rank = (_OFFER.index(kind), freq is None, other, -(freq or 0), syllables, cand)
+        if cand not in ranked or rank < ranked[cand][0]:
+            ranked[cand] = (rank, kind)
+
     if not prons:  # nothing known: words with the same written ending
         key = spelling_key(w)
-        for cand in pronounce.common_levels():
-            if cand != w and cand.endswith(key) and pronounce.known(cand):
-                level, used = pronounce.commonness(cand), -pronounce.family(cand)
-                found[cand] = ((0, 0, level, 0, used, len(cand), cand), SPELLING)
-    parts: dict[tuple[str, ...], tuple[tuple[str, ...], int]] = {}
-    for i, p in enumerate(prons):
-        parts.setdefault(pronounce.rhyming_part(p), (p, i))
-    patterns = [(_near_pattern(part), part, pron, i) for part, (pron, i) in parts.items()]
-    needles = {_bare(part[0]) for part in parts}
-    for cand, n, phone_string in pronounce.entries():
-        if not any(needle in phone_string for needle in needles):
-            continue
-        if cand == w or not _listable(cand):
-            continue
-        level = pronounce.commonness(cand)
-        for pattern, part, pron, i in patterns:
-            if not pattern.search(phone_string):
-                continue
-            cp = tuple(phone_string.split())
-            if cp == pron:
-                continue  # a homophone is no rhyme
-            kind = _pair_kind(pron, cp)
-            common = level < pronounce.RARE
-            if kind == PERFECT:
-                tier, dist = (0 if common else 3), 0
-            elif kind == NEAR and common:
-                tier, dist = 1, _coda_distance(part, pronounce.rhyming_part(cp))
-            elif kind == IDENTICAL and common:
-                tier, dist = 2, 0
-            else:
-                continue
-            syllables = len(pronounce.stress_of(cp))
-            used = -pronounce.family(cand)
-            # Other pronunciations, the candidate's ("a" as EY1) or the word's, rank as rarer.
-            rarer = level + (25 if n else 0) + (25 if i else 0)
-            rank = (tier, dist, rarer, syllables, used, len(cand), cand)
-            if cand not in found or rank < found[cand][0]:
-                found[cand] = (rank, kind)
-    ordered = sorted(found.items(), key=lambda item: item[1][0])
+        for cand in pronounce.frequencies():
+            if cand != w and cand.endswith(key) and len(cand) > 1:
+                offer(cand, SPELLING, 0)
+    index = _index()
+    own = {" ".join(p) for p in prons}
+    homophones = {c for p in own for c, cp, _ in index.by_part.get(_part_key(p), ()) if cp in own}
+    for pron in prons:
+        part = _part_key(" ".join(pron))
+        mine = _skeleton(onset(pron, pronounce.rhyming_part(pron)))
+        others = [(part, "")]
+        coda = part.partition(" ")[2]
+        others += [(p, SLANT) for p in index.by_coda.get(coda, ()) if coda and p != part]
+        others += [(p, ASSONANCE) for p in index.by_vowels.get(_vowel_key(part), ())]
+        for other, kind in others:
+            for cand, phone_string, n in index.by_part.get(other, ()):
+                if cand == w or cand in homophones or not _listable(cand, rare):
+                    continue
+                cp = tuple(phone_string.split())
+                if not kind:
+                    theirs = _skeleton(onset(cp, pronounce.rhyming_part(cp)))
+                    same = IDENTICAL if theirs == mine else PERFECT
+                    offer(cand, same, _syllables(cp), n > 0)
+                elif other != part:
+                    offer(cand, kind, _syllables(cp), n > 0)
+    ordered = sorted(ranked.items(), key=lambda item: item[1][0])
     if limit:
         ordered = ordered[:limit]
     return tuple(Rhyme(cand, kind) for cand, (_, kind) in ordered)
+
+
+def _syllables(pron: Phones) -> int:
+    return sum(1 for p in pron if pronounce.is_vowel(p))

@@ -45,14 +45,137 @@ def estimate_syllables(word: str) -> int:
     return max(1, count)
 
 
+#: Words normally unstressed in verse: articles, prepositions, conjunctions, pronouns,
+#: auxiliaries (a meter may promote one to a beat).
+FUNCTION_WORDS = frozenset(
+    (
+        "a",
+        "o",
+        "art",
+        "wert",
+        "an",
+        "the",
+        "and",
+        "or",
+        "nor",
+        "but",
+        "if",
+        "as",
+        "than",
+        "that",
+        "so",
+        "yet",
+        "for",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "from",
+        "with",
+        "up",
+        "o'er",
+        "'gainst",
+        "'twixt",
+        "upon",
+        "into",
+        "unto",
+        "onto",
+        "through",
+        "thro'",
+        "till",
+        "'til",
+        "is",
+        "am",
+        "are",
+        "was",
+        "were",
+        "be",
+        "been",
+        "being",
+        "do",
+        "does",
+        "did",
+        "doth",
+        "dost",
+        "has",
+        "have",
+        "had",
+        "hath",
+        "hast",
+        "can",
+        "could",
+        "may",
+        "might",
+        "must",
+        "shall",
+        "shalt",
+        "will",
+        "wilt",
+        "would",
+        "should",
+        "i",
+        "me",
+        "my",
+        "mine",
+        "thee",
+        "thou",
+        "thy",
+        "thine",
+        "you",
+        "your",
+        "ye",
+        "he",
+        "him",
+        "his",
+        "she",
+        "her",
+        "it",
+        "its",
+        "'tis",
+        "we",
+        "us",
+        "our",
+        "they",
+        "them",
+        "their",
+        "who",
+        "whom",
+        "whose",
+        "which",
+        "what",
+        "when",
+        "where",
+        "while",
+        "not",
+        "no",
+        "there",
+        "then",
+        "this",
+        "these",
+        "those",
+    )
+)
+#: Endings of a word poets say one syllable shorter: "wand'ring", "heav'n", "flow'r".
+_ELISIONS = (
+    re.compile(r"(?:^| )ER0(?= [A-Z]+[0-9])"),  # wandering, every, different
+    re.compile(r"(?<=[12] V) (?:AH|IH|EH)0(?= N(?: Z)?$)"),  # even, heaven, given
+    re.compile(r"(?<=(?:AW|AY)1) ER0"),  # flower, power, fire, hour
+)
+_GRAVE_ED = re.compile(r"[èë]d$")
+
+
 @dataclass(frozen=True)
 class WordInfo:
     """One word of a line.
 
     `stress` has one character per syllable: 1 primary, 2 secondary, 0 none (CMU's digits),
-    ? unknown. `options` are the stress strings of all the word's pronunciations ("fire":
-    "10" and "1"), which form checks use to be tolerant. `estimated` is true when the word is
-    not in the dictionary and the count comes from rules.
+    ? unknown. `options` are the stress strings of all the word's readings: its
+    pronunciations, then the elisions poets use ("heaven": "10" and "1"); `labels` says for
+    each how it is read ("" for the usual reading, "heaven as 1 syllable"). `estimated` is
+    true when the word is not in the dictionary and the count comes from rules; `function`
+    when it is a word verse normally leaves unstressed ("the", "of", "is").
     """
 
     text: str
@@ -60,16 +183,59 @@ class WordInfo:
     stress: str
     estimated: bool
     options: tuple[str, ...]
+    labels: tuple[str, ...] = ()
+    function: bool = False
+
+    def label(self, option: str) -> str:
+        """How the word is read in `option` ("" for its usual reading)."""
+        if option in self.options and self.labels:
+            return self.labels[self.options.index(option)]
+        return ""
+
+
+def _readings(word: str, prons: tuple[tuple[str, ...], ...]) -> dict[str, str]:
+    """stress string → label, for every pronunciation and elision, the usual one first."""
+    found: dict[str, str] = {}
+    first = len(pronounce.stress_of(prons[0]))
+    for pron in prons:
+        stress = pronounce.stress_of(pron)
+        n = len(stress)
+        found.setdefault(stress, "" if n == first else f"{word} as {_n(n)}")
+        joined = " ".join(pron)
+        for rx in _ELISIONS:
+            if rx.search(joined):
+                short = pronounce.stress_of(tuple(rx.sub(" R", joined, count=1).split()))
+                if 0 < len(short) < n:
+                    found.setdefault(short, f"{word} as {_n(len(short))} (elided)")
+    return found
+
+
+def _n(count: int) -> str:
+    return f"{count} syllable{'s' if count != 1 else ''}"
 
 
 @lru_cache(maxsize=65536)
 def word_info(word: str) -> WordInfo:
+    function = pronounce.normalize(word).strip("'") in FUNCTION_WORDS
+    grave = bool(_GRAVE_ED.search(word.lower()))
     prons = pronounce.phones(word)
     if prons:
-        options = tuple(dict.fromkeys(pronounce.stress_of(p) for p in prons))
-        return WordInfo(word, len(options[0]), options[0], False, options)
+        found = _readings(word, prons)
+        if grave:  # "fixèd": the -ed is said, unstressed
+            plain = {k: v for k, v in found.items() if not k.endswith("0") or len(k) == 1}
+            found = {k + "0": f"{word}: -èd said" for k in (plain or found)}
+        options = tuple(found)
+        labels = tuple(found.values())
+        return WordInfo(word, len(options[0]), options[0], False, options, labels, function)
+    bare = pronounce.normalize(word).strip("'")
+    if "'" in bare and (full := pronounce.phones(bare.replace("'", "e"))):
+        # "wand'ring": the shorter readings of "wandering"
+        found = _readings(word, full)
+        longest = max(len(k) for k in found)
+        short = [k for k in found if len(k) < longest] or list(found)
+        return WordInfo(word, len(short[0]), short[0], False, tuple(short), ("",) * len(short))
     stress = _guess_stress(word)
-    return WordInfo(word, len(stress), stress, True, (stress,))
+    return WordInfo(word, len(stress), stress, True, (stress,), ("",), function)
 
 
 def _guess_stress(word: str) -> str:
@@ -99,11 +265,16 @@ def words(line: str) -> list[str]:
 
 @dataclass(frozen=True)
 class LineInfo:
-    """Syllables and stress of one line.
+    """Syllables and stress of one line, as `tui.poetry.scan.scan_line` reads it.
 
-    For English, `stress` joins the words' stress digits ("0101010101"); for Chinese it is
-    the 平仄 of each character ("平平仄仄平") and `syllables` counts the characters.
-    `estimated` is true when at least one word's count was guessed by rule.
+    For English, `stress` joins the words' stress digits ("0101010101") in the reading
+    chosen; `low`–`high` is the range the readings allow (elisions: "heaven" 1 or 2);
+    `scansion` is the line in context (x slack, / beat), `meter` its name ("iambic
+    pentameter", "" when none fits), `deviations` the substitutions and endings,
+    `notes` how words were read and which were estimated. For Chinese `stress` is the
+    平仄 of each character ("平平仄仄平") and `syllables` counts the characters.
+    `estimated` is true when at least one word's count was guessed by rule. `system` names
+    what gave the reading: "cmudict" (English), "pingshui" or "xinyun" (Chinese).
     """
 
     text: str
@@ -112,6 +283,22 @@ class LineInfo:
     estimated: bool
     words: tuple[WordInfo, ...]
     language: str = "en"
+    low: int = 0
+    high: int = 0
+    scansion: str = ""
+    meter: str = ""
+    deviations: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    cost: float = 0.0
+    system: str = ""
+
+    @property
+    def count_label(self) -> str:
+        """The count as the views show it: "10", "~9" (estimated), "10 (9–10)" (elisions)."""
+        count = f"~{self.syllables}" if self.estimated else str(self.syllables)
+        if self.low != self.high:
+            count += f" ({self.low}–{self.high})"
+        return count
 
     @property
     def unknown(self) -> tuple[str, ...]:
@@ -119,32 +306,6 @@ class LineInfo:
         return tuple(w.text for w in self.words if w.estimated)
 
 
-def english_line_info(line: str) -> LineInfo:
-    infos = tuple(word_info(w) for w in words(line))
-    return LineInfo(
-        text=line,
-        syllables=sum(w.syllables for w in infos),
-        stress="".join(w.stress for w in infos),
-        estimated=any(w.estimated for w in infos),
-        words=infos,
-    )
-
-
 def stress_marks(stress: str) -> str:
     """Scansion marks for a stress string: / stressed, \\ secondary, x unstressed, ? unknown."""
     return stress.translate(_MARKS)
-
-
-def count_options(infos: tuple[WordInfo, ...]) -> dict[int, str]:
-    """Every syllable count the line's pronunciations allow → a stress string giving it.
-
-    The first pronunciations are preferred: each count keeps the first string found.
-    """
-    counts: dict[int, str] = {0: ""}
-    for info in infos:
-        nxt: dict[int, str] = {}
-        for n, stress in counts.items():
-            for option in info.options:
-                nxt.setdefault(n + len(option), stress + option)
-        counts = nxt
-    return counts

@@ -15,10 +15,9 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Label, OptionList, Select, Static
 
 from tui import poetry
+from tui.poetry.text import ANY, guess_form, line_notes, word_at
 
-ANY = "any"
-_BY_LINES = {("en", 3): "haiku", ("en", 5): "limerick", ("en", 4): "quatrain"}
-_BY_LINES |= {("en", 14): "sonnet", ("zh", 4): "jueju", ("zh", 8): "lushi"}
+__all__ = ["ANY", "PoemScreen", "PoemView", "guess_form", "word_at"]
 
 
 @dataclass(frozen=True)
@@ -28,34 +27,6 @@ class PoemView:
     report: poetry.PoemReport | None
     lines: tuple[poetry.LineInfo, ...]
     rhymes: tuple[str, ...]
-
-
-def word_at(line: str, column: int) -> tuple[int, int]:
-    """The word at (or just before) ``column``: a run of letters, or one CJK character."""
-    is_cjk = poetry.chinese.is_cjk
-    for at in (column - 1, column):  # the character before the cursor first (just typed)
-        if 0 <= at < len(line) and is_cjk(line[at]):
-            return at, at + 1
-    start = column
-    while start > 0 and (line[start - 1].isalpha() or line[start - 1] == "'"):
-        start -= 1
-    end = column
-    while end < len(line) and (line[end].isalpha() or line[end] == "'"):
-        end += 1
-    return start, end
-
-
-def guess_form(text: str) -> str:
-    """The form the poem most likely means, from its language, line count and line length."""
-    language = poetry.detect_language(text)
-    lines = poetry.forms.poem_lines(text)
-    if language == "zh":
-        lines = poetry.chinese.verses(text) or lines
-    name = _BY_LINES.get((language, len(lines)), ANY)
-    if language == "zh" and name != ANY:
-        counts = {poetry.line_info(line, "zh").syllables for line in lines}
-        name = f"{name}{7 if counts == {7} else 5}"
-    return name if name in poetry.FORMS or name == ANY else ANY
 
 
 class PoemScreen(ModalScreen[str | None]):
@@ -100,7 +71,7 @@ class PoemScreen(ModalScreen[str | None]):
     @work(thread=True, exclusive=True)
     def analyse(self, form: str) -> None:
         report = None if form == ANY else poetry.check(self.text, form)
-        lines = tuple(poetry.line_info(line) for line in poetry.forms.poem_lines(self.text))
+        lines = tuple(poetry.poem_infos(self.text))
         rhymes = tuple(poetry.rhymes(self.word, 30)) if self.word else ()
         self.app.call_from_thread(self._show, PoemView(report, lines, rhymes))
 
@@ -109,20 +80,35 @@ class PoemScreen(ModalScreen[str | None]):
         table = self.query_one(DataTable)
         table.clear()
         if view.report is not None:
+            zh = view.report.language == "zh"
             for r in view.report.lines:
-                mark = "✓" if r.ok else f"✗ {r.why}"
-                stress = self._stress(r.stress)
+                marks = r.stress if zh else (r.scansion or self._stress(r.stress))
+                meter = [f"{r.meter}: {'; '.join(r.deviations)}" if r.deviations else r.meter]
+                said = [("✓" if r.ok else f"✗ {r.why}"), *filter(None, meter), *r.notes]
+                count = f"~{r.syllables}" if r.estimated and not zh else str(r.syllables)
                 table.add_row(
-                    str(r.number), Text(r.text), str(r.syllables), stress, Text(r.rhyme or ""), mark
+                    str(r.number),
+                    Text(r.text),
+                    count,
+                    marks,
+                    Text(r.rhyme or ""),
+                    Text(" · ".join(said)),
                 )
             verdict = "Fits the form." if view.report.ok else "Does not fit the form yet."
             problems = "; ".join(view.report.problems)
-            self.query_one("#poem-verdict", Static).update(f"{verdict} {problems}".strip())
+            system = f"({view.report.system})" if view.report.system else ""
+            self.query_one("#poem-verdict", Static).update(f"{verdict} {problems} {system}".strip())
         else:
             for n, info in enumerate(view.lines, 1):
-                guess = " (estimated)" if info.estimated else ""
-                count, stress = f"{info.syllables}{guess}", self._stress(info.stress)
-                table.add_row(str(n), Text(info.text), count, stress, "", "")
+                marks = info.scansion or self._stress(info.stress)
+                table.add_row(
+                    str(n),
+                    Text(info.text),
+                    info.count_label,
+                    marks,
+                    "",
+                    Text(" · ".join(line_notes(info))),
+                )
             self.query_one("#poem-verdict", Static).update("Pick a form to check the poem.")
         rhymes = self.query_one(OptionList)
         rhymes.clear_options()

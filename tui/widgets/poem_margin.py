@@ -21,6 +21,7 @@ from textual.widgets import TextArea
 from tui.textual_private import line_at_row, rewrap
 
 if TYPE_CHECKING:
+    from tui.poetry import LineInfo
     from tui.widgets.generated_text import GeneratedTextArea
 
     _Area = GeneratedTextArea
@@ -32,6 +33,8 @@ MARGIN = 5
 HINT_AFTER = 0.2
 """Seconds the cursor rests before the line's stress and the rhymes are looked up."""
 RHYMES = 5
+POEM_LINES = 200
+"""A text of at most this many lines is read as a poem (each line in its meter)."""
 
 
 @lru_cache(maxsize=4096)
@@ -45,15 +48,36 @@ def count_label(line: str) -> str:
     return f"{info.syllables}{'~' if info.estimated else ''}"
 
 
-def line_hint(line: str, word: str) -> str:
+def poem_counts(text: str) -> dict[str, str]:
+    """Margin labels for a short poem, each line read in the poem's meter (as F7 and
+    `poem syllables` read it): line → label. Empty for long texts (prose, a draft)."""
+    from tui import poetry
+    from tui.poetry.text import guess_form
+
+    lines = poetry.forms.poem_lines(text)
+    if not lines or len(lines) > POEM_LINES:
+        return {}
+    infos = poetry.poem_infos(text, guess_form(text))
+    return {
+        info.text: f"{info.syllables}{'~' if info.estimated else ''}"
+        for info in infos
+        if info.language == "en"
+    }
+
+
+def line_hint(line: str, word: str, context: list[LineInfo] | None = None) -> str:
     """The current line's stress (or 平仄) and rhymes for ``word``, for the editor's border."""
     from tui import poetry
+    from tui.poetry.text import line_notes
 
     parts = []
     if line.strip():
         info = poetry.line_info(line)
-        stress = info.stress if info.language == "zh" else poetry.stress_marks(info.stress)
-        parts.append(f"{stress} ({info.syllables}{'~' if info.estimated else ''})")
+        if context is not None and info.language == "en":
+            info = next((i for i in context if i.text == line.strip()), info)
+        marks = info.scansion or poetry.stress_marks(info.stress)
+        parts.append(f"{marks} ({info.count_label})")
+        parts += line_notes(info)
     if word:
         found = poetry.rhymes(word, RHYMES)
         parts.append(f"{word}: {', '.join(found)}" if found else f"{word}: no rhymes known")
@@ -72,17 +96,19 @@ class PoemMarginArea(_Area):
     """Whether the margin shows (read by Textual while the widget is still being built)."""
 
     class Hint(Message):
-        """The current line's stress and rhymes, found in a worker."""
+        """The current line's stress and rhymes, and the poem's counts, found in a worker."""
 
-        def __init__(self, text: str) -> None:
+        def __init__(self, text: str, counts: dict[str, str]) -> None:
             super().__init__()
             self.text = text
+            self.counts = counts
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
         self.poem_hint = ""
         self.branch_where = ""
         self._hint_timer: Timer | None = None
+        self._poem_counts: dict[str, str] = {}
 
     @property
     def gutter_width(self) -> int:
@@ -98,8 +124,9 @@ class PoemMarginArea(_Area):
         rewrap(self)  # the text is narrower (or wider) by the margin
         if self.margin_on:
             self.notify(
-                "Syllables per line in the margin (~: some guessed); the line's stress "
-                "(x light, / stressed) and rhymes for the word at the cursor below.",
+                "Syllables per line in the margin (~: some guessed); below, the line's "
+                "scansion (x slack, / beat), its meter and notes, and rhymes for the word "
+                "at the cursor.",
                 title="Poem margin",
             )
             self._find_hint()
@@ -114,7 +141,8 @@ class PoemMarginArea(_Area):
         where = line_at_row(self, y)
         label = ""
         if where is not None and where[1] == 0:
-            label = count_label(self.document.get_line(where[0]))
+            text = self.document.get_line(where[0])
+            label = self._poem_counts.get(text.strip()) or count_label(text)
         style = self.get_component_rich_style("text-area--gutter")
         margin = Strip([Segment(f"{label:>{MARGIN - 1}} ", style)], MARGIN)
         return Strip.join([margin, strip])
@@ -126,18 +154,27 @@ class PoemMarginArea(_Area):
             self._hint_timer = self.set_timer(HINT_AFTER, self._find_hint)
 
     def _find_hint(self) -> None:
-        from tui.screens.poem import word_at
+        from tui.poetry.text import word_at
 
         row, column = self.cursor_location
         line = self.document.get_line(row)
         start, end = word_at(line, column)
-        self._look_up(line, line[start:end])
+        poem = self.text if self.document.line_count <= 2 * POEM_LINES else ""
+        self._look_up(line, line[start:end], poem)
 
     @work(thread=True, exclusive=True, group="poem-hint")
-    def _look_up(self, line: str, word: str) -> None:
-        self.post_message(self.Hint(line_hint(line, word)))
+    def _look_up(self, line: str, word: str, poem: str) -> None:
+        from tui import poetry
+        from tui.poetry.text import guess_form
+
+        counts = poem_counts(poem) if poem else {}
+        context = poetry.poem_infos(poem, guess_form(poem)) if counts else None
+        self.post_message(self.Hint(line_hint(line, word, context), counts))
 
     def on_poem_margin_area_hint(self, message: PoemMarginArea.Hint) -> None:
         if self.margin_on:
             self.poem_hint = message.text
+            if message.counts != self._poem_counts:
+                self._poem_counts = message.counts
+                self.refresh()
             self.refresh_subtitle()

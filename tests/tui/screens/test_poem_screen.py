@@ -50,7 +50,8 @@ async def test_f7_checks_the_haiku_and_swaps_in_a_rhyme(tmp_path: Path) -> None:
 def test_word_at_and_the_guessed_form() -> None:
     assert word_at("the frog's night", 16) == (11, 16)
     assert word_at("the frog's night", 6) == (4, 10)
-    assert word_at("床前明月光", 2) == (1, 2)  # the character just before the cursor
+    assert word_at("床前明月光", 4) == (4, 5)  # the character under the cursor: 光
+    assert word_at("床前明月光", 5) == (4, 5)  # at the end: the one just typed
     assert guess_form(HAIKU_585) == "haiku"
     assert guess_form("床前明月光，疑是地上霜。\n举头望明月，低头思故乡。") == "jueju5"
     assert guess_form("one line only") == "any"
