@@ -28,9 +28,7 @@ def underlined(app: QuillpenApp, row: int) -> list[str]:
     """The words of line ``row`` drawn with the spelling style."""
     line = app.editor.get_line(row)
     return [
-        line.plain[span.start : span.end]
-        for span in line.spans
-        if span.style == SPELLING_STYLE
+        line.plain[span.start : span.end] for span in line.spans if span.style == SPELLING_STYLE
     ]
 
 
