@@ -8,6 +8,7 @@ import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from tui.cli.common import _err
 from tui.spelling import LANGUAGES
@@ -50,7 +51,7 @@ def cmd_spell(args: argparse.Namespace) -> int:
     except SpellingUnavailable as exc:
         _err(str(exc))
         return 2
-    found = [
+    found: list[dict[str, Any]] = [
         {"line": row + 1, "column": column + 1, "word": word, "suggestions": suggestions}
         for row, column, word in find_unknown(speller, text.replace("\r\n", "\n"))
         for suggestions in [speller.suggestions(word, 5)]
