@@ -62,8 +62,8 @@ class OpenFile(ModalScreen[Path | None]):
 
     BINDINGS = [
         Binding("escape", "dismiss_none", "Cancel", id="open.cancel"),
-        Binding("ctrl+r", "focus('recent')", "Recent files", id="open.recent"),
-        Binding("ctrl+t", "focus('open-tree')", "File tree", id="open.tree"),
+        Binding("ctrl+r", "focus('#recent')", "Recent files", id="open.recent"),
+        Binding("ctrl+t", "focus('#open-tree')", "File tree", id="open.tree"),
     ]
 
     def __init__(
