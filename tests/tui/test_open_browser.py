@@ -25,7 +25,7 @@ async def test_recent_files_are_offered_when_started_alone(tmp_path: Path) -> No
     for path in (first, second):
         app = _app(path)
         async with app.run_test() as pilot:
-            await wait_until(pilot, lambda: app.editor.text.startswith("The"))
+            await wait_until(pilot, lambda a=app: a.editor.text.startswith("The"))  # type: ignore[misc]
     assert recent.load() == [second, first]  # newest first, kept in the data folder
     alone = _app(None)
     async with alone.run_test() as pilot:
