@@ -18,8 +18,10 @@ if TYPE_CHECKING:
 
     from tui.spelling.checker import Span, Speller
 
-SPELLING_STYLE = Style(underline=True, color="red")
-"""Added on top of the line's other styles (generated text stays italic)."""
+SPELLING_STYLE = Style(underline=True)
+"""Added on top of the line's other styles: generated text stays cyan and italic, and the
+surprise view's colours stay (no colour of its own; the theme's text colour would win over it on
+the writer's own text anyway)."""
 REMEMBERED_LINES = 200_000
 """Lines whose check is kept; past that the table starts again (a 1 MB draft has ≈ 10,000)."""
 
