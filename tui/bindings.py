@@ -32,6 +32,7 @@ PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palett
 
 def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
     """F1's sections, in the order a writer meets them."""
+    from tui.screens.open_file import OpenFile
     from tui.widgets.chat import ChatPane
     from tui.widgets.templates import TemplatePane
 
@@ -42,6 +43,7 @@ def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
         ("Editor", [*WriterEditor.BINDINGS, *EDITOR_EXTRA]),
         ("Chat", ChatPane.BINDINGS),
         ("Templates", TemplatePane.BINDINGS),
+        ("Open dialog", OpenFile.BINDINGS[1:]),
         ("App", [PALETTE]),
     ]
 
