@@ -24,7 +24,7 @@ TOOL_BINDINGS: list[BindingType] = [
     Binding(
         "f10",
         "spelling",
-        "Spelling: suggestions for the unknown word here (else the next one)",
+        "Spelling suggestions (here, else the next unknown word)",
         id="editor.spelling",
         show=False,
     ),
