@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from textual.binding import Binding, BindingType
 
 from tui.screens.main import MainScreen
+from tui.screens.writer_tools import TOOL_BINDINGS
 from tui.widgets.editor import WriterEditor
 from tui.widgets.generated_text import GeneratedTextArea
 
@@ -31,15 +32,18 @@ PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palett
 
 def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
     """F1's sections, in the order a writer meets them."""
+    from tui.screens.open_file import OpenFile
     from tui.widgets.chat import ChatPane
     from tui.widgets.templates import TemplatePane
 
     return [
         ("App", APP),
-        ("Panes", MainScreen.BINDINGS),
+        ("Panes", MainScreen.PANE_BINDINGS),
+        ("Writing", TOOL_BINDINGS),
         ("Editor", [*WriterEditor.BINDINGS, *EDITOR_EXTRA]),
         ("Chat", ChatPane.BINDINGS),
         ("Templates", TemplatePane.BINDINGS),
+        ("Open dialog", OpenFile.BINDINGS[1:]),
         ("App", [PALETTE]),
     ]
 
@@ -50,9 +54,13 @@ def contexts() -> list[keymap.Context]:
     from tui.screens.alternatives import AlternativesScreen
     from tui.screens.branches import BranchesScreen
     from tui.screens.dialogs import Choice
+    from tui.screens.disk_changes import DiskChanges
+    from tui.screens.goal import GoalScreen
     from tui.screens.help import HelpScreen
     from tui.screens.models import ModelsScreen
     from tui.screens.notes import NotesScreen
+    from tui.screens.open_file import OpenFile
+    from tui.screens.spelling import SpellingScreen
     from tui.widgets.chat import ChatPane
     from tui.widgets.templates import TemplatePane
 
@@ -67,4 +75,8 @@ def contexts() -> list[keymap.Context]:
         ("branch tree", [*APP, *BranchesScreen.BINDINGS]),
         ("help", [*APP, *HelpScreen.BINDINGS]),
         ("dialogs", [*APP, *Choice.BINDINGS]),
+        ("open dialog", [*APP, *OpenFile.BINDINGS]),
+        ("spelling", [*APP, *SpellingScreen.BINDINGS]),
+        ("goal", [*APP, *GoalScreen.BINDINGS]),
+        ("disk changes", [*APP, *DiskChanges.BINDINGS]),
     ]

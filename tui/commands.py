@@ -8,6 +8,7 @@ from typing import Any, Protocol
 
 from textual.app import SystemCommand
 
+from tui.screens.main import MainScreen
 from tui.session import DocumentSession, export_document
 from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
@@ -114,5 +115,8 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
             lambda: session.run(session.discard_recovery()),
         ),
     ]
+    main = getattr(app, "screen_stack", [None])[0]
+    if isinstance(main, MainScreen) and hasattr(main, "spelling"):
+        table += main.tool_commands()  # spelling, the watched file, recent files, the goal
     for title, help_text, callback in table:
         yield SystemCommand(title, help_text, callback)

@@ -11,6 +11,9 @@ Example::
     bans = ["suddenly"]       # phrases never written (F8 adds a document's own)
     preset = "creative"       # Tab writes with this preset (presets.toml) instead of [sampler]
     engine = "lab"            # a remote engine by default (a name below, or a URL)
+    spelling = true           # underline unknown words (F10: suggestions)
+    spelling_language = "en"  # en, de, es, fr, it, nl, pt, ru, ar, eu, fa, lv or a .json.gz
+    goal = 1000               # words (字 for Chinese) a day; 0 = none
 
     [sampler]
     temperature = 0.8
@@ -67,6 +70,12 @@ class Settings:
     engine: str | None = None
     """The default engine: None (local), a name in ``engines``, or a URL."""
     engines: dict[str, RemoteTarget] = field(default_factory=dict)
+    spelling: bool = True
+    """Underline unknown words as the writer types (:mod:`tui.spelling`)."""
+    spelling_language: str = "en"
+    """A dictionary pyspellchecker ships, or a path to a JSON word-frequency file."""
+    goal: int = 0
+    """Words (字) to write each day in every document; 0: no goal (a document may set one)."""
     warnings: list[str] = field(default_factory=list)
 
 
@@ -85,6 +94,9 @@ _SIMPLE = {
     "cpu_repack": (str,),
     "engine": (str,),
     "preset": (str,),
+    "spelling": (bool,),
+    "spelling_language": (str,),
+    "goal": (int,),
 }
 _REMOTE_KEYS = {
     "url": str,
@@ -152,6 +164,7 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
     "threads": (1, 512),
     "continue_tokens": (1, 512),
     "autosave_seconds": (0, None),
+    "goal": (0, 10_000_000),
 }
 _SAMPLER_RANGES: dict[str, tuple[float | None, float | None]] = {
     "temperature": (0, 5),

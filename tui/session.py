@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from models.errors import QuillpenError
 from models.text import printable
 from tui.document import Document, NotUtf8
-from tui.store import journal
+from tui.store import journal, recent
 from tui.store.marks import load_marks, save_marks
 from tui.store.notes import StoryNotes, load_notes, save_notes
 from tui.text_stats import LineCounts
@@ -75,6 +75,11 @@ class DocumentSession:
         self._counts = LineCounts()
 
     @property
+    def clean_text(self) -> str | None:
+        """The text as last read or saved (None: a recovered draft, never saved)."""
+        return self._clean_text
+
+    @property
     def unsaved(self) -> bool:
         return self.dirty or self.app.editor.text != self._clean_text
 
@@ -100,6 +105,8 @@ class DocumentSession:
             chat.set_document(doc.key)
         self.update_title()
         self.count_words()
+        if doc.path is not None:
+            recent.remember(doc.path)
 
     def start_untitled(self) -> None:
         """An untitled document: the draft a crash left behind, if any, else empty."""
@@ -145,6 +152,17 @@ class DocumentSession:
             self.open_path(path, encoding="latin-1")
         elif not self.app.editor.text:
             self.show(Document(), "")
+
+    def reload(self) -> None:
+        """Read the file again (another program changed it); the cursor keeps its line."""
+        path, row = self.document.path, self.app.editor.cursor_location[0]
+        if path is None:
+            return
+        journal.clear_journal(path)
+        self.dirty = False
+        self.open_path(path, None if self.document.encoding == "utf-8" else self.document.encoding)
+        editor = self.app.editor
+        editor.move_cursor((min(row, editor.document.line_count - 1), 0))
 
     def update_title(self) -> None:
         self.app.sub_title = f"{self.document.name}{' ●' if self.dirty else ''}"
@@ -238,6 +256,8 @@ class DocumentSession:
         save_marks(self.document.key, app.editor.text, app.editor.generated_ranges())
         app.editor.branches.rekey(self.document.key)
         app.chat.set_document(self.document.key, keep_history=True)
+        if path is not None:
+            recent.remember(path)
         self.update_title()
         if not quiet:
             app.notify(f"Saved {self.document.path}", timeout=3)
@@ -275,11 +295,17 @@ class DocumentSession:
 
     async def open(self) -> None:
         if await self.settle_unsaved():
-            from tui.screens.dialogs import AskPath
+            await self.open_from_list()
 
-            path = await self.app.push_screen_wait(AskPath("Open file:"))
-            if path is not None:
-                self.open_path(path)
+    async def open_from_list(self, *, start_in_recent: bool = False) -> None:
+        """The Open dialog: a path, a recent file, or one from the file tree."""
+        from tui.screens.open_file import OpenFile
+
+        here = self.document.path.parent if self.document.path else Path.cwd()
+        screen = OpenFile(here, recent.load(), start_in_recent=start_in_recent)
+        path = await self.app.push_screen_wait(screen)
+        if path is not None:
+            self.open_path(path)
 
     async def quit(self) -> None:
         if await self.settle_unsaved():

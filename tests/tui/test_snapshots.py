@@ -61,7 +61,7 @@ def _app(tmp_path: Path) -> QuillpenApp:
     """The app on a fixed file name (only the name is shown), no model anywhere."""
     path = tmp_path / "poem.md"
     path.write_text(POEM, encoding="utf-8")
-    return QuillpenApp(path, settings=Settings())
+    return QuillpenApp(path, settings=Settings(spelling=False))  # (test_spelling_snapshot.py)
 
 
 async def _settle(pilot: Pilot[object]) -> QuillpenApp:
@@ -185,5 +185,5 @@ def test_snapshot_chinese_document(snap_compare: SnapCompare, tmp_path: Path) ->
         app.editor.move_cursor((2, 5))  # after 光, before the full-width comma
         await _freeze(pilot)
 
-    app = QuillpenApp(path, settings=Settings())
+    app = QuillpenApp(path, settings=Settings(spelling=False))
     assert snap_compare(app, terminal_size=(80, 24), run_before=run_before)

@@ -13,6 +13,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
 
+from tui.screens.writer_tools import TOOL_BINDINGS, WriterTools
 from tui.widgets.bars import KeyBar, TitleBar
 
 if TYPE_CHECKING:
@@ -24,14 +25,15 @@ WIDE = 120
 PANES = ("editor", "chat", "templates")
 
 
-class MainScreen(Screen[None]):
+class MainScreen(WriterTools, Screen[None]):
     """Composes the panes; F2/F3/F4 show (narrow) or focus (wide) one of them."""
 
-    BINDINGS = [
+    PANE_BINDINGS = [
         Binding("f2", "show_pane('editor')", "Editor", id="pane.editor"),
         Binding("f3", "show_pane('chat')", "Chat", id="pane.chat"),
         Binding("f4", "show_pane('templates')", "Templates", id="pane.templates"),
     ]
+    BINDINGS = [*PANE_BINDINGS, *TOOL_BINDINGS]
 
     pane: reactive[str] = reactive("editor")
 
@@ -76,6 +78,7 @@ class MainScreen(Screen[None]):
         self.editor.border_title = "Editor"
         self._layout(self.app.size.width)  # (a no-op unless the size changed since compose)
         self.editor.focus()
+        self.start_tools()  # spelling, the watched file, recent files, the goal
         # The document first: chat and templates (a third of the start-up's widgets and
         # styles) join right after the first screen is drawn.
         self.call_after_refresh(self._mount_side_panes)

@@ -24,6 +24,8 @@ from tui.textual_private import (
 from tui.widgets.insight import Insight, Span, spans_from
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from rich.containers import Lines
     from textual.geometry import Region
     from textual.strip import Strip
@@ -100,6 +102,8 @@ class GeneratedTextArea(TextArea):
         self.insight = Insight()
         """Token figures shown as colour (F9), from generation and from scoring."""
         self._divided: dict[int, Lines] | None = None
+        self.line_painters: list[Callable[[Text, int], None]] = []
+        """Called with each line about to be drawn, after the marks (the spelling underline)."""
 
     @property
     def last_stats(self) -> StreamStats:
@@ -150,6 +154,8 @@ class GeneratedTextArea(TextArea):
                 if end > start:
                     line.stylize(GENERATED_STYLE, start, end)
         self.insight.style(line, line_index)
+        for paint in self.line_painters:
+            paint(line, line_index)
         return line
 
     def edit(self, edit: Edit) -> EditResult:

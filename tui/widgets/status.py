@@ -24,6 +24,8 @@ class StatusBar(Widget):
     hidden_chars: reactive[int] = reactive(0)
     words: reactive[int] = reactive(0)
     word_unit: reactive[str] = reactive("words")
+    goal: reactive[str] = reactive("")
+    """The day's word goal ("412 / 1,000 today"), or "" (none set: :mod:`tui.goals`)."""
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -81,6 +83,7 @@ class StatusBar(Widget):
             seen,
             " │ ",
             f"{self.words:,} {self.word_unit} ",
+            f"│ {self.goal} " if self.goal else "",
             no_wrap=True,
             overflow="ellipsis",
         )
