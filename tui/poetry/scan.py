@@ -18,6 +18,8 @@ from tui.poetry.syllables import LineInfo, WordInfo, word_info, words
 
 #: What choosing a word's other reading (an elision, another pronunciation) costs.
 OTHER_READING = 0.15
+#: The cost of a line no meter allowed can say (too few or too many syllables).
+NO_FIT = 99.0
 #: At most this many readings of a line are tried.
 MAX_READINGS = 96
 #: A line "has" a meter when its fit costs at most this much per foot, plus `COST_SLACK`.
@@ -110,7 +112,7 @@ def _english(
     if unknown:
         notes.append("estimated: " + ", ".join(unknown) + " (not in the dictionary)")
     stress = "".join(combo)
-    name, scansion, cost = "", "", 0.0
+    name, scansion, cost = "", "", NO_FIT
     deviations: tuple[str, ...] = ()
     if fitted is not None:
         scansion, cost = fitted.marks, fitted.cost
@@ -164,6 +166,12 @@ def dominant_foot(infos: list[LineInfo]) -> str | None:
     """The foot most of the lines' meters use ("iambic"), None when no line has a meter."""
     feet = Counter(info.meter.split()[0] for info in infos if info.meter)
     return feet.most_common(1)[0][0] if feet else None
+
+
+def poem_meter(infos: list[LineInfo]) -> meter.Meter | None:
+    """The meter most of the poem's lines are in, when one is ("iambic pentameter")."""
+    foot = dominant_foot(infos)
+    return _dominant_meter(infos, foot) if foot else None
 
 
 def _dominant_meter(infos: list[LineInfo], foot: str) -> meter.Meter | None:
