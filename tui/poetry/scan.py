@@ -66,8 +66,8 @@ def scan_line(
         return _chinese(line, rules or chinese_rules.PINGSHUI)
     infos = tuple(word_info(w) for w in words(line))
     readings = _readings(infos)
-    totals = {sum(len(o) for o in combo) for _, combo in readings}
-    low, high = (min(totals), max(totals)) if totals else (0, 0)
+    low = sum(min(len(o) for o in info.options) for info in infos)
+    high = sum(max(len(o) for o in info.options) for info in infos)
     if counts is not None:
         inside = [r for r in readings if counts[0] <= sum(len(o) for o in r[1]) <= counts[1]]
         if inside:
@@ -86,7 +86,7 @@ def scan_line(
         w = "".join(weights(info, o) for info, o in zip(infos, combo, strict=True))
         allowed = meters if meters is not None else _plausible(len(w))
         found = meter.best_fit(w, allowed) if w and allowed else None
-        total = penalty + (found.cost if found else 9.0)
+        total = penalty + (found.cost if found else NO_FIT)
         if best is None or total < best[0]:
             best = (total, combo, found)
     combo, fitted = (best[1], best[2]) if best else ((), None)
