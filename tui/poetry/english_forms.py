@@ -20,7 +20,7 @@ from tui.poetry.form_defs import (
     poem_lines,
 )
 from tui.poetry.rhyme import IDENTICAL, LOOSE_KINDS, NOTED
-from tui.poetry.scan import scan_line, scan_poem
+from tui.poetry.scan import NO_FIT, poem_meter, scan_line, scan_poem
 
 #: How far a line may stray from its meter: this much per foot, plus `METER_SLACK`. With the
 #: costs in `tui.poetry.meter`, a sonnet line may hold a trochaic inversion, two spondees
@@ -134,6 +134,7 @@ def check_english(text: str, f: Form, loose: bool = False) -> PoemReport:
     verdicts = _rhyme_verdicts([letter for *_, letter in plan], ends, kinds_ok)
     refrains = _refrain_faults(f, lines)
     infos = scan_form(f, lines)
+    steady = poem_meter(infos) if f.steady else None
     reports = []
     for i, line in enumerate(lines):
         rng, feet, letter = plan[i]
@@ -148,6 +149,8 @@ def check_english(text: str, f: Form, loose: bool = False) -> PoemReport:
             why.append(f"{info.syllables} syllables; {where} of a {f.title} has {_span(*rng)}")
         elif meters is not None:
             why += _meter_faults(line, info, meters[0])
+        elif f.steady and steady is not None and info.meter != steady.name:
+            why += _meter_faults(line, scan_line(line, (steady,)), steady)
         if i in refrains:
             why.append(refrains[i])
         if i in verdicts:
@@ -179,6 +182,8 @@ def check_english(text: str, f: Form, loose: bool = False) -> PoemReport:
 
 def _meter_faults(line: str, info: syllables.LineInfo, want: meter.Meter) -> list[str]:
     limit = METER_PER_FOOT * want.feet + METER_SLACK
+    if info.cost >= NO_FIT:
+        return [f"{info.syllables} syllables cannot be read as {want.name}"]
     if info.cost > limit:
         return [f"scans {info.scansion}, too far from {want.name} (x/ per foot)"]
     iambs = sum(1 for d in info.deviations if d.startswith("iamb for anapest"))

@@ -41,6 +41,7 @@ class Form:
     chars: int = 0
     rules: str = ""
     metrical: bool = True
+    steady: bool = False
 
     @property
     def iambic(self) -> bool:
@@ -101,7 +102,15 @@ FORMS: dict[str, Form] = {
             foot="anapestic",
             feet=(3, 3, 2, 2, 3),
         ),
-        Form("quatrain", "quatrain", "en", 4, "4 lines rhyming ABAB", scheme="ABAB"),
+        Form(
+            "quatrain",
+            "quatrain",
+            "en",
+            4,
+            "4 lines rhyming ABAB, in one meter",
+            scheme="ABAB",
+            steady=True,
+        ),
         Form(
             "ballad",
             "ballad (common metre)",

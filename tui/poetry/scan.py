@@ -18,6 +18,8 @@ from tui.poetry.syllables import LineInfo, WordInfo, word_info, words
 
 #: What choosing a word's other reading (an elision, another pronunciation) costs.
 OTHER_READING = 0.15
+#: The cost of a line no meter allowed can say (too few or too many syllables).
+NO_FIT = 99.0
 #: At most this many readings of a line are tried.
 MAX_READINGS = 96
 #: A line "has" a meter when its fit costs at most this much per foot, plus `COST_SLACK`.
@@ -64,8 +66,8 @@ def scan_line(
         return _chinese(line, rules or chinese_rules.PINGSHUI)
     infos = tuple(word_info(w) for w in words(line))
     readings = _readings(infos)
-    totals = {sum(len(o) for o in combo) for _, combo in readings}
-    low, high = (min(totals), max(totals)) if totals else (0, 0)
+    low = sum(min(len(o) for o in info.options) for info in infos)
+    high = sum(max(len(o) for o in info.options) for info in infos)
     if counts is not None:
         inside = [r for r in readings if counts[0] <= sum(len(o) for o in r[1]) <= counts[1]]
         if inside:
@@ -84,7 +86,7 @@ def scan_line(
         w = "".join(weights(info, o) for info, o in zip(infos, combo, strict=True))
         allowed = meters if meters is not None else _plausible(len(w))
         found = meter.best_fit(w, allowed) if w and allowed else None
-        total = penalty + (found.cost if found else 9.0)
+        total = penalty + (found.cost if found else NO_FIT)
         if best is None or total < best[0]:
             best = (total, combo, found)
     combo, fitted = (best[1], best[2]) if best else ((), None)
@@ -110,7 +112,7 @@ def _english(
     if unknown:
         notes.append("estimated: " + ", ".join(unknown) + " (not in the dictionary)")
     stress = "".join(combo)
-    name, scansion, cost = "", "", 0.0
+    name, scansion, cost = "", "", NO_FIT
     deviations: tuple[str, ...] = ()
     if fitted is not None:
         scansion, cost = fitted.marks, fitted.cost
@@ -164,6 +166,12 @@ def dominant_foot(infos: list[LineInfo]) -> str | None:
     """The foot most of the lines' meters use ("iambic"), None when no line has a meter."""
     feet = Counter(info.meter.split()[0] for info in infos if info.meter)
     return feet.most_common(1)[0][0] if feet else None
+
+
+def poem_meter(infos: list[LineInfo]) -> meter.Meter | None:
+    """The meter most of the poem's lines are in, when one is ("iambic pentameter")."""
+    foot = dominant_foot(infos)
+    return _dominant_meter(infos, foot) if foot else None
 
 
 def _dominant_meter(infos: list[LineInfo], foot: str) -> meter.Meter | None:

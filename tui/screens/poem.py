@@ -40,6 +40,7 @@ class PoemScreen(ModalScreen[str | None]):
         self.word = word
         self.language = poetry.detect_language(text or word)
         self.view: PoemView | None = None
+        self._form = ANY
 
     def compose(self) -> ComposeResult:
         forms = [(f"{f.title} — {f.description}", f.name) for f in poetry.forms_for(self.language)]
@@ -60,18 +61,21 @@ class PoemScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         unit = "字" if self.language == "zh" else "syllables"
-        stress = "平仄" if self.language == "zh" else "stress"
+        stress = "平仄" if self.language == "zh" else "scansion"
         self.query_one(DataTable).add_columns("#", "line", unit, stress, "rhyme", "")
-        self.analyse(str(self.query_one(Select).value))
+        self._form = str(self.query_one(Select).value)
+        self.analyse(self._form)
 
     @on(Select.Changed, "#poem-form")
     def _form_changed(self, event: Select.Changed) -> None:
-        self.analyse(str(event.value))
+        if str(event.value) != self._form:  # not the initial value's echo: a new form
+            self._form = str(event.value)
+            self.analyse(self._form)
 
     @work(thread=True, exclusive=True)
     def analyse(self, form: str) -> None:
         report = None if form == ANY else poetry.check(self.text, form)
-        lines = tuple(poetry.poem_infos(self.text))
+        lines = tuple(poetry.poem_infos(self.text, None if form == ANY else form))
         rhymes = tuple(poetry.rhymes(self.word, 30)) if self.word else ()
         self.app.call_from_thread(self._show, PoemView(report, lines, rhymes))
 

@@ -76,7 +76,8 @@ def line_hint(line: str, word: str, context: list[LineInfo] | None = None) -> st
         if context is not None and info.language == "en":
             info = next((i for i in context if i.text == line.strip()), info)
         marks = info.scansion or poetry.stress_marks(info.stress)
-        parts.append(f"{marks} ({info.count_label})")
+        system = {"pingshui": ", 平水韵", "xinyun": ", 中华新韵"}.get(info.system, "")
+        parts.append(f"{marks} ({info.count_label}{system})")
         parts += line_notes(info)
     if word:
         found = poetry.rhymes(word, RHYMES)

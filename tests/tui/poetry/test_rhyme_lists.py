@@ -65,3 +65,13 @@ def test_rhymes_rank_by_frequency() -> None:
     ]
     assert zipf[:20] == sorted(zipf[:20], reverse=True)  # the usual pronunciations: by use
     assert min(zipf[:10]) >= 45  # Zipf 4.5 and more: main, pain, train…
+
+
+def test_new_data_ships_with_its_licences() -> None:
+    from pathlib import Path
+
+    data = Path(pronounce.__file__).parent / "data"
+    assert "Attribution-ShareAlike 4.0" in (data / "LICENSE.wordfreq").read_text()
+    assert "MIT License" in (data / "LICENSE.pingshui").read_text()
+    assert (data / "word-freq.txt.gz").is_file()
+    assert "下平\t十二侵\t" in (data / "pingshui.txt").read_text("utf-8")
