@@ -116,7 +116,6 @@ class OpenFile(AskPath):
         self.dismiss(event.path)
 
 
-
 def _shown(path: Path) -> str:
     """The path as the writer reads it: ~ for the home folder."""
     home = str(Path.home())

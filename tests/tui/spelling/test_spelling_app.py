@@ -122,3 +122,16 @@ async def test_spelling_false_turns_it_off(tmp_path: Path) -> None:
         await pilot.pause(0.3)
         spelling = _main(app).spelling
         assert spelling.marks.speller is None and underlined(app, 0) == []
+
+
+async def test_the_key_moves_with_the_keymap(tmp_path: Path) -> None:
+    path = tmp_path / "draft.txt"
+    path.write_text("A wrold.\n", encoding="utf-8")
+    app = QuillpenApp(path, settings=Settings(keymap={"editor.spelling": "f12"}))
+    async with app.run_test() as pilot:
+        await wait_until(pilot, lambda: _main(app).spelling.marks.active)
+        await pilot.press("f10")  # no longer spelling's
+        await pilot.pause()
+        assert not isinstance(app.screen, SpellingScreen)
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, SpellingScreen))
