@@ -42,6 +42,8 @@ class FileWatch:
         doc = self.session.document
         if self.asking or doc.path is None or doc.disk is None:
             return
+        if self.session.app.editor.generating:
+            return  # (asked once the model has finished writing)
         now = DiskState.of(doc.path)
         if now == doc.disk:
             return

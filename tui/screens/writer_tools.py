@@ -41,6 +41,8 @@ class WriterTools:
     file_watch: FileWatch
     goals: Goals
     _tools_timer: Timer
+    _checked_key = ""
+    """The document the last whole-draft spelling pass was for."""
 
     def start_tools(self) -> None:
         """Called as the screen mounts: the dictionaries load in a worker, the file is watched,
@@ -57,6 +59,7 @@ class WriterTools:
         screen.watch(self.status, "words", self.goals.update)  # type: ignore[attr-defined]
         self._tools_timer = screen.set_interval(INTERVAL, self._tick)  # type: ignore[attr-defined]
         screen.call_after_refresh(self.spelling.start)  # type: ignore[attr-defined]
+        self._checked_key = session.document.key  # (the pass runs once the words are loaded)
         if app.file is None and not session.unsaved:
             from tui.store import recent
 
@@ -111,6 +114,10 @@ class WriterTools:
     def _tick(self) -> None:
         self.file_watch.check()
         self.goals.update()
+        key = self.app.session.document.key
+        if key != self._checked_key:  # another document: check it all in the background
+            self._checked_key = key
+            self.spelling.check_draft()
 
     def action_spelling(self) -> None:
         self.spelling.suggest()
