@@ -153,17 +153,6 @@ class DocumentSession:
         elif not self.app.editor.text:
             self.show(Document(), "")
 
-    def reload(self) -> None:
-        """Read the file again (another program changed it); the cursor keeps its line."""
-        path, row = self.document.path, self.app.editor.cursor_location[0]
-        if path is None:
-            return
-        journal.clear_journal(path)
-        self.dirty = False
-        self.open_path(path, None if self.document.encoding == "utf-8" else self.document.encoding)
-        editor = self.app.editor
-        editor.move_cursor((min(row, editor.document.line_count - 1), 0))
-
     def update_title(self) -> None:
         self.app.sub_title = f"{self.document.name}{' ●' if self.dirty else ''}"
 
