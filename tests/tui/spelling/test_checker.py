@@ -4,8 +4,11 @@ dictionaries know a word, the suggestions, and the table of checked lines."""
 from __future__ import annotations
 
 import functools
+import gzip
+import json
+from pathlib import Path
 
-from tui.spelling.checker import Speller, find_unknown
+from tui.spelling.checker import Speller, find_unknown, read_words
 from tui.spelling.marks import SpellMarks
 from tui.store import personal_words
 
@@ -71,3 +74,14 @@ def test_next_unknown_goes_round() -> None:
     assert marks.next_unknown(lines, 0, 8) == (2, 0, 3)
     assert marks.next_unknown(lines, 2, 4) == (0, 2, 7)  # round to the top
     assert marks.next_unknown(["all fine"], 0, 0) is None
+
+
+def test_the_list_read_in_slices_is_the_whole_list(tmp_path: Path) -> None:
+    words = {f"word{i}": i for i in range(20_000)} | {"naïve": 3, 'say "hi"': 1}
+    lines = ",\n".join(f"{json.dumps(w)}: {n}" for w, n in words.items())
+    own = tmp_path / "mine.json.gz"
+    own.write_bytes(gzip.compress(("{\n" + lines + "\n}\n").encode()))
+    assert read_words(str(own)) == words  # (20,000 entries: several slices)
+    compact = tmp_path / "compact.json"
+    compact.write_text(json.dumps({"Hello": 2, "world": 1}))
+    assert read_words(str(compact)) == {"hello": 2, "world": 1}
