@@ -6,7 +6,8 @@
            in a thread, and the longest the main thread waited for the interpreter meanwhile
   pass     the whole-draft check a worker runs (every line of a 1 MB draft), against the
            2 s budget of issue 20
-  line     re-checking one 700-character paragraph (what a key costs), in microseconds
+  line     re-checking one paragraph (what a key costs), in microseconds
+  frame    underlining the 24 lines of a redraw, every line checked already, in microseconds
   echo     keys typed at the end of the 1 MB draft in the real app (tmux 80×24): the time
            until each shows, spelling on against spelling off, rounds interleaved
 
@@ -91,6 +92,20 @@ def in_process(text: str) -> dict[str, float]:
         timings.append(time.perf_counter() - started)
     out["line_us"] = statistics.median(timings) * 1e6
     out["line_chars"] = len(paragraph)
+    from rich.text import Text
+
+    marks = SpellMarks()
+    marks.speller = speller
+    marks.check_all(lines)
+    screen = [line for line in lines if line][:24]  # a frame of 24 paragraphs, checked
+    timings = []
+    for _ in range(200):
+        texts = [Text(line) for line in screen]
+        started = time.perf_counter()
+        for row, line in enumerate(texts):
+            marks.style(line, row)
+        timings.append(time.perf_counter() - started)
+    out["frame_us"] = statistics.median(timings) * 1e6
     return out
 
 
@@ -140,6 +155,7 @@ def main() -> None:
         f"words; {figures['pass_s'] / BUDGET:.2f}× the {BUDGET:.0f} s budget"
     )
     print(f"line: {figures['line_us']:.0f} µs to re-check a {figures['line_chars']:.0f}-char line")
+    print(f"frame: {figures['frame_us']:.0f} µs to underline 24 checked paragraphs (one redraw)")
     if args.no_terminal:
         return
     with tempfile.TemporaryDirectory() as folder:
