@@ -105,8 +105,6 @@ class DocumentSession:
             chat.set_document(doc.key)
         self.update_title()
         self.count_words()
-        if doc.path is not None:
-            recent.remember(doc.path)
 
     def start_untitled(self) -> None:
         """An untitled document: the draft a crash left behind, if any, else empty."""
@@ -245,8 +243,6 @@ class DocumentSession:
         save_marks(self.document.key, app.editor.text, app.editor.generated_ranges())
         app.editor.branches.rekey(self.document.key)
         app.chat.set_document(self.document.key, keep_history=True)
-        if path is not None:
-            recent.remember(path)
         self.update_title()
         if not quiet:
             app.notify(f"Saved {self.document.path}", timeout=3)

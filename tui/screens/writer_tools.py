@@ -60,11 +60,12 @@ class WriterTools:
         self._tools_timer = screen.set_interval(INTERVAL, self._tick)  # type: ignore[attr-defined]
         screen.call_after_refresh(self.spelling.start)  # type: ignore[attr-defined]
         self._checked_key = session.document.key  # (the pass runs once the words are loaded)
-        if app.file is None and not session.unsaved:
-            from tui.store import recent
+        from tui.store import recent
 
-            if recent.load():
-                session.run(session.open_from_list(start_in_recent=True))
+        if session.document.path is not None:
+            recent.remember(session.document.path)
+        elif app.file is None and not session.unsaved and recent.load():
+            session.run(session.open_from_list(start_in_recent=True))
 
     def tool_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """The palette's entries for these tools."""
@@ -114,10 +115,14 @@ class WriterTools:
     def _tick(self) -> None:
         self.file_watch.check()
         self.goals.update()
-        key = self.app.session.document.key
-        if key != self._checked_key:  # another document: check it all in the background
-            self._checked_key = key
-            self.spelling.check_draft()
+        document = self.app.session.document
+        if document.key != self._checked_key:  # another document (opened, or saved as)
+            self._checked_key = document.key
+            self.spelling.check_draft()  # checked in the background
+            if document.path is not None:
+                from tui.store import recent
+
+                recent.remember(document.path)  # (here, not as it opens: after the frame)
 
     def action_spelling(self) -> None:
         self.spelling.suggest()
