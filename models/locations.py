@@ -39,7 +39,7 @@ def config_dir() -> Path:
 
 
 def data_dir() -> Path:
-    """Chat histories."""
+    """Chat histories, notes, the writer's dictionary, recent files, word goals."""
     return _private_dir(Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)))
 
 

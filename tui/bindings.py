@@ -43,7 +43,7 @@ def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
         ("Editor", [*WriterEditor.BINDINGS, *EDITOR_EXTRA]),
         ("Chat", ChatPane.BINDINGS),
         ("Templates", TemplatePane.BINDINGS),
-        ("Open dialog", OpenFile.BINDINGS[1:]),
+        ("Open dialog", OpenFile.BINDINGS),
         ("App", [PALETTE]),
     ]
 
@@ -53,7 +53,7 @@ def contexts() -> list[keymap.Context]:
     # (The other places' screens, imported here: the app starts without them.)
     from tui.screens.alternatives import AlternativesScreen
     from tui.screens.branches import BranchesScreen
-    from tui.screens.dialogs import Choice
+    from tui.screens.dialogs import AskPath, Choice
     from tui.screens.disk_changes import DiskChanges
     from tui.screens.goal import GoalScreen
     from tui.screens.help import HelpScreen
@@ -75,7 +75,7 @@ def contexts() -> list[keymap.Context]:
         ("branch tree", [*APP, *BranchesScreen.BINDINGS]),
         ("help", [*APP, *HelpScreen.BINDINGS]),
         ("dialogs", [*APP, *Choice.BINDINGS]),
-        ("open dialog", [*APP, *OpenFile.BINDINGS]),
+        ("open dialog", [*APP, *AskPath.BINDINGS, *OpenFile.BINDINGS]),
         ("spelling", [*APP, *SpellingScreen.BINDINGS]),
         ("goal", [*APP, *GoalScreen.BINDINGS]),
         ("disk changes", [*APP, *DiskChanges.BINDINGS]),

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from models.errors import QuillpenError
 from tui.document import DiskState, Document
+from tui.store import journal
 
 if TYPE_CHECKING:
     from textual.screen import Screen
@@ -42,6 +43,8 @@ class FileWatch:
         doc = self.session.document
         if self.asking or doc.path is None or doc.disk is None:
             return
+        if self.session.app.editor.generating:
+            return  # (asked once the model has finished writing)
         now = DiskState.of(doc.path)
         if now == doc.disk:
             return
@@ -104,13 +107,31 @@ class FileWatch:
                 )
             )
         if answer == "reload":
-            session.reload()
+            self.reload()
         elif DiskState.of(doc.path) != doc.disk if doc.path else False:
             # Keep mine: the newer text now, unsaved; Ctrl+S overwrites the file.
             doc.disk = DiskState.of(doc.path) if doc.path else None
             session.dirty = True
             session.update_title()
             session.flush_journal()
+
+    def reload(self) -> None:
+        """Read the file again, the editor's text replaced; the cursor keeps its line."""
+        session = self.session
+        path, encoding = session.document.path, session.document.encoding
+        editor = session.app.editor
+        row = editor.cursor_location[0]
+        if path is None:
+            return
+        try:  # (unreadable now: the editor's text and its recovery copy stay as they are)
+            Document.open(path, encoding=None if encoding == "utf-8" else encoding)
+        except QuillpenError as exc:
+            self.screen.notify(str(exc), title="Cannot reload", severity="error", timeout=10)
+            return
+        journal.clear_journal(path)  # (else its unsaved text would be offered back)
+        session.dirty = False
+        session.open_path(path, None if encoding == "utf-8" else encoding)
+        editor.move_cursor((min(row, editor.document.line_count - 1), 0))
 
     def _disk_text(self) -> str | None:
         """The file's text now, or None (said) when there is none to read."""

@@ -105,8 +105,6 @@ class DocumentSession:
             chat.set_document(doc.key)
         self.update_title()
         self.count_words()
-        if doc.path is not None:
-            recent.remember(doc.path)
 
     def start_untitled(self) -> None:
         """An untitled document: the draft a crash left behind, if any, else empty."""
@@ -152,17 +150,6 @@ class DocumentSession:
             self.open_path(path, encoding="latin-1")
         elif not self.app.editor.text:
             self.show(Document(), "")
-
-    def reload(self) -> None:
-        """Read the file again (another program changed it); the cursor keeps its line."""
-        path, row = self.document.path, self.app.editor.cursor_location[0]
-        if path is None:
-            return
-        journal.clear_journal(path)
-        self.dirty = False
-        self.open_path(path, None if self.document.encoding == "utf-8" else self.document.encoding)
-        editor = self.app.editor
-        editor.move_cursor((min(row, editor.document.line_count - 1), 0))
 
     def update_title(self) -> None:
         self.app.sub_title = f"{self.document.name}{' ●' if self.dirty else ''}"
@@ -256,8 +243,6 @@ class DocumentSession:
         save_marks(self.document.key, app.editor.text, app.editor.generated_ranges())
         app.editor.branches.rekey(self.document.key)
         app.chat.set_document(self.document.key, keep_history=True)
-        if path is not None:
-            recent.remember(path)
         self.update_title()
         if not quiet:
             app.notify(f"Saved {self.document.path}", timeout=3)

@@ -26,6 +26,12 @@ def _main(app: QuillpenApp) -> MainScreen:
     return screen
 
 
+async def tools(pilot: Pilot[object], app: QuillpenApp) -> MainScreen:
+    """The main screen once its tools have started (right after the first frame)."""
+    await wait_until(pilot, lambda: hasattr(app.screen_stack[0], "goals"))
+    return _main(app)
+
+
 def _changed_by_someone(path: Path, text: str) -> None:
     path.write_text(text, encoding="utf-8")
 
@@ -110,7 +116,7 @@ async def test_own_saves_never_ask(tmp_path: Path) -> None:
     app = _app(path)
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: app.editor.text == "Start.\n")
-        watch = _main(app)
+        watch = await tools(pilot, app)
         for key in "abc":
             await pilot.press(key, "ctrl+s")
             await wait_until(pilot, lambda k=key: path.read_text().endswith(k))  # type: ignore[misc]

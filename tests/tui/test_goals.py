@@ -61,3 +61,14 @@ async def test_a_documents_own_goal_from_the_palette(tmp_path: Path) -> None:
     again = _app(path)
     async with again.run_test(size=(120, 24)) as pilot:
         await wait_until(pilot, lambda: "0 / 1,500 today" in _shown(again))
+
+
+async def test_a_chinese_document_counts_characters(tmp_path: Path) -> None:
+    path = tmp_path / "诗.md"
+    path.write_text("床前明月光\n")
+    app = _app(path, goal=20)
+    async with app.run_test(size=(120, 24)) as pilot:
+        await wait_until(pilot, lambda: "0 / 20 today" in _shown(app))
+        app.editor.insert("疑是地上霜")  # (as an input method commits it)
+        await wait_until(pilot, lambda: "5 / 20 today" in _shown(app))
+        assert "字" in _shown(app)

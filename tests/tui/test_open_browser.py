@@ -25,11 +25,12 @@ async def test_recent_files_are_offered_when_started_alone(tmp_path: Path) -> No
     for path in (first, second):
         app = _app(path)
         async with app.run_test() as pilot:
-            await wait_until(pilot, lambda a=app: a.editor.text.startswith("The"))  # type: ignore[misc]
+            await wait_until(pilot, lambda p=path: p in recent.load())  # type: ignore[misc]
     assert recent.load() == [second, first]  # newest first, kept in the data folder
     alone = _app(None)
     async with alone.run_test() as pilot:
         await wait_until(pilot, lambda: isinstance(alone.screen, OpenFile))
+        await wait_until(pilot, lambda: bool(alone.screen.query("#recent")))
         listed = alone.screen.query_one("#recent", OptionList)
         await wait_until(pilot, lambda: listed.has_focus)
         assert listed.option_count == 2

@@ -78,7 +78,7 @@ class MainScreen(WriterTools, Screen[None]):
         self.editor.border_title = "Editor"
         self._layout(self.app.size.width)  # (a no-op unless the size changed since compose)
         self.editor.focus()
-        self.start_tools()  # spelling, the watched file, recent files, the goal
+        self.call_after_refresh(self.start_tools)  # spelling, the watched file, recent files, goal
         # The document first: chat and templates (a third of the start-up's widgets and
         # styles) join right after the first screen is drawn.
         self.call_after_refresh(self._mount_side_panes)

@@ -10,13 +10,13 @@ from pathlib import Path
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
-from textual.screen import ModalScreen
 from textual.suggester import Suggester
 from textual.widgets import DirectoryTree, Input, Label, OptionList
 from textual.widgets.option_list import Option
 
 from models.text import printable
 from tui.document import BINARY_SNIFF
+from tui.screens.dialogs import AskPath
 
 
 class PathSuggester(Suggester):
@@ -57,11 +57,11 @@ def looks_binary(path: Path) -> bool:
         return False  # (opening it says why)
 
 
-class OpenFile(ModalScreen[Path | None]):
-    """Dismisses with the path chosen, or None (Esc)."""
+class OpenFile(AskPath):
+    """A path typed (as :class:`AskPath`), a recent file or one from the tree; dismisses with
+    it, or None (Esc)."""
 
     BINDINGS = [
-        Binding("escape", "dismiss_none", "Cancel", id="open.cancel"),
         Binding("ctrl+r", "focus('#recent')", "Recent files", id="open.recent"),
         Binding("ctrl+t", "focus('#open-tree')", "File tree", id="open.tree"),
     ]
@@ -74,10 +74,9 @@ class OpenFile(ModalScreen[Path | None]):
         title: str = "Open file:",
         start_in_recent: bool = False,
     ) -> None:
-        super().__init__()
+        super().__init__(title)
         self.folder = folder
         self.recent = recent
-        self.title_text = title
         self.start_in_recent = start_in_recent and bool(recent)
 
     def compose(self) -> ComposeResult:
@@ -100,12 +99,6 @@ class OpenFile(ModalScreen[Path | None]):
     def on_mount(self) -> None:
         self.query_one("#recent" if self.start_in_recent else "#path").focus()
 
-    def on_input_submitted(self, event: Input.Submitted) -> None:
-        event.stop()
-        value = event.value.strip()
-        if value:
-            self.dismiss(Path(value).expanduser())
-
     def on_option_list_option_selected(self, event: OptionList.OptionSelected) -> None:
         event.stop()
         index = int((event.option.id or "recent-0").removeprefix("recent-"))
@@ -121,9 +114,6 @@ class OpenFile(ModalScreen[Path | None]):
             )
             return
         self.dismiss(event.path)
-
-    def action_dismiss_none(self) -> None:
-        self.dismiss(None)
 
 
 def _shown(path: Path) -> str:

@@ -41,6 +41,8 @@ class WriterTools:
     file_watch: FileWatch
     goals: Goals
     _tools_timer: Timer
+    _checked_key = ""
+    """The document the last whole-draft spelling pass was for."""
 
     def start_tools(self) -> None:
         """Called as the screen mounts: the dictionaries load in a worker, the file is watched,
@@ -57,11 +59,13 @@ class WriterTools:
         screen.watch(self.status, "words", self.goals.update)  # type: ignore[attr-defined]
         self._tools_timer = screen.set_interval(INTERVAL, self._tick)  # type: ignore[attr-defined]
         screen.call_after_refresh(self.spelling.start)  # type: ignore[attr-defined]
-        if app.file is None and not session.unsaved:
-            from tui.store import recent
+        self._checked_key = session.document.key  # (the pass runs once the words are loaded)
+        from tui.store import recent
 
-            if recent.load():
-                session.run(session.open_from_list(start_in_recent=True))
+        if session.document.path is not None:
+            recent.remember(session.document.path)
+        elif app.file is None and not session.unsaved and recent.load():
+            session.run(session.open_from_list(start_in_recent=True))
 
     def tool_commands(self) -> list[tuple[str, str, Callable[[], Any]]]:
         """The palette's entries for these tools."""
@@ -111,6 +115,14 @@ class WriterTools:
     def _tick(self) -> None:
         self.file_watch.check()
         self.goals.update()
+        document = self.app.session.document
+        if document.key != self._checked_key:  # another document (opened, or saved as)
+            self._checked_key = document.key
+            self.spelling.check_draft()  # checked in the background
+            if document.path is not None:
+                from tui.store import recent
+
+                recent.remember(document.path)  # (here, not as it opens: after the frame)
 
     def action_spelling(self) -> None:
         self.spelling.suggest()

@@ -33,25 +33,69 @@ class SpellingUnavailable(QuillpenError):
 @functools.lru_cache(maxsize=2)
 def load_dictionary(language: str) -> Any:
     """pyspellchecker's checker for ``language`` (a code, or a path to a JSON word-frequency
-    file, gzipped or not); slow (≈ 1 s for English): call it in a worker. Read once (it is only
-    read from then on: the writer's own words are kept apart)."""
+    file, gzipped or not); slow (≈ 0.5 s for English): call it in a worker. Read once (it is
+    only read from then on: the writer's own words are kept apart)."""
     try:
         from spellchecker import SpellChecker
     except ImportError as exc:  # pragma: no cover (a dependency)
         raise SpellingUnavailable(f"spelling needs pyspellchecker ({exc})") from None
+    words = read_words(language)
+    if not words:
+        raise SpellingUnavailable(f"the dictionary {language} has no words")
+    checker = SpellChecker(language=None)
+    checker.word_frequency.load_json(words)
+    return checker
+
+
+def read_words(language: str) -> dict[str, int]:
+    """The word-frequency list of ``language``, parsed a slice at a time: one ``json.loads``
+    of the whole English list holds the interpreter for ≈ 0.25 s, and the editor's keys would
+    wait that long for the worker thread; slices of 64 KB hold it ≈ 5 ms each."""
+    from importlib import resources
+
+    from tui.spelling import LANGUAGES
+
+    is_path = "/" in language or language.endswith((".json", ".gz"))
+    if not is_path and language not in LANGUAGES:
+        raise SpellingUnavailable(
+            f"no dictionary for {language!r} (there are {', '.join(LANGUAGES)}, or give the "
+            "path of a JSON word-frequency file)"
+        )
     try:
-        if "/" in language or language.endswith((".json", ".gz")):
-            checker = SpellChecker(language=None, local_dictionary=Path(language).expanduser())
+        if is_path:
+            data = Path(language).expanduser().read_bytes()
         else:
-            checker = SpellChecker(language=language)
-    except ValueError as exc:
-        raise SpellingUnavailable(f"no dictionary for {language!r}: {exc}") from None
-    except (OSError, EOFError) as exc:
+            data = (
+                resources.files("spellchecker") / "resources" / f"{language}.json.gz"
+            ).read_bytes()
+        if data[:2] == b"\x1f\x8b":
+            import gzip
+
+            data = gzip.decompress(data)
+        return _parse_in_slices(data.decode("utf-8").lower())
+    except (OSError, EOFError, UnicodeDecodeError, ValueError) as exc:
         reason = getattr(exc, "strerror", None) or exc
         raise SpellingUnavailable(f"cannot read the dictionary {language}: {reason}") from None
-    if not checker.word_frequency.dictionary:
-        raise SpellingUnavailable(f"the dictionary {language} has no words")
-    return checker
+
+
+def _parse_in_slices(text: str, size: int = 65536) -> dict[str, int]:
+    """``{"word": count, ...}`` with one entry a line (pyspellchecker's files), parsed in
+    slices cut between entries; another layout is parsed whole."""
+    import json
+
+    body = text.strip()
+    if not (body.startswith("{") and body.endswith("}")):
+        raise ValueError("not a JSON object of words and counts")
+    inner, words, start = body[1:-1], {}, 0
+    while start < len(inner):
+        cut = inner.find(',\n"', start + size)
+        end = len(inner) if cut < 0 else cut
+        part = json.loads("{" + inner[start:end] + "}")
+        if not isinstance(part, dict):
+            raise ValueError("not a JSON object of words and counts")
+        words.update(part)
+        start = end + 1
+    return {w: n for w, n in words.items() if isinstance(w, str) and isinstance(n, int)}
 
 
 def english_names() -> Collection[str]:

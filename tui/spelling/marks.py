@@ -75,7 +75,8 @@ class SpellMarks:
                 if spans is None:
                     spans = found[line] = speller.unknown_spans(line)
             unknown += len(spans)
-        self._lines.update(found)
+        if self._lines is known:  # (not when a word was added meanwhile: :meth:`forget`)
+            known.update(found)
         return unknown
 
     def forget(self) -> None:

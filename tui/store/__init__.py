@@ -9,5 +9,8 @@ number), so an upgrade never loses a user's chats, notes or recovered text.
 - :mod:`tui.store.chats`: chat histories (``data_dir()/chats``);
 - :mod:`tui.store.notes`: memory and author's note (``data_dir()/notes``);
 - :mod:`tui.store.journal`: the recovery copy of unsaved text (``state_dir()/recovery``);
-- :mod:`tui.store.ui_state`: choices remembered between starts (``state_dir()/ui.json``).
+- :mod:`tui.store.ui_state`: choices remembered between starts (``state_dir()/ui.json``);
+- :mod:`tui.store.personal_words`: the writer's own dictionary (``data_dir()/dictionary.json``);
+- :mod:`tui.store.recent`: the files opened lately (``data_dir()/recent.json``);
+- :mod:`tui.store.goals`: word goals and each day's starting counts (``data_dir()/goals.json``).
 """

@@ -7,6 +7,7 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
+from textual.pilot import Pilot
 from textual.widgets import OptionList
 
 from tests.support.helpers import wait_until
@@ -24,6 +25,12 @@ def _main(app: QuillpenApp) -> MainScreen:
     return screen
 
 
+async def tools(pilot: Pilot[object], app: QuillpenApp) -> MainScreen:
+    """The main screen once its tools have started (right after the first frame)."""
+    await wait_until(pilot, lambda: hasattr(app.screen_stack[0], "goals"))
+    return _main(app)
+
+
 def underlined(app: QuillpenApp, row: int) -> list[str]:
     """The words of line ``row`` drawn with the spelling style."""
     line = app.editor.get_line(row)
@@ -37,7 +44,7 @@ async def test_unknown_words_are_underlined_as_you_type(tmp_path: Path) -> None:
     path.write_text("The lighthouse keeper wrote.\nSecond line.\n", encoding="utf-8")
     app = QuillpenApp(path, settings=Settings())
     async with app.run_test() as pilot:
-        spelling = _main(app).spelling
+        spelling = (await tools(pilot, app)).spelling
         await wait_until(pilot, lambda: spelling.marks.active and spelling.last_pass)
         assert underlined(app, 0) == []
         app.editor.move_cursor((2, 0))
@@ -55,6 +62,7 @@ async def test_f10_picks_a_suggestion_in_place_of_the_word(tmp_path: Path) -> No
     path.write_text("It was a wrold of its own.\n", encoding="utf-8")
     app = QuillpenApp(path, settings=Settings())
     async with app.run_test() as pilot:
+        await tools(pilot, app)
         await wait_until(pilot, lambda: _main(app).spelling.marks.active)
         app.editor.move_cursor((0, 0))
         await pilot.press("f10")
@@ -76,6 +84,7 @@ async def test_added_words_are_known_after_a_restart(tmp_path: Path) -> None:
     path.write_text("Zorblax sailed.\n", encoding="utf-8")
     app = QuillpenApp(path, settings=Settings())
     async with app.run_test() as pilot:
+        await tools(pilot, app)
         await wait_until(pilot, lambda: _main(app).spelling.marks.active)
         await pilot.pause()
         assert underlined(app, 0) == ["Zorblax"]
@@ -87,6 +96,7 @@ async def test_added_words_are_known_after_a_restart(tmp_path: Path) -> None:
     assert "Zorblax" in personal_words.load()
     again = QuillpenApp(path, settings=Settings())
     async with again.run_test() as pilot:
+        await tools(pilot, again)
         await wait_until(pilot, lambda: _main(again).spelling.marks.active)
         await pilot.pause()
         assert underlined(again, 0) == []
@@ -99,7 +109,7 @@ async def test_a_dictionary_that_fails_to_load_says_so_once(tmp_path: Path) -> N
     path.write_text("Some wrold.\n", encoding="utf-8")
     app = QuillpenApp(path, settings=Settings(spelling_language=str(broken)))
     async with app.run_test() as pilot:
-        spelling = _main(app).spelling
+        spelling = (await tools(pilot, app)).spelling
         await wait_until(pilot, lambda: spelling.failed)
         await wait_until(pilot, lambda: any(n.title == "Spelling" for n in app._notifications))
         await pilot.pause(0.2)
@@ -120,5 +130,19 @@ async def test_spelling_false_turns_it_off(tmp_path: Path) -> None:
     app = QuillpenApp(path, settings=Settings(spelling=False))
     async with app.run_test() as pilot:
         await pilot.pause(0.3)
-        spelling = _main(app).spelling
+        spelling = (await tools(pilot, app)).spelling
         assert spelling.marks.speller is None and underlined(app, 0) == []
+
+
+async def test_the_key_moves_with_the_keymap(tmp_path: Path) -> None:
+    path = tmp_path / "draft.txt"
+    path.write_text("A wrold.\n", encoding="utf-8")
+    app = QuillpenApp(path, settings=Settings(keymap={"editor.spelling": "f12"}))
+    async with app.run_test() as pilot:
+        await tools(pilot, app)
+        await wait_until(pilot, lambda: _main(app).spelling.marks.active)
+        await pilot.press("f10")  # no longer spelling's
+        await pilot.pause()
+        assert not isinstance(app.screen, SpellingScreen)
+        await pilot.press("f12")
+        await wait_until(pilot, lambda: isinstance(app.screen, SpellingScreen))
