@@ -21,6 +21,7 @@ from tui.textual_private import (
     keep_cursor_in_text,
     undo_batches,
 )
+from tui.widgets.find_marks import FoundSpans
 from tui.widgets.insight import Insight, Span, spans_from
 
 if TYPE_CHECKING:
@@ -100,6 +101,8 @@ class GeneratedTextArea(TextArea):
         self.insight = Insight()
         """Token figures shown as colour (F9), from generation and from scoring."""
         self._divided: dict[int, Lines] | None = None
+        self.found = FoundSpans()
+        """The find bar's matches, highlighted over every other style."""
 
     @property
     def last_stats(self) -> StreamStats:
@@ -150,6 +153,7 @@ class GeneratedTextArea(TextArea):
                 if end > start:
                     line.stylize(GENERATED_STYLE, start, end)
         self.insight.style(line, line_index)
+        self.found.style(line, line_index)
         return line
 
     def edit(self, edit: Edit) -> EditResult:
