@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Literal, NamedTuple
 
 Mode = Literal["find", "replace", "goto"]
@@ -19,6 +20,11 @@ Hit = tuple[int, int, int]
 """(row, start column, end column) of one match."""
 Range = tuple[int, int]
 """(start, end) character offsets into the whole text."""
+
+
+_SPACED_WORD = r"[^\W\u2e80-\u9fff\uf900-\ufaff\uff66-\uff9f]"
+"""A letter of a script written with spaces between words. Chinese and Japanese text has no
+such spaces: "whole words" never looks at a CJK neighbour (明月 is found in 床前明月光)."""
 
 
 class FindOptions(NamedTuple):
@@ -33,7 +39,7 @@ def compile_pattern(query: str, options: FindOptions) -> re.Pattern[str] | str:
     """The pattern for ``query``, or a short reason it is not one (a bad regular expression)."""
     source = query if options.regex else re.escape(query)
     if options.word:
-        source = rf"(?<!\w)(?:{source})(?!\w)"
+        source = rf"(?<!{_SPACED_WORD})(?:{source})(?!{_SPACED_WORD})"
     flags = 0 if options.case else re.IGNORECASE
     try:
         pattern = re.compile(source, flags)
@@ -140,3 +146,15 @@ def parse_line_target(text: str, line_count: int) -> tuple[int, int] | str:
     if line < 1 or column < 1:
         return "Go to line: lines and columns count from 1"
     return min(line, line_count) - 1, column - 1
+
+
+_FILE_LINE = re.compile(r"(.+?):(\d+)(?::(\d+))?")
+
+
+def split_file_line(path: Path) -> tuple[Path, tuple[int, int] | None]:
+    """``story.md:120`` or ``story.md:120:7`` as the file and a 0-based (line, column); a path
+    that exists as written (a name with a colon in it) is the file, whatever it looks like."""
+    match = _FILE_LINE.fullmatch(str(path))
+    if path.exists() or match is None or not Path(match[1]).is_file():
+        return path, None
+    return Path(match[1]), (max(int(match[2]), 1) - 1, max(int(match[3] or 1), 1) - 1)
