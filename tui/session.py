@@ -89,6 +89,7 @@ class DocumentSession:
         self.notes = load_notes(doc.key)
         self._clean_text = None if recovered else text
         editor.load_text(text)
+        editor.markdown.use(editor, doc.path)
         editor.move_cursor(editor.document.end)  # Tab continues the text, not its top
         editor.clear_marks()
         if doc.path is not None and not recovered:

@@ -23,6 +23,7 @@ from tui.textual_private import (
 )
 from tui.widgets.find_marks import FoundSpans
 from tui.widgets.insight import Insight, Span, spans_from
+from tui.widgets.markdown_styles import MarkdownStyler
 
 if TYPE_CHECKING:
     from rich.containers import Lines
@@ -102,6 +103,8 @@ class GeneratedTextArea(TextArea):
         """Token figures shown as colour (F9), from generation and from scoring."""
         self._divided: dict[int, Lines] | None = None
         self.found = FoundSpans()
+        self.markdown = MarkdownStyler()
+        """Markdown highlighting, under the other styles (on for ``.md`` files)."""
         """The find bar's matches, highlighted over every other style."""
 
     @property
@@ -145,6 +148,7 @@ class GeneratedTextArea(TextArea):
             line = OncePerPassLine(self.document.get_line(line_index), self._divided, line_index)
             if line.divided:
                 return line
+        self.markdown.style(self, line, line_index)
         for mark in self.marks:
             (sr, sc), (er, ec) = mark.start, mark.end
             if sr <= line_index <= er:
