@@ -44,7 +44,8 @@ def compile_pattern(query: str, options: FindOptions) -> re.Pattern[str] | str:
     try:
         pattern = re.compile(source, flags)
     except re.error as exc:
-        return f"Bad pattern: {exc.msg}" + (f" at {exc.pos}" if exc.pos is not None else "")
+        where = f" (at {exc.pos + 1})" if exc.pos is not None else ""
+        return f"Bad pattern: {exc.msg.split(',')[0]}{where}"
     except (RecursionError, OverflowError):
         return "Bad pattern: too complex"
     if pattern.search("") is not None:

@@ -62,7 +62,7 @@ class FindBar(Vertical):
     def compose(self) -> ComposeResult:
         with Horizontal(classes="find-row"):
             yield Label("Find", id="find-label", classes="find-label")
-            yield Input(placeholder="text to find", id="find-input", select_on_focus=True)
+            yield Input(placeholder="text to find", id="find-input", compact=True)
             yield Label("", id="find-count")
             for name, text, tip in SWITCHES:
                 switch = Label(text, id=f"find-{name}", classes="find-switch")
@@ -70,7 +70,7 @@ class FindBar(Vertical):
                 yield switch
         with Horizontal(id="replace-row", classes="find-row"):
             yield Label("Replace", classes="find-label")
-            yield Input(placeholder="Enter: one · Ctrl+Y: all", id="replace-input")
+            yield Input(placeholder="Enter: one · Ctrl+Y: all", id="replace-input", compact=True)
 
     @property
     def find_input(self) -> Input:
@@ -84,6 +84,8 @@ class FindBar(Vertical):
         """Show the bar in ``mode``, the selected text (if on one line) as the pattern."""
         self.mode = mode
         self.display = True
+        if mode != "goto":  # (the cursor line's shade would cover the matches on it)
+            self.editor.highlight_cursor_line = False
         for name in ("find", "replace", "goto"):
             self.set_class(mode == name, f"-{name}")
         label = self.query_one("#find-label", Label)
@@ -105,6 +107,7 @@ class FindBar(Vertical):
     def action_close(self) -> None:
         self.display = False
         self.editor.found.clear(self.editor)
+        self.editor.highlight_cursor_line = True
         self.editor.focus()
 
     # Finding ---------------------------------------------------------------------------------
@@ -202,9 +205,8 @@ class FindBar(Vertical):
         if isinstance(target, str):
             self._say(target, bad=True)
             return
-        self.display = False
+        self.action_close()
         go_to(self.editor, target)
-        self.editor.focus()
 
     # Replacing -------------------------------------------------------------------------------
     def _can_replace(self) -> bool:

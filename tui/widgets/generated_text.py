@@ -19,6 +19,7 @@ from tui.textual_private import (
     OncePerPassLine,
     forget_rendered_lines,
     keep_cursor_in_text,
+    resized_without_rewrap,
     undo_batches,
 )
 from tui.widgets.find_marks import FoundSpans
@@ -27,6 +28,7 @@ from tui.widgets.markdown_styles import MarkdownStyler
 
 if TYPE_CHECKING:
     from rich.containers import Lines
+    from textual.events import Resize
     from textual.geometry import Region
     from textual.strip import Strip
 
@@ -205,6 +207,10 @@ class GeneratedTextArea(TextArea):
         self._gen_mark = None
         forget_rendered_lines(self)
         self.refresh()
+
+    def _on_resize(self, event: Resize) -> None:  # type: ignore[override]
+        if resized_without_rewrap(self):
+            event.prevent_default()  # (TextArea's own handler would wrap every line again)
 
     def _refresh_size(self) -> None:
         keep_cursor_in_text(self)  # (an undo that takes the scrollbar away: see there)
