@@ -20,6 +20,7 @@ from tui.textual_private import forget_rendered_lines
 
 if TYPE_CHECKING:
     from rich.text import Text
+    from textual.geometry import Size
     from textual.widgets import TextArea
 
 SUFFIXES = {".md", ".markdown", ".mdown", ".mkd"}
@@ -49,6 +50,8 @@ OWN_STYLES = {
     "quote": Style(color="#8b949e", italic=True),
     "strikethrough": Style(strike=True),
 }
+INLINE_CACHE = 2000
+"""Blocks whose inline highlights are kept (a screenful is a few dozen)."""
 Span = tuple[int, int, str]
 """(start column, end column, highlight name) on one line."""
 
@@ -68,6 +71,7 @@ class _Grammar:
         self.block, self.inline = Parser(block), Parser(inline)
         self.block_query, self.inline_query = Query(block, BLOCK_QUERY), Query(inline, INLINE_QUERY)
         self.cursor = QueryCursor
+        self._inline_cache: dict[bytes, list[tuple[str, tuple[int, int], tuple[int, int]]]] = {}
 
     def spans(self, lines: list[str]) -> dict[int, list[Span]]:
         """The highlights of ``lines`` (a window of the draft), by line within it."""
@@ -80,13 +84,28 @@ class _Grammar:
                 if name != "inline":
                     _add(out, lines, name, node.start_point, node.end_point, (0, 0))
                     continue
-                inline = self.inline.parse(source[node.start_byte : node.end_byte])
-                found = self.cursor(self.inline_query).captures(inline.root_node)
                 origin = node.start_point
-                for inline_name, inline_nodes in found.items():
-                    for part in inline_nodes:
-                        _add(out, lines, inline_name, part.start_point, part.end_point, origin)
+                for inline_name, start, end in self._inline(
+                    source[node.start_byte : node.end_byte]
+                ):
+                    _add(out, lines, inline_name, start, end, origin)
         return out
+
+    def _inline(self, source: bytes) -> list[tuple[str, tuple[int, int], tuple[int, int]]]:
+        """Emphasis, code and links in one block's text (kept: a key changes one block)."""
+        found = self._inline_cache.get(source)
+        if found is None:
+            if len(self._inline_cache) > INLINE_CACHE:
+                self._inline_cache.clear()
+            tree = self.inline.parse(source)
+            captures = self.cursor(self.inline_query).captures(tree.root_node)
+            found = [
+                (name, node.start_point, node.end_point)
+                for name, nodes in captures.items()
+                for node in nodes
+            ]
+            self._inline_cache[source] = found
+        return found
 
 
 def _add(
@@ -150,7 +169,7 @@ class MarkdownStyler:
         first, window = self._first, self._window
         inside = first <= index < first + len(window)
         if not inside or lines[first : first + len(window)] != window:
-            self._read(grammar, lines, index, area.size.height)
+            self._read(grammar, lines, index, area.size)
         styles = _styles(area)
         for start, end, name in self._spans.get(index - self._first, ()):
             style = styles.get(name) or OWN_STYLES.get(name)
@@ -167,14 +186,18 @@ class MarkdownStyler:
         forget_rendered_lines(area)
         area.refresh()
 
-    def _read(self, grammar: _Grammar, lines: list[str], index: int, height: int) -> None:
+    def _read(self, grammar: _Grammar, lines: list[str], index: int, size: Size) -> None:
         """Parse the window around line ``index``: from the blank line above it to the blank
-        line below a screenful after it."""
+        line below a screenful (of wrapped rows) after it."""
         first = index
         while first > 0 and index - first < CONTEXT and lines[first - 1].strip():
             first -= 1
-        last = min(len(lines), index + max(height, 1) + 1)
-        while last < len(lines) and last - index < CONTEXT + height and lines[last - 1].strip():
+        width, rows, last = max(size.width - 2, 1), 0, index
+        while last < len(lines) and rows <= size.height:
+            rows += len(lines[last]) // width + 1
+            last += 1
+        stop = min(len(lines), last + CONTEXT)
+        while last < stop and lines[last - 1].strip():
             last += 1
         self._first, self._window = first, lines[first:last]
         self._spans = grammar.spans(self._window)
