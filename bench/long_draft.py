@@ -127,9 +127,9 @@ def find_round(md: Path, env: dict[str, str], log: Path) -> dict[str, float]:
     try:
         term.start(f"{QUILLPEN} {md}")
         term.expect("THE END", timeout=120)
-        time.sleep(1.0)  # (the grammar and the side panes load after the first frame)
+        _no_toast(term)
         term.keys("C-f")
-        term.expect("Find", timeout=10)
+        term.expect("Aa", timeout=10)
         time.sleep(0.3)
         term.mark()
         t0 = time.perf_counter()
@@ -147,6 +147,14 @@ def find_round(md: Path, env: dict[str, str], log: Path) -> dict[str, float]:
     finally:
         term.stop()
     return {"find_word_ms": word * 1000, "find_letter_ms": letter * 1000}
+
+
+def _no_toast(term: Terminal) -> None:
+    """Wait until the "no model" notice has gone: it covers the bar's count (bottom right)."""
+    deadline = time.monotonic() + 30
+    time.sleep(1.0)
+    while "No model" in term.screen() and time.monotonic() < deadline:
+        time.sleep(0.25)
 
 
 def echo_round(

@@ -249,7 +249,5 @@ class FindBar(Vertical):
             expand=self.options.regex,
         )
         self.search(move=False)
-        self.notify(
-            f"Replaced {count:,} match{'es' if count != 1 else ''} (Ctrl+Z undoes them all).",
-            title="Replace all",
-        )
+        # Said in the bar, where the count was (a notice would cover the bar's right end).
+        self._say(f"Replaced {count:,} (Ctrl+Z undoes all)")

@@ -86,9 +86,8 @@ async def test_replace_all_is_one_undo_step_and_says_how_many(tmp_path: Path) ->
         assert app.editor.text == (
             "The ocean was grey.\nThe keeper saw the ocean.\nocean and seahorse.\n"
         )
-        notices = [n.message for n in app._notifications]
-        assert any("Replaced 3 matches" in m for m in notices)
-        assert _count(app) == "No matches"
+        assert _count(app) == "Replaced 3 (Ctrl+Z undoes all)"
+        assert not app.editor.found.hits
         app.editor.focus()
         await pilot.press("ctrl+z")
         assert app.editor.text == STORY  # all three at once
