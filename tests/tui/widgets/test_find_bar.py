@@ -193,3 +193,30 @@ async def test_find_follows_text_the_model_is_still_writing(
         hits = find_hits(app.editor.document.lines, pattern)
         await wait_until(pilot, lambda: app.editor.found.hits == hits)
         assert hits and _count(app).endswith(f"of {len(hits):,}")
+
+
+async def test_palette_help_and_keymap_reach_the_find_bar(tmp_path: Path) -> None:
+    from tui import bindings, keymap
+    from tui.commands import quillpen_commands
+    from tui.screens.help import binding_rows
+
+    path = tmp_path / "story.txt"
+    path.write_text(STORY, encoding="utf-8")
+    app = make_app(path, None, keymap={"editor.find": "f12"})
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("f12")  # moved by [keymap]
+        await wait_until(pilot, lambda: app.screen.query(FindBar) and _bar(app).display)
+        await pilot.press("escape")
+        commands = {c.title: c.callback for c in quillpen_commands(app)}
+        commands["Go to line…"]()
+        await wait_until(pilot, lambda: _bar(app).display and _bar(app).mode == "goto")
+        commands["Replace…"]()
+        await wait_until(pilot, lambda: _bar(app).has_class("-replace"))
+    rows = binding_rows(bindings.help_groups(), {})
+    found = {(keys, binding_id) for where, keys, _, binding_id in rows if where == "Find"}
+    assert {("Ctrl+F", "editor.find"), ("Ctrl+\\", "editor.replace")} <= found
+    assert ("Ctrl+G", "editor.goto") in found and ("Ctrl+Y", "find.replace_all") in found
+    remap = {"editor.goto": "f10", "find.case": "alt+c"}
+    assert keymap.problems(remap, bindings.contexts()) == []
+    clash = keymap.problems({"find.case": "ctrl+r"}, bindings.contexts())
+    assert clash and "find bar" in clash[0]
