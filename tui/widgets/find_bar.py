@@ -58,6 +58,8 @@ class FindBar(Vertical):
         self.hits: list[Hit] = []
         self.current = -1
         self._rescan: Timer | None = None
+        self._other_text = ""
+        """What the field held in the other kind of mode (a pattern, or a line number)."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="find-row"):
@@ -82,6 +84,8 @@ class FindBar(Vertical):
 
     def open(self, mode: Mode) -> None:
         """Show the bar in ``mode``, the selected text (if on one line) as the pattern."""
+        if (mode == "goto") != (self.mode == "goto"):  # each mode keeps its own text
+            self._other_text, self.find_input.value = self.find_input.value, self._other_text
         self.mode = mode
         self.display = True
         if mode != "goto":  # (the cursor line's shade would cover the matches on it)
@@ -93,7 +97,6 @@ class FindBar(Vertical):
         if mode == "goto":
             label.update("Go to")
             field.placeholder = "line, or line:column"
-            field.value = ""
             self._say(f"1-{self.editor.document.line_count}")
         else:
             label.update("Find")
@@ -182,9 +185,13 @@ class FindBar(Vertical):
         """The editor's text changed (typed, generated, replaced): find again shortly."""
         if not self.display or self.mode == "goto" or self.pattern is None:
             return
-        if self._rescan is not None:
-            self._rescan.stop()
-        self._rescan = self.set_timer(RESCAN_AFTER, lambda: self.search(move=False))
+        if self._rescan is None:  # (at most one search per RESCAN_AFTER, however fast it streams)
+            self._rescan = self.set_timer(RESCAN_AFTER, self._search_again)
+
+    def _search_again(self) -> None:
+        self._rescan = None
+        if self.display and self.mode != "goto":
+            self.search(move=False)
 
     # Enter: next, replace one, or go -----------------------------------------------------------
     @on(Input.Submitted)
@@ -219,6 +226,7 @@ class FindBar(Vertical):
         """Replace the current match (the writer's text now) and move to the next."""
         from tui.widgets.replacing import replace_hits
 
+        self.search(move=False)  # (the text may have changed since the last search)
         if not self._can_replace() or self.pattern is None:
             return
         at = self.current
@@ -239,7 +247,10 @@ class FindBar(Vertical):
         """Replace every match as one undo step, and say how many."""
         from tui.widgets.replacing import replace_hits
 
-        if self.mode != "replace" or not self._can_replace() or self.pattern is None:
+        if self.mode != "replace":
+            return
+        self.search(move=False)
+        if not self._can_replace() or self.pattern is None:
             return
         count = replace_hits(
             self.editor,
