@@ -17,6 +17,7 @@ from textual.widgets.text_area import Edit, EditResult, Location
 from models.text import printable
 from tui.textual_private import (
     OncePerPassLine,
+    drawn_text,
     forget_rendered_lines,
     keep_cursor_in_text,
     resized_without_rewrap,
@@ -142,6 +143,15 @@ class GeneratedTextArea(TextArea):
             return super().render_lines(crop)
         finally:
             self._divided = None
+
+    @property  # type: ignore[override]
+    def text(self) -> str:
+        """The whole text; while a frame is drawn, "" (see :func:`drawn_text`)."""
+        return drawn_text(self) if self._divided is not None else self.document.text
+
+    @text.setter
+    def text(self, value: str) -> None:
+        self.load_text(value)
 
     def get_line(self, line_index: int) -> Text:
         if self._divided is None:  # (not drawing: someone else asks)
