@@ -27,6 +27,9 @@ _SPACED_WORD = r"[^\W\u2e80-\u9fff\uf900-\ufaff\uff66-\uff9f]"
 such spaces: "whole words" never looks at a CJK neighbour (明月 is found in 床前明月光)."""
 
 
+_SPACED_LETTER = re.compile(_SPACED_WORD)
+
+
 class FindOptions(NamedTuple):
     """What the find bar's three switches say."""
 
@@ -63,6 +66,31 @@ def find_hits(lines: Sequence[str], pattern: re.Pattern[str]) -> list[Hit]:
             continue
         for match in pattern.finditer(line):
             add((row, match.start(), match.end()))
+    return hits
+
+
+def find_text(lines: Sequence[str], query: str, options: FindOptions) -> list[Hit] | None:
+    """The hits of a plain (not regex) ``query``, by ``str.find`` on the joined text: over a
+    1 MB draft ≈ 5× faster than a case-insensitive regex. None where lower-casing changes a
+    length (a few letters, such as İ): the regex then finds them."""
+    text = "\n".join(lines)
+    hay, needle = (text, query) if options.case else (text.lower(), query.lower())
+    if not needle or "\n" in needle or len(hay) != len(text) or len(needle) != len(query):
+        return None
+    letter = _SPACED_LETTER.match
+    hits: list[Hit] = []
+    row, row_start, next_start = 0, 0, len(lines[0]) + 1 if lines else 0
+    at = hay.find(needle)
+    while at >= 0:
+        end = at + len(needle)
+        if not options.word or not (
+            (at and letter(text, at - 1)) or (end < len(text) and letter(text, end))
+        ):
+            while at >= next_start:
+                row += 1
+                row_start, next_start = next_start, next_start + len(lines[row]) + 1
+            hits.append((row, at - row_start, end - row_start))
+        at = hay.find(needle, end)
     return hits
 
 

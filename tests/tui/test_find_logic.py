@@ -10,6 +10,7 @@ from tui.find import (
     FindOptions,
     compile_pattern,
     find_hits,
+    find_text,
     parse_line_target,
     remap_ranges,
     replace_in_lines,
@@ -45,6 +46,27 @@ def test_chinese_hits_are_character_columns() -> None:
     pattern = compile_pattern("明月", FindOptions(word=True))
     assert not isinstance(pattern, str)
     assert find_hits(["床前明月光", "举头望明月"], pattern) == [(0, 2, 4), (1, 3, 5)]
+
+
+@pytest.mark.parametrize(
+    ("query", "options"),
+    [
+        ("sea", FindOptions()),
+        ("Sea", FindOptions(word=True)),
+        ("sea", FindOptions(case=True)),
+        ("明月", FindOptions(word=True)),
+        ("a", FindOptions()),
+    ],
+)
+def test_the_fast_plain_search_finds_what_the_regex_finds(query: str, options: FindOptions) -> None:
+    lines = ["Sea, sea! seashell", "", "床前明月光 sea", "举头望明月", "SEA sea-sea"]
+    pattern = compile_pattern(query, options)
+    assert not isinstance(pattern, str)
+    assert find_text(lines, query, options) == find_hits(lines, pattern)
+
+
+def test_the_fast_search_leaves_letters_whose_case_changes_length_to_the_regex() -> None:
+    assert find_text(["İstanbul"], "stan", FindOptions()) is None
 
 
 def test_replacements_and_where_they_land() -> None:

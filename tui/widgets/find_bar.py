@@ -19,7 +19,15 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import Input, Label
 from textual.widgets.text_area import Selection
 
-from tui.find import FindOptions, Hit, Mode, compile_pattern, find_hits, parse_line_target
+from tui.find import (
+    FindOptions,
+    Hit,
+    Mode,
+    compile_pattern,
+    find_hits,
+    find_text,
+    parse_line_target,
+)
 from tui.widgets.find_marks import go_to
 
 if TYPE_CHECKING:
@@ -59,6 +67,8 @@ class FindBar(Vertical):
         self.current = -1
         self._rescan: Timer | None = None
         self._other_text = ""
+        self._replaced: int | None = None
+        """How many "Replace all" changed: said until the pattern or its options change."""
         """What the field held in the other kind of mode (a pattern, or a line number)."""
 
     def compose(self) -> ComposeResult:
@@ -116,6 +126,7 @@ class FindBar(Vertical):
     # Finding ---------------------------------------------------------------------------------
     @on(Input.Changed, "#find-input")
     def _typed(self) -> None:
+        self._replaced = None
         if self.mode != "goto":
             self.search(move=True)
 
@@ -135,7 +146,9 @@ class FindBar(Vertical):
             self._say(pattern, bad=True)
             return
         self.pattern = pattern
-        self.hits = find_hits(editor.document.lines, pattern)
+        lines, options = editor.document.lines, self.options
+        fast = None if options.regex or options.case else find_text(lines, query, options)
+        self.hits = fast if fast is not None else find_hits(lines, pattern)
         if not self.hits:
             self.current = -1
         elif move or not 0 <= self.current < len(self.hits):
@@ -148,10 +161,15 @@ class FindBar(Vertical):
     def _show(self, move: bool) -> None:
         editor, hits = self.editor, self.hits
         editor.found.show(editor, hits, self.current)
+        done = self._replaced
         if not hits:
-            self._say("No matches", bad=True)
+            if done is None:
+                self._say("No matches", bad=True)
+            else:  # (said where the count was: a notice would cover the bar's right end)
+                self._say(f"Replaced {done:,} (Ctrl+Z undoes all)")
             return
-        self._say(f"{self.current + 1:,} of {len(hits):,}")
+        replaced = "" if done is None else f" · {done:,} replaced"
+        self._say(f"{self.current + 1:,} of {len(hits):,}{replaced}")
         if move:
             row, start, end = hits[self.current]
             editor.selection = Selection((row, start), (row, end))
@@ -172,6 +190,7 @@ class FindBar(Vertical):
     def action_switch(self, name: str) -> None:
         if self.mode == "goto":
             return
+        self._replaced = None
         self.options = self.options._replace(**{name: not getattr(self.options, name)})
         self.query_one(f"#find-{name}", Label).set_class(getattr(self.options, name), "-on")
         self.search()
@@ -259,6 +278,5 @@ class FindBar(Vertical):
             self.replace_input.value,
             expand=self.options.regex,
         )
+        self._replaced = count
         self.search(move=False)
-        # Said in the bar, where the count was (a notice would cover the bar's right end).
-        self._say(f"Replaced {count:,} (Ctrl+Z undoes all)")
