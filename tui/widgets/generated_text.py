@@ -17,7 +17,7 @@ from textual.widgets.text_area import Edit, EditResult, Location
 from models.text import printable
 from tui.textual_private import (
     OncePerPassLine,
-    drawn_text,
+    cache_document_text,
     forget_rendered_lines,
     keep_cursor_in_text,
     resized_without_rewrap,
@@ -105,6 +105,7 @@ class GeneratedTextArea(TextArea):
         self.insight = Insight()
         """Token figures shown as colour (F9), from generation and from scoring."""
         self._divided: dict[int, Lines] | None = None
+        cache_document_text()  # (a 1 MB draft's text is read for every row drawn: see there)
         self.found = FoundSpans()
         self.markdown = MarkdownStyler()
         """Markdown highlighting, under the other styles (on for ``.md`` files)."""
@@ -143,15 +144,6 @@ class GeneratedTextArea(TextArea):
             return super().render_lines(crop)
         finally:
             self._divided = None
-
-    @property  # type: ignore[override]
-    def text(self) -> str:
-        """The whole text; while a frame is drawn, "" (see :func:`drawn_text`)."""
-        return drawn_text(self) if self._divided is not None else self.document.text
-
-    @text.setter
-    def text(self, value: str) -> None:
-        self.load_text(value)
 
     def get_line(self, line_index: int) -> Text:
         if self._divided is None:  # (not drawing: someone else asks)

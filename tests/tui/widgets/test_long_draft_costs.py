@@ -11,6 +11,7 @@ from textual.document._wrapped_document import WrappedDocument
 
 from tests.support.helpers import wait_until
 from tests.tui.test_app import make_app
+from tui import textual_private
 from tui.widgets.find_bar import FindBar
 
 DRAFT = "\n\n".join(f"Paragraph {n}: the keeper climbed the stairs again." for n in range(400))
@@ -19,42 +20,40 @@ DRAFT = "\n\n".join(f"Paragraph {n}: the keeper climbed the stairs again." for n
 @pytest.fixture
 def counted(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     calls = {"text": 0, "wrap": 0}
-    text, wrap = Document.text.fget, WrappedDocument.wrap
-    assert text is not None
+    join, wrap = textual_private.join_lines, WrappedDocument.wrap
 
-    def counted_text(self: Document) -> str:
+    def counted_join(document: Document) -> str:
         calls["text"] += 1
-        return text(self)
+        return join(document)
 
     def counted_wrap(self: WrappedDocument, width: int, tab_width: int | None = None) -> None:
         calls["wrap"] += 1
         wrap(self, width, tab_width)
 
-    monkeypatch.setattr(Document, "text", property(counted_text))
+    monkeypatch.setattr(textual_private, "join_lines", counted_join)
     monkeypatch.setattr(WrappedDocument, "wrap", counted_wrap)
     return calls
 
 
-async def test_a_frame_never_joins_the_whole_text(tmp_path: Path, counted: dict[str, int]) -> None:
+async def test_a_frame_joins_the_whole_text_at_most_once(
+    tmp_path: Path, counted: dict[str, int]
+) -> None:
     path = tmp_path / "draft.txt"
     path.write_text(DRAFT, encoding="utf-8")
     app = make_app(path, None)
     async with app.run_test(size=(80, 24)) as pilot:
         await pilot.pause()
         editor = app.editor
+        editor.insert("x", (200, 0))  # a key: the text changed
         drawn = editor.render_line
-        joins: list[int] = []  # the whole text joined while each row was drawn
-
-        def draw(y: int) -> object:
-            before = counted["text"]
-            strip = drawn(y)
-            joins.append(counted["text"] - before)
-            return strip
-
-        editor.render_line = draw  # type: ignore[assignment,method-assign]
+        rows: list[int] = []
+        editor.render_line = lambda y: rows.append(y) or drawn(y)  # type: ignore[method-assign]
+        before = counted["text"]
         editor.refresh()  # one frame of every row
-        await wait_until(pilot, lambda: len(joins) >= editor.size.height)
-        assert not any(joins)
+        await wait_until(pilot, lambda: len(rows) >= editor.size.height)
+        assert counted["text"] - before <= 1  # (once per change, not once per row)
+        assert editor.text is editor.text  # kept, not joined again at each read
+        editor.undo()
         assert editor.text == DRAFT  # (read outside a frame: the text itself)
 
 
@@ -77,3 +76,22 @@ async def test_the_find_bar_opens_without_wrapping_the_draft_again(
         assert counted["wrap"] == wraps
         row = app.editor.wrapped_document._offset_to_line_info[-1]
         assert row[0] == app.editor.document.line_count - 1  # the rows still match the text
+
+
+async def test_the_kept_text_follows_edits_undo_and_redo(tmp_path: Path) -> None:
+    path = tmp_path / "draft.txt"
+    path.write_text("one\ntwo\n", encoding="utf-8")
+    app = make_app(path, None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        editor = app.editor
+        assert editor.text == "one\ntwo\n"
+        await pilot.press("x")
+        assert editor.text == "one\ntwo\nx" == "\n".join(editor.document.lines)
+        editor.replace("ONE", (0, 0), (0, 3))
+        assert editor.text.startswith("ONE\n")
+        editor.undo()
+        assert editor.text == "one\ntwo\nx"
+        editor.redo()
+        assert editor.text == "ONE\ntwo\nx"
+        editor.load_text("new")
+        assert editor.text == "new"
