@@ -111,8 +111,16 @@ def count(path: Path, query: str) -> int:
     return len(find_hits(path.read_text(encoding="utf-8").splitlines(), pattern))
 
 
+def _fresh_state(env: dict[str, str]) -> dict[str, str]:
+    """A state folder of its own: keys typed in one run leave a recovery copy (the terminal is
+    closed on them), which the next run would offer back."""
+    state = Path(env["XDG_STATE_HOME"]) / str(time.monotonic_ns())
+    state.mkdir(parents=True)
+    return {**env, "XDG_STATE_HOME": str(state)}
+
+
 def open_round(command: str, env: dict[str, str], log: Path) -> float:
-    term = Terminal(f"qld{os.getpid()}-{time.monotonic_ns()}", env, log)
+    term = Terminal(f"qld{os.getpid()}-{time.monotonic_ns()}", _fresh_state(env), log)
     try:
         started = term.start(command)
         return term.expect("THE END", timeout=120, poll=0.005) - started - 0.05
@@ -123,7 +131,7 @@ def open_round(command: str, env: dict[str, str], log: Path) -> float:
 def find_round(md: Path, env: dict[str, str], log: Path) -> dict[str, float]:
     """Milliseconds from a search's last key to its count on screen."""
     word_hits, letter_hits = count(md, WORD), count(md, LETTER)
-    term = Terminal(f"qlf{os.getpid()}-{time.monotonic_ns()}", env, log)
+    term = Terminal(f"qlf{os.getpid()}-{time.monotonic_ns()}", _fresh_state(env), log)
     try:
         term.start(f"{QUILLPEN} {md}")
         term.expect("THE END", timeout=120)
@@ -160,7 +168,7 @@ def _no_toast(term: Terminal) -> None:
 def echo_round(
     command: str, line_text: str, env: dict[str, str], log: Path, keys: str
 ) -> list[float]:
-    term = Terminal(f"qle{os.getpid()}-{time.monotonic_ns()}", env, log)
+    term = Terminal(f"qle{os.getpid()}-{time.monotonic_ns()}", _fresh_state(env), log)
     try:
         term.start(command)
         term.expect(line_text[:30], timeout=120)
