@@ -239,6 +239,8 @@ class DocumentSession:
         save_marks(self.document.key, app.editor.text, app.editor.generated_ranges())
         app.editor.branches.rekey(self.document.key)
         app.chat.set_document(self.document.key, keep_history=True)
+        if path is not None:  # (saved as .md: Markdown highlighting from now on)
+            app.editor.markdown.use(app.editor, self.document.path)
         self.update_title()
         if not quiet:
             app.notify(f"Saved {self.document.path}", timeout=3)

@@ -67,3 +67,12 @@ async def test_other_files_are_plain(tmp_path: Path) -> None:
         await pilot.pause()
         assert not app.editor.markdown.enabled
         assert not app.editor.get_line(0).spans
+
+
+async def test_saved_as_md_it_is_highlighted_from_then_on(tmp_path: Path) -> None:
+    app = make_app(None, None)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press(*"hello")
+        assert not app.editor.markdown.enabled
+        assert app.session.write(tmp_path / "draft.md")
+        assert app.editor.markdown.enabled
