@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 from textual.binding import Binding, BindingType
 
-from tui.screens.main import MainScreen
+from tui.screens.main import FIND_KEYS, MainScreen
 from tui.screens.writer_tools import TOOL_BINDINGS
 from tui.widgets.editor import WriterEditor
 from tui.widgets.generated_text import GeneratedTextArea
@@ -34,11 +34,13 @@ def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
     """F1's sections, in the order a writer meets them."""
     from tui.screens.open_file import OpenFile
     from tui.widgets.chat import ChatPane
+    from tui.widgets.find_bar import FindBar
     from tui.widgets.templates import TemplatePane
 
     return [
         ("App", APP),
-        ("Panes", MainScreen.PANE_BINDINGS),
+        ("Panes", MainScreen.PANE_KEYS),
+        ("Find", [*FIND_KEYS, *FindBar.BINDINGS]),
         ("Writing", TOOL_BINDINGS),
         ("Editor", [*WriterEditor.BINDINGS, *EDITOR_EXTRA]),
         ("Chat", ChatPane.BINDINGS),
@@ -62,6 +64,7 @@ def contexts() -> list[keymap.Context]:
     from tui.screens.open_file import OpenFile
     from tui.screens.spelling import SpellingScreen
     from tui.widgets.chat import ChatPane
+    from tui.widgets.find_bar import FindBar
     from tui.widgets.templates import TemplatePane
 
     main = MainScreen.BINDINGS
@@ -69,6 +72,7 @@ def contexts() -> list[keymap.Context]:
         ("editor", [*APP, *main, *WriterEditor.BINDINGS, *EDITOR_EXTRA]),
         ("chat", [*APP, *main, *ChatPane.BINDINGS]),
         ("templates", [*APP, *main, *TemplatePane.BINDINGS]),
+        ("find bar", [*APP, *main, *FindBar.BINDINGS]),
         ("models screen", [*APP, *ModelsScreen.BINDINGS]),
         ("alternatives", [*APP, *AlternativesScreen.BINDINGS]),
         ("notes", [*APP, *NotesScreen.BINDINGS]),

@@ -8,7 +8,7 @@ from typing import Any, Protocol
 
 from textual.app import SystemCommand
 
-from tui.screens.main import MainScreen
+from tui.screens.main import MainScreen, open_find
 from tui.session import DocumentSession, export_document
 from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
@@ -72,6 +72,17 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
             "Branch: down",
             "The branch read last below this one (Alt+Down)",
             partial(editor.action_branch, "child"),
+        ),
+        ("Find…", "Find in the document as you type (Ctrl+F)", partial(open_find, editor, "find")),
+        (
+            "Replace…",
+            "Replace one match or all of them, one undo step (Ctrl+\\)",
+            partial(open_find, editor, "replace"),
+        ),
+        (
+            "Go to line…",
+            "Jump to a line, or LINE:COLUMN (Ctrl+G)",
+            partial(open_find, editor, "goto"),
         ),
         ("Undo", "Undo the last edit or continuation (Ctrl+Z)", editor.undo),
         ("Redo", "Redo (Ctrl+Y)", editor.redo),

@@ -94,6 +94,7 @@ class DocumentSession:
         self.notes = load_notes(doc.key)
         self._clean_text = None if recovered else text
         editor.load_text(text)
+        editor.markdown.use(editor, doc.path)
         editor.move_cursor(editor.document.end)  # Tab continues the text, not its top
         editor.clear_marks()
         if doc.path is not None and not recovered:
@@ -243,6 +244,8 @@ class DocumentSession:
         save_marks(self.document.key, app.editor.text, app.editor.generated_ranges())
         app.editor.branches.rekey(self.document.key)
         app.chat.set_document(self.document.key, keep_history=True)
+        if path is not None:  # (saved as .md: Markdown highlighting from now on)
+            app.editor.markdown.use(app.editor, self.document.path)
         self.update_title()
         if not quiet:
             app.notify(f"Saved {self.document.path}", timeout=3)

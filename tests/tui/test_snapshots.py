@@ -71,6 +71,8 @@ async def _settle(pilot: Pilot[object]) -> QuillpenApp:
     app.animation_level = "none"
     await wait_until(pilot, lambda: app.editor.text == POEM and app.status.words > 0)
     await wait_until(pilot, lambda: app.status.state == "no model")
+    markdown = app.editor.markdown  # (a .md file: its highlighting loads after the first frame)
+    await wait_until(pilot, lambda: not markdown.enabled or markdown._grammar is not None)
     await pilot.pause()
     app.clear_notifications()
     await pilot.pause()

@@ -72,7 +72,12 @@ def app_parser() -> argparse.ArgumentParser:
         description="A terminal writing assistant that runs GPT-2 on your machine. "
         "Other commands: quillpen models|generate|doctor --help",
     )
-    p.add_argument("file", nargs="?", type=Path, help="the document to open (created on save)")
+    p.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        help="the document to open (created on save); FILE:LINE or FILE:LINE:COLUMN opens there",
+    )
     p.add_argument("--model", help="catalog name, owner/repo, or a .gguf path")
     p.add_argument(
         "--gpu-layers",
@@ -242,10 +247,12 @@ def run_app(args: argparse.Namespace, settings: Settings | None = None) -> int:
     gc.disable()
     from tui import hangup
     from tui.app import QuillpenApp
+    from tui.find import split_file_line
 
     _remote(args)  # an unknown engine name is a usage error, before the screen opens
+    file, start = split_file_line(args.file) if args.file else (None, None)
     app = QuillpenApp(
-        args.file,
+        file,
         model=args.model,
         gpu_layers=args.gpu_layers,
         threads=args.threads,
@@ -254,6 +261,10 @@ def run_app(args: argparse.Namespace, settings: Settings | None = None) -> int:
         settings=settings,
     )
     app.after_first_frame.append(_collect_from_now_on)
+    if start is not None:  # FILE:LINE
+        from tui.widgets.find_marks import go_to
+
+        app.after_first_frame.append(lambda: go_to(app.editor, start))
     with hangup.guard(app):
         app.run()
     return hangup.leave_now_if_threads_linger(app.return_code or 0)

@@ -12,28 +12,36 @@ from textual.events import Resize
 from textual.reactive import reactive
 from textual.screen import Screen
 from textual.widget import Widget
+from textual.widgets import TextArea
 
 from tui.screens.writer_tools import TOOL_BINDINGS, WriterTools
 from tui.widgets.bars import KeyBar, TitleBar
 
 if TYPE_CHECKING:
+    from tui.find import Mode
     from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
     from tui.widgets.editor import WriterEditor
     from tui.widgets.status import StatusBar
 
 WIDE = 120
+FIND_KEYS = [
+    Binding("ctrl+f", "find('find')", "Find", id="editor.find", show=False),
+    Binding("ctrl+backslash", "find('replace')", "Replace", id="editor.replace", show=False),
+    Binding("ctrl+g", "find('goto')", "Go to line", id="editor.goto", show=False),
+]
+"""The find bar's keys (:mod:`tui.widgets.find_bar`): live in every pane, they act on the editor."""
 PANES = ("editor", "chat", "templates")
 
 
 class MainScreen(WriterTools, Screen[None]):
     """Composes the panes; F2/F3/F4 show (narrow) or focus (wide) one of them."""
 
-    PANE_BINDINGS = [
+    PANE_KEYS = [
         Binding("f2", "show_pane('editor')", "Editor", id="pane.editor"),
         Binding("f3", "show_pane('chat')", "Chat", id="pane.chat"),
         Binding("f4", "show_pane('templates')", "Templates", id="pane.templates"),
     ]
-    BINDINGS = [*PANE_BINDINGS, *TOOL_BINDINGS]
+    BINDINGS = [*PANE_KEYS, *FIND_KEYS, *TOOL_BINDINGS]
 
     pane: reactive[str] = reactive("editor")
 
@@ -88,6 +96,26 @@ class MainScreen(WriterTools, Screen[None]):
         self.templates.border_title = "Templates"
         await self.query_one("#panes", Horizontal).mount_all([self.chat, self.templates])
 
+    # Find, replace, go to line -------------------------------------------------------------------
+    def action_find(self, mode: Mode) -> None:
+        """Ctrl+F, Ctrl+\\, Ctrl+G: the find bar under the editor, in that mode."""
+        from tui.widgets.find_bar import FindBar
+
+        if self.pane != "editor":
+            self.action_show_pane("editor")
+        bars = self.query(FindBar)
+        if bars:
+            bars.first().open(mode)
+            return
+        bar = FindBar(self.editor, id="find-bar")
+        self.mount(bar, before=self.status)
+        self.call_after_refresh(bar.open, mode)
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        if event.text_area is self.editor:
+            for bar in self.query("#find-bar"):
+                bar.text_changed()  # type: ignore[attr-defined]
+
     # The panes' generations, in the status bar ------------------------------------------------
     def on_generation_started(self, message: GenerationStarted) -> None:
         self.status.on_generation_started(message.prompt_tokens, message.facts.hidden_chars)
@@ -122,3 +150,10 @@ class MainScreen(WriterTools, Screen[None]):
     def _focus_in(self, target: Widget) -> None:
         focusable = [w for w in target.query("*") if w.focusable]
         (focusable[0] if focusable and not target.focusable else target).focus()
+
+
+def open_find(widget: Widget, mode: Mode) -> None:
+    """The palette's Find, Replace and Go to line: the bar on ``widget``'s main screen."""
+    screen = widget.screen
+    if isinstance(screen, MainScreen):
+        screen.action_find(mode)

@@ -17,16 +17,21 @@ from textual.widgets.text_area import Edit, EditResult, Location
 from models.text import printable
 from tui.textual_private import (
     OncePerPassLine,
+    cache_document_text,
     forget_rendered_lines,
     keep_cursor_in_text,
+    resized_without_rewrap,
     undo_batches,
 )
+from tui.widgets.find_marks import FoundSpans
 from tui.widgets.insight import Insight, Span, spans_from
+from tui.widgets.markdown_styles import MarkdownStyler
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rich.containers import Lines
+    from textual.events import Resize
     from textual.geometry import Region
     from textual.strip import Strip
 
@@ -104,6 +109,11 @@ class GeneratedTextArea(TextArea):
         self._divided: dict[int, Lines] | None = None
         self.line_painters: list[Callable[[Text, int], None]] = []
         """Called with each line about to be drawn, after the marks (the spelling underline)."""
+        cache_document_text()  # (a 1 MB draft's text is read for every row drawn: see there)
+        self.found = FoundSpans()
+        """The find bar's matches, highlighted over every other style."""
+        self.markdown = MarkdownStyler()
+        """Markdown highlighting, under the other styles (on for ``.md`` files)."""
 
     @property
     def last_stats(self) -> StreamStats:
@@ -146,6 +156,7 @@ class GeneratedTextArea(TextArea):
             line = OncePerPassLine(self.document.get_line(line_index), self._divided, line_index)
             if line.divided:
                 return line
+        self.markdown.style(self, line, line_index)
         for mark in self.marks:
             (sr, sc), (er, ec) = mark.start, mark.end
             if sr <= line_index <= er:
@@ -156,6 +167,7 @@ class GeneratedTextArea(TextArea):
         self.insight.style(line, line_index)
         for paint in self.line_painters:
             paint(line, line_index)
+        self.found.style(line, line_index)
         return line
 
     def edit(self, edit: Edit) -> EditResult:
@@ -203,6 +215,10 @@ class GeneratedTextArea(TextArea):
         self._gen_mark = None
         forget_rendered_lines(self)
         self.refresh()
+
+    def _on_resize(self, event: Resize) -> None:  # type: ignore[override]
+        if resized_without_rewrap(self):
+            event.prevent_default()  # (TextArea's own handler would wrap every line again)
 
     def _refresh_size(self) -> None:
         keep_cursor_in_text(self)  # (an undo that takes the scrollbar away: see there)
