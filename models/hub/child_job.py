@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from models.child_python import child_env, module_argv
 from models.errors import QuillpenError
 from models.progress import PullCancelled
 
@@ -50,11 +51,12 @@ def run(kind: str, *, out: Path, cancel: threading.Event | None = None, **args: 
     spec = json.dumps({"kind": kind, "out": str(out), **{k: str(v) for k, v in args.items()}})
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "models.hub.child_job", spec],
+            module_argv("models.hub.child_job", spec),
             stdin=subprocess.PIPE,  # never written: it closes when we go, and the job ends
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,  # Ctrl+C and hang-ups reach the app, which ends us
+            env=child_env(),
         )
         with _lock:
             _running[proc] = out

@@ -18,7 +18,6 @@ import atexit
 import contextlib
 import logging
 import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from models import locations
+from models.child_python import child_env, module_argv
 from models.engine_client import (
     Capabilities,
     EngineCrashed,
@@ -49,6 +49,8 @@ from models.stats import StreamStats, available_threads
 
 log = logging.getLogger("quillpen.local_engine")
 CLOSE_WAIT = 1.0
+ENGINE_MODULE = "models.local.process"
+"""The engine process's entry module (tests wrap it with one of their own)."""
 TYPING_HOLD = 0.6
 """Seconds after a key press during which the engine runs with one thread fewer."""
 ADVICE = (
@@ -75,12 +77,12 @@ class _Child:
     def __init__(self, log_path: Path, env: dict[str, str] | None) -> None:
         self.log_file = open(log_path, "ab")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "models.local.process"],
+            module_argv(ENGINE_MODULE),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log_file,
             start_new_session=True,  # a terminal hang-up or Ctrl+C goes to the app, not here
-            env=env,
+            env=child_env(env),
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.writer = FrameWriter(self.proc.stdin.fileno())
