@@ -123,7 +123,7 @@ def server_message(body: bytes | str) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         data: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     message: Any = None
     if isinstance(data, dict):

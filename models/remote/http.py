@@ -42,6 +42,8 @@ RETRY_DELAYS = (1.0, 2.0, 4.0)
 MAX_RETRY_WAIT = 30.0
 BODY_LIMIT = 256 * 1024
 """Bytes of an error (or non-streamed) answer that are read."""
+JSON_LIMIT = 16 * 1024 * 1024
+"""Bytes of a whole answer (``/v1/models``, ``/props``, tokenize): a longer one is refused."""
 
 
 @dataclass(frozen=True)
@@ -197,13 +199,11 @@ class RemoteHttp:
         await asyncio.sleep(wait)
 
     async def send(self, method: str, url: str) -> httpx.Response:
-        """A plain request, with the 429/503 retries; an error answer raises."""
+        """A plain request, with the 429/503 retries; an error answer raises. The body is read
+        only up to :data:`JSON_LIMIT` bytes (a longer one raises)."""
         attempt = 0
         while True:
-            try:
-                response = await self._async_client().request(method, url, headers=self.headers())
-            except httpx.TransportError as exc:
-                raise transport_error(exc, url, read_timeout=self.read_timeout) from None
+            response = await self.fetch(method, url)
             if self._can_retry(response, attempt):
                 await self.wait_retry(response, attempt, None)
                 attempt += 1
@@ -212,15 +212,46 @@ class RemoteHttp:
                 raise self.status_error(response, response.content, url, attempt)
             return response
 
+    async def fetch(self, method: str, url: str, limit: int = JSON_LIMIT) -> httpx.Response:
+        """One request, its body read to at most ``limit`` bytes (an error body: cut)."""
+        client = self._async_client()
+        request = client.build_request(method, url, headers=self.headers())
+        try:
+            response = await client.send(request, stream=True)
+            try:
+                content = await read_capped(response, limit, url)
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, url, read_timeout=self.read_timeout) from None
+        return bounded(response, content)
+
+    def post_sync(self, url: str, body: dict[str, Any], limit: int = JSON_LIMIT) -> httpx.Response:
+        """POST ``body`` as JSON from a worker thread, the answer read to ``limit`` bytes."""
+        client = self.sync_client()
+        request = client.build_request("POST", url, json=body, headers=self.headers())
+        try:
+            response = client.send(request, stream=True)
+            try:
+                content = bytearray()
+                for piece in response.iter_bytes():
+                    content += piece
+                    check_size(len(content), limit, response, url)
+            finally:
+                response.close()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, url, read_timeout=self.read_timeout) from None
+        return bounded(response, bytes(content[:BODY_LIMIT] if response.is_error else content))
+
     async def get_json(self, url: str) -> dict[str, Any]:
         return as_json_object(await self.send("GET", url), url)
 
     async def props(self) -> dict[str, Any] | None:
         """llama-server's ``/props`` (None from any other server, or on any failure)."""
         try:
-            response = await self._async_client().get(self.root + "/props", headers=self.headers())
+            response = await self.fetch("GET", self.root + "/props")
             data = response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, RemoteError):
+        except (httpx.HTTPError, ValueError, RemoteError, RecursionError):
             return None
         return data if isinstance(data, dict) else None
 
@@ -270,10 +301,40 @@ async def read_body(response: httpx.Response) -> bytes:
     return bytes(data[:BODY_LIMIT])
 
 
+def check_size(size: int, limit: int, response: httpx.Response, url: str) -> None:
+    """Refuse a (successful) answer longer than ``limit`` bytes; an error one is only cut."""
+    if size > limit and not response.is_error:
+        raise RemoteError(
+            f"{url} sent an answer longer than {limit // (1024 * 1024)} MB: quillpen refuses it."
+        )
+
+
+async def read_capped(response: httpx.Response, limit: int, url: str) -> bytes:
+    """The body, refused past ``limit`` bytes (an error answer's is cut to BODY_LIMIT)."""
+    if response.is_error:
+        return await read_body(response)
+    data = bytearray()
+    async for piece in response.aiter_bytes():
+        data += piece
+        check_size(len(data), limit, response, url)
+    return bytes(data)
+
+
+def bounded(response: httpx.Response, content: bytes) -> httpx.Response:
+    """``response`` (already closed) with ``content`` as its whole body."""
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.multi_items() if k != "content-encoding"],
+        content=content,
+        request=response.request,
+        extensions={"reason_phrase": response.extensions.get("reason_phrase", b"")},
+    )
+
+
 def as_json_object(response: httpx.Response, url: str) -> dict[str, Any]:
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise RemoteError(
