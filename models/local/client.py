@@ -75,7 +75,7 @@ class _Child:
     """One engine process and its pipes."""
 
     def __init__(self, log_path: Path, env: dict[str, str] | None) -> None:
-        self.log_file = open(log_path, "ab")  # noqa: SIM115 - closed in close()
+        self.log_file = open(locations.private_file(log_path), "ab")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
             module_argv(ENGINE_MODULE),
             stdin=subprocess.PIPE,

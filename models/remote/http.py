@@ -23,6 +23,7 @@ import httpx
 from httpx_sse import EventSource, aconnect_sse
 
 from models.errors import QuillpenError
+from models.redaction import add_secret
 from models.remote.errors import (
     RETRY_STATUSES,
     RemoteError,
@@ -152,7 +153,9 @@ class RemoteHttp:
     def key(self) -> str | None:
         if not self.api_key_env:
             return None
-        return os.environ.get(self.api_key_env) or None
+        key = os.environ.get(self.api_key_env) or None
+        add_secret(key)  # never shown: redacted from messages and log records
+        return key
 
     def headers(self) -> dict[str, str]:
         key = self.key()
