@@ -53,6 +53,10 @@ ENGINE_MODULE = "models.local.process"
 """The engine process's entry module (tests wrap it with one of their own)."""
 TYPING_HOLD = 0.6
 """Seconds after a key press during which the engine runs with one thread fewer."""
+DAMAGED = (
+    "llama.cpp crashed loading this model file, in safe mode too: this model file is damaged. "
+    "Download or convert it again, or pick another model (F5)."
+)
 ADVICE = (
     "quillpen stopped the engine after a second crash. Try another quantization or model (F5), "
     'fewer threads (--threads 1), or cpu_repack = "off"; engine.log in quillpen\'s state '
@@ -369,7 +373,8 @@ class LocalEngine:
             restart = self.crashes == 1 and options is not None
             self._fail_open(f"the engine crashed ({cause}) while {during}")
         log.warning("engine process %s ended: %s while %s", self.pid, cause, during)
-        self.status(EngineCrashed(cause, during, restart, "" if restart else ADVICE))
+        advice = "" if restart else DAMAGED if during == "loading" else ADVICE
+        self.status(EngineCrashed(cause, during, restart, advice))
         if restart and options is not None:
             threads = options.threads or available_threads()
             self._start(replace(options, safe=True, threads=max(1, threads // 2)))
