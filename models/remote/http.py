@@ -86,6 +86,15 @@ def base_url(url: str) -> str:
     return text
 
 
+def _trust(ca_file: str | os.PathLike[str]) -> ssl.SSLContext:
+    """A context that trusts ``ca_file`` too; a missing or bad file is one plain RemoteError."""
+    try:
+        return ssl.create_default_context(cafile=os.fspath(ca_file))
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a CA certificate"
+        raise RemoteError(f"ca_file {os.fspath(ca_file)}: {why}") from None
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -119,9 +128,14 @@ class RemoteHttp:
         self.retry_delays = tuple(retry_delays)
         self.on_retry = on_retry
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=os.fspath(ca_file)) if ca_file else True
-        )
+        self._verify: ssl.SSLContext | bool = True
+        self.trust_problem: str | None = None
+        """A ca_file that cannot be used: every request fails with it (plainly, not here)."""
+        if ca_file:
+            try:
+                self._verify = _trust(ca_file)
+            except RemoteError as exc:
+                self.trust_problem = exc.message
         self.aclient: httpx.AsyncClient | None = None
         self.client: httpx.Client | None = None
 
@@ -140,11 +154,15 @@ class RemoteHttp:
             await aclient.aclose()
 
     def sync_client(self) -> httpx.Client:
+        if self.trust_problem is not None:
+            raise RemoteError(self.trust_problem)
         if self.client is None:
             raise RemoteError("the engine was closed")
         return self.client
 
     def _async_client(self) -> httpx.AsyncClient:
+        if self.trust_problem is not None:
+            raise RemoteError(self.trust_problem)
         if self.aclient is None:
             raise RemoteError("the engine was closed")
         return self.aclient
