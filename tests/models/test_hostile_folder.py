@@ -72,3 +72,21 @@ def test_the_cpu_probe_runs_none_of_the_folders_code(hostile_folder: Path) -> No
     assert ok is not None or "No module named" not in detail, detail
     assert "No module named" not in detail
     assert not hostile_folder.exists()
+
+
+def test_the_shipped_engine_runs_no_code_named_in_its_environment(
+    tiny_gguf: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``QUILLPEN_TEST_ENGINE_HOOK`` is the tests' business (tests/support/engine_entry.py)."""
+    marker = tmp_path / "hook-ran"
+    hook = tmp_path / "hook.py"
+    hook.write_text(f"def go() -> None:\n    open({str(marker)!r}, 'w').write('ran')\n")
+    monkeypatch.setenv("QUILLPEN_TEST_ENGINE_HOOK", f"{hook}:go")
+    events = Events()
+    engine = LocalEngine(events)
+    try:
+        engine.load(tiny_gguf, threads=1)
+        events.wait_for(ModelLoaded)
+    finally:
+        engine.close()
+    assert not marker.exists()
