@@ -49,12 +49,36 @@ class Stand:
     __setstate__ = no_build
 
 
-def check_pickle(file: IO[bytes]) -> None:
+class Capped:
+    """``file`` for (un)pickling, whose ``read(n)`` never asks for more than the file has left:
+    a claimed 4 GB string in a 7-byte pickle allocates nothing."""
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self.file = file
+        here = file.tell()
+        self.size = file.seek(0, 2)
+        file.seek(here)
+
+    def read(self, n: int = -1) -> bytes:
+        left = max(0, self.size - self.file.tell())
+        return self.file.read(left if n is None or n < 0 else min(n, left))
+
+    def readline(self, limit: int = -1) -> bytes:
+        return self.file.readline(limit)
+
+    def tell(self) -> int:
+        return self.file.tell()
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.file.seek(offset, whence)
+
+
+def check_pickle(file: IO[bytes] | Capped) -> None:
     """Scan one pickle from ``file``'s position (left where it was): refuse a memo index past
     :data:`MAX_MEMO`, or a pickle longer than :data:`MAX_PICKLE`."""
     start = file.tell()
     try:
-        for opcode, arg, pos in pickletools.genops(file):
+        for opcode, arg, pos in pickletools.genops(file):  # type: ignore[arg-type]
             if pos is not None and pos - start > MAX_PICKLE:
                 raise QuillpenError(f"a pickle over {MAX_PICKLE >> 20} MB: refused")
             if opcode.name in _MEMO_OPS and (not isinstance(arg, int) or not 0 <= arg <= MAX_MEMO):

@@ -34,7 +34,14 @@ from typing import IO, Any
 import numpy as np
 
 from models.errors import QuillpenError
-from models.hub.pickle_guard import Stand, check_pickle, check_zip, check_zip_directory, no_build
+from models.hub.pickle_guard import (
+    Capped,
+    Stand,
+    check_pickle,
+    check_zip,
+    check_zip_directory,
+    no_build,
+)
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
@@ -210,9 +217,10 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _unpickle(file: IO[bytes], storages: _StorageSource | None) -> Any:
-    check_pickle(file)
+    capped = Capped(file)
+    check_pickle(capped)
     try:
-        return _Unpickler(file, storages).load()
+        return _Unpickler(capped, storages).load()  # type: ignore[arg-type]
     except QuillpenError:
         raise
     except Exception as exc:  # any malformed pickle; nothing unsafe could have run
