@@ -257,6 +257,8 @@ class RemoteHttp:
                 content = bytearray()
                 for piece in response.iter_bytes():
                     content += piece
+                    if response.is_error and len(content) >= BODY_LIMIT:
+                        break  # (an error answer is only cut)
                     check_size(len(content), limit, response, url)
             finally:
                 response.close()

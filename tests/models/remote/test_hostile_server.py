@@ -157,8 +157,15 @@ def test_a_huge_props_answer_is_ignored() -> None:
     assert peak[0] < 48 * MB, peak
 
 
-def test_a_huge_tokenize_answer_is_refused() -> None:
-    huge = lambda: (200, "application/json", repeat(b"1,", 100 * MB, b'{"tokens": [', b"1]}"))  # noqa: E731
+@pytest.mark.parametrize(
+    ("status", "message"), [(200, "longer than"), (500, "failed")], ids=["answer", "error"]
+)
+def test_a_huge_tokenize_answer_is_refused(status: int, message: str) -> None:
+    huge: Answer = lambda: (  # noqa: E731
+        status,
+        "application/json",
+        repeat(b"1,", 100 * MB, b'{"tokens": [', b"1]}"),
+    )
     with serving({"/tokenize": huge}) as server:
         http = RemoteHttp(server.url)
         http.open()
@@ -166,7 +173,7 @@ def test_a_huge_tokenize_answer_is_refused() -> None:
         assert api is not None
         tokenizer = ServerTokenizer(http, api, "m", 1024)
         try:
-            with peak_memory() as peak, pytest.raises(QuillpenError, match="longer than"):
+            with peak_memory() as peak, pytest.raises(QuillpenError, match=message):
                 tokenizer.tokenize("hello")
         finally:
             assert http.client is not None
