@@ -143,3 +143,32 @@ async def test_remote_model_ids_in_the_status_bar_and_models_list(tmp_path: Path
             assert "evil" in shot
     finally:
         server.close()
+
+
+def _all_subclasses(cls: type) -> set[type]:
+    found = set(cls.__subclasses__())
+    for sub in list(found):
+        found |= _all_subclasses(sub)
+    return found
+
+
+def test_every_error_type_goes_through_the_sanitizer() -> None:
+    """Each QuillpenError subclass anywhere in models/ and tui/: its message comes out safe (a
+    subclass that set its text past QuillpenError.__init__ would be found here)."""
+    import importlib
+    import pkgutil
+
+    import models
+    import tui
+
+    for package in (models, tui):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            if not info.name.endswith("__main__"):  # (it runs the CLI)
+                importlib.import_module(info.name)
+    classes = _all_subclasses(QuillpenError) | {QuillpenError}
+    assert len(classes) >= 5
+    for cls in classes:
+        error = cls(f"{HOSTILE} Bearer {KEY}")
+        shown = str(error) + str(getattr(error, "message", ""))
+        no_escapes(shown)
+        assert KEY not in shown, cls
