@@ -5,6 +5,7 @@ Every directory is created on first use with user-only permissions (0700).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -15,6 +16,25 @@ APP_NAME = "quillpen"
 
 def _private_dir(path: Path) -> Path:
     path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return path
+
+
+def _tightened(path: Path) -> Path:
+    """A private folder that an older version (or a umask) left readable by others: 0700."""
+    with contextlib.suppress(OSError):
+        if path.stat().st_mode & 0o077:
+            path.chmod(0o700)
+    return path
+
+
+def private_file(path: Path) -> Path:
+    """``path``, created empty if missing, readable by its owner only (logs: they may quote
+    what a server sent)."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    finally:
+        os.close(fd)
     return path
 
 
@@ -45,7 +65,7 @@ def data_dir() -> Path:
 
 def state_dir() -> Path:
     """Recovery journals of unsaved documents."""
-    return _private_dir(Path(platformdirs.user_state_dir(APP_NAME, appauthor=False)))
+    return _tightened(_private_dir(Path(platformdirs.user_state_dir(APP_NAME, appauthor=False))))
 
 
 def describe() -> dict[str, str]:

@@ -108,11 +108,18 @@ _REMOTE_KEYS = {
 }
 
 
+MAX_CONFIG = 1024 * 1024
+"""Bytes of config.toml read (a real one is a few KB)."""
+
+
 def load(path: Path | None = None) -> Settings:
     """Read the config file; every problem becomes a warning and a default."""
     path = path or config_path()
     settings = Settings()
     try:
+        if path.stat().st_size > MAX_CONFIG:  # (a 50 MB file took tomllib minutes)
+            settings.warnings.append(f"{path} is over {MAX_CONFIG >> 10} KB; using defaults")
+            return settings
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         return settings
@@ -125,6 +132,9 @@ def load(path: Path | None = None) -> Settings:
         import tomli as tomllib
     try:
         raw: dict[str, Any] = tomllib.loads(text)
+    except RecursionError:
+        settings.warnings.append(f"{path.name}: nested too deeply; using defaults")
+        return settings
     except tomllib.TOMLDecodeError as exc:
         settings.warnings.append(f"{path.name}: {exc}; using defaults")
         return settings
@@ -185,6 +195,14 @@ def _check_cpu_repack(settings: Settings, name: str) -> None:
         settings.cpu_repack = "auto"
 
 
+def _number(value: float) -> str:
+    """``value`` for a message (an integer too big for a float, 10**400, is no traceback)."""
+    try:
+        return f"{value:g}"
+    except OverflowError:
+        return "a huge number"
+
+
 def _out_of_range(value: float, bounds: tuple[float | None, float | None]) -> bool:
     low, high = bounds
     return (low is not None and value < low) or (high is not None and value > high)
@@ -206,7 +224,7 @@ def _check_ranges(settings: Settings, name: str) -> None:
             default = getattr(defaults, key)
             shown = "its default" if default is None else f"{default:g}"
             settings.warnings.append(
-                f"{name}: {key} = {value:g} must be {_describe(bounds)}; using {shown}"
+                f"{name}: {key} = {_number(value)} must be {_describe(bounds)}; using {shown}"
             )
             setattr(settings, key, default)
     sampler_defaults = SamplerSettings()
@@ -216,7 +234,8 @@ def _check_ranges(settings: Settings, name: str) -> None:
         if _out_of_range(value, bounds):
             default = getattr(sampler_defaults, key)
             settings.warnings.append(
-                f"{name}: sampler.{key} = {value:g} must be {_describe(bounds)}; using {default:g}"
+                f"{name}: sampler.{key} = {_number(value)} must be {_describe(bounds)}; "
+                f"using {default:g}"
             )
             bad[key] = default
     if bad:
@@ -229,8 +248,8 @@ def _sampler(raw: dict[str, Any], warnings: list[str], name: str) -> SamplerSett
     for key, value in raw.items():
         if key not in known:
             warnings.append(f"{name}: unknown sampler setting {key!r}; ignored")
-        elif (
-            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        elif (isinstance(value, float) and math.isfinite(value)) or (
+            isinstance(value, int) and not isinstance(value, bool) and abs(value) < 2**63
         ):
             good[key] = int(value) if key in ("top_k", "repeat_last_n", "seed") else float(value)
         else:
@@ -283,6 +302,10 @@ def _engines(raw: dict[str, Any], warnings: list[str], name: str) -> dict[str, R
                 else "needs a url"
             )
             warnings.append(f"{where}: {problem}; ignored")
+            continue
+        window = table.get("context_length")
+        if window is not None and not 1 <= window <= 2**31:
+            warnings.append(f"{where}: context_length is out of range; ignored")
             continue
         engines[str(engine)] = RemoteTarget(**table)
     return engines

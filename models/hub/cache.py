@@ -84,7 +84,10 @@ def resolve(reference: str, quant: str | None = None) -> Path:
 def remove(name: str) -> list[Path]:
     """Delete a model's GGUF files and its downloaded weights; returns what was removed."""
     removed: list[Path] = []
-    folder = locations.models_dir() / safe_name(name)
+    models = locations.models_dir()
+    folder = models / safe_name(name)
+    if safe_name(name) in (".", "..") or folder.resolve().parent != models.resolve():
+        raise QuillpenError(f"{name!r} is not a model name (see `quillpen models list`)")
     if folder.is_dir():
         removed.append(folder)
         shutil.rmtree(folder)

@@ -23,6 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from models.child_python import child_env, module_argv
 from models.errors import QuillpenError
 from models.progress import PullCancelled
 
@@ -32,6 +33,10 @@ DELAY_ENV = "QUILLPEN_TEST_QUANTIZE_DELAY"
 CONVERT_DELAY_ENV = "QUILLPEN_TEST_CONVERT_DELAY"
 """Test-only: the same for a convert job."""
 POLL = 0.05
+MEMORY_BASE = 16 * 1024**3
+"""Address space every job may use (Python, numpy, llama.cpp's threads and arenas)."""
+MEMORY_PER_BYTE = 4
+"""And per byte of its input files."""
 _running: dict[subprocess.Popen[bytes], Path] = {}
 _lock = threading.RLock()  # reentrant: a signal handler may call end_all inside run, on its thread
 _ended = False
@@ -50,11 +55,12 @@ def run(kind: str, *, out: Path, cancel: threading.Event | None = None, **args: 
     spec = json.dumps({"kind": kind, "out": str(out), **{k: str(v) for k, v in args.items()}})
     with tempfile.TemporaryFile() as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "models.hub.child_job", spec],
+            module_argv("models.hub.child_job", spec),
             stdin=subprocess.PIPE,  # never written: it closes when we go, and the job ends
             stdout=subprocess.DEVNULL,
             stderr=err,
             start_new_session=True,  # Ctrl+C and hang-ups reach the app, which ends us
+            env={"MALLOC_ARENA_MAX": "4", **child_env()},  # (arenas count against its limit)
         )
         with _lock:
             _running[proc] = out
@@ -129,9 +135,28 @@ def _test_delay(env: str, out: Path) -> None:
         time.sleep(delay)
 
 
+def memory_limit(src: Path) -> int:
+    """Bytes of address space a job on ``src`` may use: enough for any honest model (its files
+    mapped several times over), too little for a hostile one to take the machine's memory."""
+    files = [src] if src.is_file() else [f for f in src.iterdir() if f.is_file()]
+    size = sum(f.stat().st_size for f in files)
+    return MEMORY_BASE + MEMORY_PER_BYTE * size
+
+
+def _limit_memory(src: Path) -> None:
+    import resource
+
+    limit = memory_limit(src)
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    if hard != resource.RLIM_INFINITY:
+        limit = min(limit, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
 def _main(spec: dict[str, str]) -> None:
     out = Path(spec["out"])
     _end_with_the_app(out)
+    _limit_memory(Path(spec["src"]))
     if spec["kind"] == "convert":
         from models.hub.convert import convert
 
@@ -153,4 +178,11 @@ if __name__ == "__main__":
         _main(json.loads(sys.argv[1]))
     except QuillpenError as exc:
         print(ERROR_PREFIX + str(exc), file=sys.stderr)
+        sys.exit(1)
+    except MemoryError:
+        print(
+            ERROR_PREFIX + "the step needed more memory than its files can justify: the model "
+            "files are damaged or hostile",
+            file=sys.stderr,
+        )
         sys.exit(1)

@@ -46,6 +46,12 @@ FILE_TYPES = {
 }
 
 
+MAX_CONFIG = 1024 * 1024
+"""Bytes of a config.json (a GPT-2's is under 1 KB)."""
+MAX_DIMENSION = 2**24
+"""The largest size config.json may give (vocab_size, n_layer, n_embd…)."""
+
+
 @dataclass(frozen=True)
 class GPT2Config:
     n_vocab: int
@@ -58,13 +64,16 @@ class GPT2Config:
 
     @classmethod
     def read(cls, path: Path) -> GPT2Config:
+        """The config, its values checked (:meth:`check_weights` checks them against the file)."""
         try:
+            if path.stat().st_size > MAX_CONFIG:
+                raise QuillpenError(f"{path}: config.json is over {MAX_CONFIG >> 10} KB: refused")
             raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise QuillpenError(
                 f"{path.parent}: no config.json (is this a GPT-2 checkpoint?)"
             ) from None
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        except (ValueError, RecursionError) as exc:  # (JSON, UTF-8, nesting)
             raise QuillpenError(f"{path}: config.json is not valid JSON ({exc})") from None
         if not isinstance(raw, dict) or raw.get("model_type") != "gpt2":
             kind = raw.get("model_type") if isinstance(raw, dict) else None
@@ -73,7 +82,7 @@ class GPT2Config:
             )
         try:
             n_embd = int(raw["n_embd"])
-            return cls(
+            config = cls(
                 n_vocab=int(raw["vocab_size"]),
                 n_ctx=int(raw.get("n_positions") or raw.get("n_ctx") or 1024),
                 n_embd=n_embd,
@@ -82,8 +91,44 @@ class GPT2Config:
                 n_inner=int(raw.get("n_inner") or 4 * n_embd),
                 eps=float(raw.get("layer_norm_epsilon", 1e-5)),
             )
-        except (KeyError, TypeError, ValueError) as exc:
+        except (KeyError, TypeError, ValueError, OverflowError) as exc:
             raise QuillpenError(f"{path}: config.json lacks a valid {exc} for GPT-2") from None
+        config.check(path)
+        return config
+
+    def parameters(self) -> int:
+        """How many weights this config implies (what the weights file must hold)."""
+        e, f = self.n_embd, self.n_inner
+        layer = 4 * e + 3 * e * e + 3 * e + e * e + e + 2 * e * f + f + e
+        return (self.n_vocab + self.n_ctx) * e + 2 * e + self.n_layer * layer
+
+    def check(self, path: Path) -> None:
+        """Refuse values no GPT-2 has, before anything is sized by them."""
+        sizes = {
+            "vocab_size": self.n_vocab,
+            "n_positions": self.n_ctx,
+            "n_embd": self.n_embd,
+            "n_layer": self.n_layer,
+            "n_head": self.n_head,
+            "n_inner": self.n_inner,
+        }
+        for key, value in sizes.items():
+            if not 1 <= value <= MAX_DIMENSION:
+                raise QuillpenError(f"{path}: config.json's {key} ({value}) is out of range")
+        if self.n_embd % self.n_head:
+            raise QuillpenError(f"{path}: config.json's n_embd is not a multiple of n_head")
+        if not 0 < self.eps < 1:  # (also NaN and inf)
+            raise QuillpenError(f"{path}: config.json's layer_norm_epsilon is out of range")
+
+    def check_weights(self, weights: Path) -> None:
+        """Refuse a config that implies more weights than the weights file can hold (at least a
+        byte each), before the tokenizer or the shapes are sized by it."""
+        size = weights.stat().st_size
+        if self.parameters() > size:
+            raise QuillpenError(
+                f"config.json describes {self.parameters():,} weights, more than {weights.name} "
+                f"({size:,} bytes) can hold: damaged config"
+            )
 
     def expected_shapes(self) -> dict[str, tuple[int, ...]]:
         """Every weight a GPT-2 checkpoint must have, by its Hub name, with its Hub shape."""
@@ -265,14 +310,18 @@ def convert(
         raise QuillpenError(f"{src}: not a directory with a GPT-2 checkpoint")
     config = GPT2Config.read(src / "config.json")
     weights = weights_file(src)
-    vocab = wordpiece.read_vocab(src, config.n_vocab) if wordpiece.is_wordpiece(src) else None
-    tokens, types, merges = read_tokenizer(src, config.n_vocab) if vocab is None else ([], [], [])
-
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     try:
         with open_weights(weights) as st:
+            config.check_weights(weights)
+            vocab = (
+                wordpiece.read_vocab(src, config.n_vocab) if wordpiece.is_wordpiece(src) else None
+            )
+            tokens, types, merges = (
+                read_tokenizer(src, config.n_vocab) if vocab is None else ([], [], [])
+            )
             plan = list(_plan(st, config))
             writer = gguf.GGUFWriter(str(partial), "gpt2")
             writer.add_name(name or src.name)

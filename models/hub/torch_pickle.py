@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import collections
 import io
+import math
 import pickle
 import struct
 import zipfile
@@ -33,6 +34,14 @@ from typing import IO, Any
 import numpy as np
 
 from models.errors import QuillpenError
+from models.hub.pickle_guard import (
+    Capped,
+    Stand,
+    check_pickle,
+    check_zip,
+    check_zip_directory,
+    no_build,
+)
 
 LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL = 1001
@@ -66,6 +75,8 @@ class _StorageType:
     def dtype(self) -> np.dtype[Any]:
         return np.dtype(STORAGE_DTYPES[self.name])
 
+    __setstate__ = no_build
+
 
 @dataclass
 class _Storage:
@@ -95,10 +106,25 @@ class LazyTensor:
 
     def numpy(self) -> np.ndarray:
         """The data as a C-contiguous array (float32 for bfloat16 storages)."""
+        try:
+            return self._numpy()
+        except QuillpenError:
+            raise
+        except Exception as exc:  # (numpy on odd shapes: ValueError, MemoryError, ...)
+            raise QuillpenError(
+                f"tensor in storage {self.storage.key}: unreadable ({type(exc).__name__})"
+            ) from None
+
+    def _numpy(self) -> np.ndarray:
         data = self.storage.array()
-        count = int(np.prod(self.shape, dtype=np.int64))
-        if any(s < 0 for s in self.stride) or self.offset < 0:
+        count = math.prod(self.shape)
+        if any(s < 0 for s in self.stride) or self.offset < 0 or any(n < 0 for n in self.shape):
             raise QuillpenError(f"tensor in storage {self.storage.key}: negative stride/offset")
+        if count > data.shape[0]:
+            raise QuillpenError(
+                f"tensor in storage {self.storage.key} has more elements than its storage "
+                f"({count} > {data.shape[0]}: a stride-0 view, or damage): refused"
+            )
         if count == 0:
             out = np.zeros(self.shape, dtype=data.dtype)
         else:
@@ -175,12 +201,14 @@ class _Unpickler(pickle.Unpickler):
 
     def find_class(self, module: str, name: str) -> Any:
         found = _SAFE_GLOBALS.get((module, name))
-        if found is None:
-            raise UnsafePickleError(
-                f"the checkpoint's pickle refers to {module}.{name}, which a state dict never "
-                "needs; refusing to load it (nothing in it was run)"
-            )
-        return found
+        if isinstance(found, _StorageType):
+            return _StorageType(found.name)
+        if found is not None:
+            return Stand(found)
+        raise UnsafePickleError(
+            f"the checkpoint's pickle refers to {module}.{name}, which a state dict never "
+            "needs; refusing to load it (nothing in it was run)"
+        )
 
     def persistent_load(self, pid: Any) -> Any:
         if self.storages is None:
@@ -189,8 +217,10 @@ class _Unpickler(pickle.Unpickler):
 
 
 def _unpickle(file: IO[bytes], storages: _StorageSource | None) -> Any:
+    capped = Capped(file)
+    check_pickle(capped)
     try:
-        return _Unpickler(file, storages).load()
+        return _Unpickler(capped, storages).load()  # type: ignore[arg-type]
     except QuillpenError:
         raise
     except Exception as exc:  # any malformed pickle; nothing unsafe could have run
@@ -274,7 +304,16 @@ def load(path: str | Path) -> TorchCheckpoint:
         raise QuillpenError(f"{path}: cannot read ({exc.strerror or exc})") from None
     except struct.error:
         raise QuillpenError(f"{path}: truncated checkpoint") from None
-    state = _state_dict(result, path)
+    except QuillpenError:
+        raise
+    except Exception as exc:  # whatever a damaged file makes zipfile or numpy raise
+        raise QuillpenError(f"{path}: damaged checkpoint ({type(exc).__name__})") from None
+    try:
+        state = _state_dict(result, path)
+    except QuillpenError:
+        raise
+    except Exception as exc:  # (a key whose str() fails, ...)
+        raise QuillpenError(f"{path}: damaged checkpoint ({type(exc).__name__})") from None
     missing = {t.storage.key for t in state.values()} - set(source.offsets)
     if missing:
         raise QuillpenError(f"{path}: storage {sorted(missing)[0]} is missing (damaged file)")
@@ -293,6 +332,7 @@ def _state_dict(result: Any, path: Path) -> dict[str, LazyTensor]:
 
 
 def _load_zip(path: Path, fh: IO[bytes]) -> tuple[Any, _StorageSource]:
+    check_zip_directory(fh, path)
     try:
         archive = zipfile.ZipFile(fh)
     except zipfile.BadZipFile as exc:
@@ -301,6 +341,7 @@ def _load_zip(path: Path, fh: IO[bytes]) -> tuple[Any, _StorageSource]:
         pickles = [n for n in archive.namelist() if n.endswith("data.pkl") and n.count("/") == 1]
         if not pickles:
             raise QuillpenError(f"{path}: a zip without data.pkl is not a torch.save file")
+        check_zip(archive, pickles[0], path)
         prefix = pickles[0][: -len("data.pkl")]
         source = _StorageSource(path)
         names = set(archive.namelist())

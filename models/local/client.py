@@ -18,7 +18,6 @@ import atexit
 import contextlib
 import logging
 import subprocess
-import sys
 import threading
 import time
 import weakref
@@ -28,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from models import locations
+from models.child_python import child_env, module_argv
 from models.engine_client import (
     Capabilities,
     EngineCrashed,
@@ -49,8 +49,14 @@ from models.stats import StreamStats, available_threads
 
 log = logging.getLogger("quillpen.local_engine")
 CLOSE_WAIT = 1.0
+ENGINE_MODULE = "models.local.process"
+"""The engine process's entry module (tests wrap it with one of their own)."""
 TYPING_HOLD = 0.6
 """Seconds after a key press during which the engine runs with one thread fewer."""
+DAMAGED = (
+    "llama.cpp crashed loading this model file, in safe mode too: this model file is damaged. "
+    "Download or convert it again, or pick another model (F5)."
+)
 ADVICE = (
     "quillpen stopped the engine after a second crash. Try another quantization or model (F5), "
     'fewer threads (--threads 1), or cpu_repack = "off"; engine.log in quillpen\'s state '
@@ -73,14 +79,14 @@ class _Child:
     """One engine process and its pipes."""
 
     def __init__(self, log_path: Path, env: dict[str, str] | None) -> None:
-        self.log_file = open(log_path, "ab")  # noqa: SIM115 - closed in close()
+        self.log_file = open(locations.private_file(log_path), "ab")  # noqa: SIM115 - closed in close()
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "models.local.process"],
+            module_argv(ENGINE_MODULE),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=self.log_file,
             start_new_session=True,  # a terminal hang-up or Ctrl+C goes to the app, not here
-            env=env,
+            env=child_env(env),
         )
         assert self.proc.stdin is not None and self.proc.stdout is not None
         self.writer = FrameWriter(self.proc.stdin.fileno())
@@ -367,7 +373,8 @@ class LocalEngine:
             restart = self.crashes == 1 and options is not None
             self._fail_open(f"the engine crashed ({cause}) while {during}")
         log.warning("engine process %s ended: %s while %s", self.pid, cause, during)
-        self.status(EngineCrashed(cause, during, restart, "" if restart else ADVICE))
+        advice = "" if restart else DAMAGED if during == "loading" else ADVICE
+        self.status(EngineCrashed(cause, during, restart, advice))
         if restart and options is not None:
             threads = options.threads or available_threads()
             self._start(replace(options, safe=True, threads=max(1, threads // 2)))

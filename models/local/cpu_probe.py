@@ -21,13 +21,13 @@ import logging
 import os
 import re
 import subprocess
-import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 from models import locations
+from models.child_python import child_env, module_argv
 from models.native_crash import signal_name
 
 log = logging.getLogger("quillpen.cpu_probe")
@@ -125,10 +125,11 @@ def run_probe(timeout: float = PROBE_TIMEOUT) -> tuple[bool | None, str]:
     """Run the probe child: (True: extra buffers work, False: it crashed, None: unknown)."""
     try:
         proc = subprocess.run(
-            [sys.executable, "-m", "models.local.cpu_probe_run"],
+            module_argv("models.local.cpu_probe_run"),
             stdin=subprocess.DEVNULL,
             capture_output=True,
             timeout=timeout,
+            env=child_env(),
         )
     except subprocess.TimeoutExpired:
         return None, f"the probe took over {timeout:.0f} s"

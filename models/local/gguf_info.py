@@ -6,6 +6,7 @@ llama.cpp reports a bad file only as "failed to load"; reading the header here l
 
 from __future__ import annotations
 
+import math
 import mmap
 import os
 import struct
@@ -17,6 +18,8 @@ from models.errors import QuillpenError
 from models.text import printable
 
 GGUF_MAGIC = b"GGUF"
+TOKENS_KEY = "tokenizer.ggml.tokens"
+MAX_LAYERS = 4096
 SUPPORTED_ARCHITECTURES = ("gpt2",)
 
 
@@ -49,6 +52,9 @@ class _Header:
         self.pos = 4
         self.fields: dict[str, Any] = {}
         self.tensor_end = 0
+        self.tensor_names: list[str] = []
+        self.duplicate_token: str | None = None
+        """A token the vocabulary lists twice (llama.cpp aborts on one)."""
 
     def _unpack(self, fmt: str) -> Any:
         value = struct.unpack_from("<" + fmt, self.data, self.pos)[0]
@@ -83,6 +89,25 @@ class _Header:
             raise ValueError(f"unknown value type {kind}")
         return self._unpack(self._SCALARS[kind])
 
+    def _tokens(self) -> int:
+        """The vocabulary (an array of strings): its length, noting a duplicate."""
+        start, count = self.pos, 0
+        if self._unpack("I") != self.STRING:
+            self.pos = start
+            return int(self._value(self.ARRAY))
+        count = self._unpack("Q")
+        seen: set[bytes] = set()
+        for _ in range(count):
+            n = self._unpack("Q")
+            token = bytes(self.data[self.pos : self.pos + n])
+            self.pos += n
+            if token in seen and self.duplicate_token is None:
+                self.duplicate_token = token.decode("utf-8", "replace")
+            seen.add(token)
+        if self.pos > len(self.data):
+            raise ValueError("array past the end of the file")
+        return int(count)
+
     def parse(self) -> None:
         from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
 
@@ -92,10 +117,14 @@ class _Header:
         n_tensors, n_kv = self._unpack("Q"), self._unpack("Q")
         for _ in range(n_kv):
             key = self._string()
-            self.fields[key] = self._value(self._unpack("I"))
+            kind = self._unpack("I")
+            if key == TOKENS_KEY and kind == self.ARRAY:
+                self.fields[key] = self._tokens()
+            else:
+                self.fields[key] = self._value(kind)
         extents = []
         for _ in range(n_tensors):
-            self._string()
+            self.tensor_names.append(self._string())
             dims = [self._unpack("Q") for _ in range(self._unpack("I"))]
             kind, offset = self._unpack("I"), self._unpack("Q")
             block, size = GGML_QUANT_SIZES[GGMLQuantizationType(kind)]
@@ -142,6 +171,7 @@ def read_info(path: str | os.PathLike[str]) -> GgufInfo:
         raise QuillpenError(
             f"{path}: architecture {arch!r} is not supported: quillpen runs GPT-2 models"
         )
+    _check_model(path, header, arch)
     file_type = fields.get("general.file_type")
     try:
         import gguf.constants as gc
@@ -170,3 +200,37 @@ def _map(path: Path) -> bytes:
             return mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)  # type: ignore[return-value]
         except (OSError, ValueError):  # not mappable (a pipe, an odd filesystem)
             return fh.read()
+
+
+def _check_model(path: Path, header: _Header, arch: str) -> None:
+    """Fields llama.cpp trusts and aborts on (SIGABRT, not an error): refused here first."""
+    fields = header.fields
+
+    def damaged(why: str) -> QuillpenError:
+        return QuillpenError(f"{path}: this model file is damaged ({why})")
+
+    layers = fields.get(f"{arch}.block_count")  # (a missing one: llama.cpp says so itself)
+    if layers is not None and (not isinstance(layers, int) or not 1 <= layers <= MAX_LAYERS):
+        raise damaged(f"block_count is {layers!r}")
+    blocks = {
+        int(name.split(".")[1])
+        for name in header.tensor_names
+        if name.startswith("blk.") and name.split(".")[1].isdigit()
+    }
+    if layers is not None and blocks != set(range(layers)):
+        raise damaged(f"block_count is {layers}, but its tensors make {len(blocks)} layers")
+    for key in ("embedding_length", "context_length", "attention.head_count"):
+        value = fields.get(f"{arch}.{key}")
+        if value is not None and (not isinstance(value, int) or value < 1):
+            raise damaged(f"{key} is {value!r}")
+    heads, width = (
+        fields.get(f"{arch}.attention.head_count"),
+        fields.get(f"{arch}.embedding_length"),
+    )
+    if isinstance(heads, int) and isinstance(width, int) and width % heads:
+        raise damaged("embedding_length is not a multiple of head_count")
+    eps = fields.get(f"{arch}.attention.layer_norm_epsilon")
+    if eps is not None and not (isinstance(eps, float) and math.isfinite(eps) and eps > 0):
+        raise damaged(f"layer_norm_epsilon is {eps!r}")
+    if header.duplicate_token is not None:
+        raise damaged(f"its vocabulary lists {header.duplicate_token!r} twice")

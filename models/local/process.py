@@ -25,7 +25,6 @@ from __future__ import annotations
 import copy
 import dataclasses
 import faulthandler
-import importlib.util
 import logging
 import os
 import queue
@@ -57,8 +56,6 @@ SPARE_CORE = (os.cpu_count() or 1) > 2
 CRASH_ENV = "QUILLPEN_TEST_CRASH"
 """Test-only: ``generate:N`` segfaults after N tokens, ``generate-unsafe:N`` only while extra
 buffer types are in use (as the AMX crash does), ``load`` while loading."""
-HOOK_ENV = "QUILLPEN_TEST_ENGINE_HOOK"
-"""Test-only: ``file.py:function`` run in the engine process before it serves (to slow it)."""
 
 
 class EngineServer:
@@ -346,19 +343,6 @@ def _crash_after(engine: Engine) -> int | None:
     return None
 
 
-def _run_test_hook() -> None:
-    spec = os.environ.get(HOOK_ENV)
-    if not spec:
-        return
-    path, _, func = spec.rpartition(":")
-    module_spec = importlib.util.spec_from_file_location("quillpen_engine_hook", path)
-    if module_spec is None or module_spec.loader is None:
-        raise SystemExit(f"cannot load the engine test hook {path}")
-    module = importlib.util.module_from_spec(module_spec)
-    module_spec.loader.exec_module(module)
-    getattr(module, func)()
-
-
 def main() -> None:
     protocol_out = os.dup(1)
     os.dup2(2, 1)  # anything native code prints lands in the log, not in the protocol
@@ -368,7 +352,6 @@ def main() -> None:
         stream=sys.stderr, level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     faulthandler.enable()  # a native crash leaves its Python stack in the log
-    _run_test_hook()
     server = EngineServer(FrameWriter(protocol_out))
     threading.Thread(target=server.read_requests, args=(0,), daemon=True).start()
     try:

@@ -26,6 +26,7 @@ from models.remote.profiles import (
     slots_from_props,
 )
 from models.remote.tokens import ApproxTokenizer, ServerTokenizer
+from models.text import printable
 
 log = logging.getLogger("quillpen.remote_engine")
 NO_TOKENIZER = (400, 404, 405, 422, 501)
@@ -153,7 +154,7 @@ async def connect(
         reasons=reasons,
     )
     loaded = ModelLoaded(
-        name=model.id,
+        name=printable(model.id),  # (the server's text: shown in the status bar)
         path=http.url,
         quant=f"({profile.label} @ {host})",
         n_ctx=window,

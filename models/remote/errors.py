@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 import httpx
 
 from models.errors import QuillpenError
+from models.redaction import redact
+from models.text import printable
 
 log = logging.getLogger("quillpen.remote_engine")
 RETRY_STATUSES = (429, 503)
@@ -32,7 +34,7 @@ class RemoteError(QuillpenError):
 
     def __init__(self, message: str, *, status: int | None = None) -> None:
         super().__init__(message)
-        self.message = message
+        self.message = str(self)  # (made safe and redacted)
         self.status = status
 
 
@@ -41,7 +43,7 @@ def failure(exc: BaseException, host: str) -> str:
     if isinstance(exc, RemoteError):
         return exc.message
     log.error("remote engine failure", exc_info=exc)
-    return f"unexpected error talking to {host}: {exc}"
+    return redact(printable(f"unexpected error talking to {host}: {exc}"))
 
 
 def host_of(url: str) -> str:
@@ -123,7 +125,7 @@ def server_message(body: bytes | str) -> str:
     text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
     try:
         data: Any = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     message: Any = None
     if isinstance(data, dict):

@@ -66,7 +66,7 @@ def read_event(data: str, event_name: str, received: int) -> Event:
         )
     try:
         payload: Any = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):
         shown = stripped if len(stripped) <= 40 else stripped[:40] + "…"
         raise _malformed(f"an event that is not JSON: {shown!r}", received) from None
     if not isinstance(payload, dict):

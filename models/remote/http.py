@@ -23,6 +23,7 @@ import httpx
 from httpx_sse import EventSource, aconnect_sse
 
 from models.errors import QuillpenError
+from models.redaction import add_secret
 from models.remote.errors import (
     RETRY_STATUSES,
     RemoteError,
@@ -42,6 +43,8 @@ RETRY_DELAYS = (1.0, 2.0, 4.0)
 MAX_RETRY_WAIT = 30.0
 BODY_LIMIT = 256 * 1024
 """Bytes of an error (or non-streamed) answer that are read."""
+JSON_LIMIT = 16 * 1024 * 1024
+"""Bytes of a whole answer (``/v1/models``, ``/props``, tokenize): a longer one is refused."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +86,15 @@ def base_url(url: str) -> str:
     return text
 
 
+def _trust(ca_file: str | os.PathLike[str]) -> ssl.SSLContext:
+    """A context that trusts ``ca_file`` too; a missing or bad file is one plain RemoteError."""
+    try:
+        return ssl.create_default_context(cafile=os.fspath(ca_file))
+    except (OSError, ssl.SSLError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else "not a CA certificate"
+        raise RemoteError(f"ca_file {os.fspath(ca_file)}: {why}") from None
+
+
 def is_loopback(url: str) -> bool:
     host = urlsplit(url).hostname or ""
     if host == "localhost":
@@ -116,9 +128,14 @@ class RemoteHttp:
         self.retry_delays = tuple(retry_delays)
         self.on_retry = on_retry
         self._timeout = httpx.Timeout(read_timeout, connect=connect_timeout)
-        self._verify: ssl.SSLContext | bool = (
-            ssl.create_default_context(cafile=os.fspath(ca_file)) if ca_file else True
-        )
+        self._verify: ssl.SSLContext | bool = True
+        self.trust_problem: str | None = None
+        """A ca_file that cannot be used: every request fails with it (plainly, not here)."""
+        if ca_file:
+            try:
+                self._verify = _trust(ca_file)
+            except RemoteError as exc:
+                self.trust_problem = exc.message
         self.aclient: httpx.AsyncClient | None = None
         self.client: httpx.Client | None = None
 
@@ -137,11 +154,15 @@ class RemoteHttp:
             await aclient.aclose()
 
     def sync_client(self) -> httpx.Client:
+        if self.trust_problem is not None:
+            raise RemoteError(self.trust_problem)
         if self.client is None:
             raise RemoteError("the engine was closed")
         return self.client
 
     def _async_client(self) -> httpx.AsyncClient:
+        if self.trust_problem is not None:
+            raise RemoteError(self.trust_problem)
         if self.aclient is None:
             raise RemoteError("the engine was closed")
         return self.aclient
@@ -150,7 +171,9 @@ class RemoteHttp:
     def key(self) -> str | None:
         if not self.api_key_env:
             return None
-        return os.environ.get(self.api_key_env) or None
+        key = os.environ.get(self.api_key_env) or None
+        add_secret(key)  # never shown: redacted from messages and log records
+        return key
 
     def headers(self) -> dict[str, str]:
         key = self.key()
@@ -197,13 +220,11 @@ class RemoteHttp:
         await asyncio.sleep(wait)
 
     async def send(self, method: str, url: str) -> httpx.Response:
-        """A plain request, with the 429/503 retries; an error answer raises."""
+        """A plain request, with the 429/503 retries; an error answer raises. The body is read
+        only up to :data:`JSON_LIMIT` bytes (a longer one raises)."""
         attempt = 0
         while True:
-            try:
-                response = await self._async_client().request(method, url, headers=self.headers())
-            except httpx.TransportError as exc:
-                raise transport_error(exc, url, read_timeout=self.read_timeout) from None
+            response = await self.fetch(method, url)
             if self._can_retry(response, attempt):
                 await self.wait_retry(response, attempt, None)
                 attempt += 1
@@ -212,15 +233,48 @@ class RemoteHttp:
                 raise self.status_error(response, response.content, url, attempt)
             return response
 
+    async def fetch(self, method: str, url: str, limit: int = JSON_LIMIT) -> httpx.Response:
+        """One request, its body read to at most ``limit`` bytes (an error body: cut)."""
+        client = self._async_client()
+        request = client.build_request(method, url, headers=self.headers())
+        try:
+            response = await client.send(request, stream=True)
+            try:
+                content = await read_capped(response, limit, url)
+            finally:
+                await response.aclose()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, url, read_timeout=self.read_timeout) from None
+        return bounded(response, content)
+
+    def post_sync(self, url: str, body: dict[str, Any], limit: int = JSON_LIMIT) -> httpx.Response:
+        """POST ``body`` as JSON from a worker thread, the answer read to ``limit`` bytes."""
+        client = self.sync_client()
+        request = client.build_request("POST", url, json=body, headers=self.headers())
+        try:
+            response = client.send(request, stream=True)
+            try:
+                content = bytearray()
+                for piece in response.iter_bytes():
+                    content += piece
+                    if response.is_error and len(content) >= BODY_LIMIT:
+                        break  # (an error answer is only cut)
+                    check_size(len(content), limit, response, url)
+            finally:
+                response.close()
+        except httpx.TransportError as exc:
+            raise transport_error(exc, url, read_timeout=self.read_timeout) from None
+        return bounded(response, bytes(content[:BODY_LIMIT] if response.is_error else content))
+
     async def get_json(self, url: str) -> dict[str, Any]:
         return as_json_object(await self.send("GET", url), url)
 
     async def props(self) -> dict[str, Any] | None:
         """llama-server's ``/props`` (None from any other server, or on any failure)."""
         try:
-            response = await self._async_client().get(self.root + "/props", headers=self.headers())
+            response = await self.fetch("GET", self.root + "/props")
             data = response.json() if response.status_code == 200 else None
-        except (httpx.HTTPError, ValueError, RemoteError):
+        except (httpx.HTTPError, ValueError, RemoteError, RecursionError):
             return None
         return data if isinstance(data, dict) else None
 
@@ -270,10 +324,40 @@ async def read_body(response: httpx.Response) -> bytes:
     return bytes(data[:BODY_LIMIT])
 
 
+def check_size(size: int, limit: int, response: httpx.Response, url: str) -> None:
+    """Refuse a (successful) answer longer than ``limit`` bytes; an error one is only cut."""
+    if size > limit and not response.is_error:
+        raise RemoteError(
+            f"{url} sent an answer longer than {limit // (1024 * 1024)} MB: quillpen refuses it."
+        )
+
+
+async def read_capped(response: httpx.Response, limit: int, url: str) -> bytes:
+    """The body, refused past ``limit`` bytes (an error answer's is cut to BODY_LIMIT)."""
+    if response.is_error:
+        return await read_body(response)
+    data = bytearray()
+    async for piece in response.aiter_bytes():
+        data += piece
+        check_size(len(data), limit, response, url)
+    return bytes(data)
+
+
+def bounded(response: httpx.Response, content: bytes) -> httpx.Response:
+    """``response`` (already closed) with ``content`` as its whole body."""
+    return httpx.Response(
+        response.status_code,
+        headers=[(k, v) for k, v in response.headers.multi_items() if k != "content-encoding"],
+        content=content,
+        request=response.request,
+        extensions={"reason_phrase": response.extensions.get("reason_phrase", b"")},
+    )
+
+
 def as_json_object(response: httpx.Response, url: str) -> dict[str, Any]:
     try:
         data = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         data = None
     if not isinstance(data, dict):
         raise RemoteError(

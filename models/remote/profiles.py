@@ -188,9 +188,10 @@ def detect_profile(models: Mapping[str, Any], server_header: str) -> ServerProfi
 
 # Context length -----------------------------------------------------------------------------
 def _positive_int(value: object) -> int | None:
+    """A count a server gave (a window, slots): None unless a whole number in 1…2**31."""
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
-    return int(value) if value > 0 else None
+    return int(value) if 0 < value <= 2**31 else None  # (also refuses inf and NaN)
 
 
 def context_from_model(entry: Mapping[str, Any]) -> int | None:

@@ -29,6 +29,7 @@ from models.remote.events import Delta, read_event
 from models.remote.http import RemoteHttp, read_body
 from models.remote.loop import in_thread
 from models.remote.profiles import completion_body
+from models.remote.sse import sse_events
 from models.remote.stream import ChoiceStream, RemoteRequest
 from models.remote.tokens import ApproxTokenizer, ServerTokenizer
 
@@ -188,7 +189,7 @@ async def consume(
     done = False
     usage: int | None = None
     if kind == "text/event-stream":
-        async with contextlib.aclosing(source.aiter_sse()) as events:
+        async with contextlib.aclosing(sse_events(response)) as events:
             async for sse in events:
                 received = max((c.tokens for c in choices), default=0)
                 event = read_event(sse.data, sse.event, received)
@@ -197,12 +198,12 @@ async def consume(
                 if event.done:
                     done = True
                     break
-                _take(choices, event.deltas, flush_interval())
+                _take(choices, event.deltas, flush_interval(), max_tokens)
                 if all(c.finished for c in choices):
                     return  # every choice ended here (stop strings): hang up
     elif kind == "application/json":  # a server that does not stream
         event = read_event((await read_body(response)).decode("utf-8", "replace"), "", 0)
-        _take(choices, event.deltas, flush_interval())
+        _take(choices, event.deltas, flush_interval(), max_tokens)
         usage, done = event.completion_tokens, True
     else:
         raise RemoteError(
@@ -227,9 +228,33 @@ async def consume(
         choice.finish(stopped_by, tokens=tokens)
 
 
-def _take(choices: Sequence[ChoiceStream], deltas: Sequence[Delta], flush_interval: float) -> None:
+MAX_TOKEN_CHARS = 256
+"""Characters a token may average before the server is taken to ignore ``max_tokens``."""
+
+
+def _take(
+    choices: Sequence[ChoiceStream],
+    deltas: Sequence[Delta],
+    flush_interval: float,
+    max_tokens: int,
+) -> None:
     for delta in deltas:
         if 0 <= delta.index < len(choices):
             choice = choices[delta.index]
+            before = len(choice.text)
             if choice.add(delta, flush_interval):
                 choice.finish("stop")
+            elif choice.tokens > max_tokens or len(choice.text) > max_tokens * MAX_TOKEN_CHARS:
+                _overrun(choice, before, max_tokens)
+
+
+def _overrun(choice: ChoiceStream, before: int, max_tokens: int) -> None:
+    """The server sent more than ``max_tokens``: the continuation ends where it had them."""
+    choice.cut = before if choice.cut is None else min(choice.cut, before)
+    s = "s" if max_tokens != 1 else ""
+    choice.finish(
+        "length",
+        error=f"The server sent more than the {max_tokens} token{s} asked for: quillpen "
+        "stopped reading there.",
+        tokens=min(choice.tokens, max_tokens),
+    )

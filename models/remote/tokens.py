@@ -22,9 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import httpx
-
-from models.remote.errors import RemoteError, transport_error
+from models.remote.errors import RemoteError
 from models.remote.http import RemoteHttp
 from models.remote.profiles import TokenizeApi
 
@@ -62,15 +60,12 @@ class ServerTokenizer:
     def _post(self, path: str, body: dict[str, Any]) -> Any:
         http = self.http
         url = http.root + path
-        try:
-            response = http.sync_client().post(url, json=body, headers=http.headers())
-        except httpx.TransportError as exc:
-            raise transport_error(exc, url, read_timeout=http.read_timeout) from None
+        response = http.post_sync(url, body)
         if response.status_code >= 400:
             raise http.status_error(response, response.content, url)
         try:
             return response.json()
-        except ValueError:
+        except (ValueError, RecursionError):
             raise RemoteError(f"{url} answered with something that is not JSON.") from None
 
     def tokenize(self, text: str) -> list[int]:

@@ -33,6 +33,8 @@ from tui.store.journal import read_journal, write_journal
 pytestmark = [pytest.mark.e2e, needs_tmux]
 
 QUILLPEN = Path(sys.executable).with_name("quillpen")
+HOOKED = f"{sys.executable} {Path(__file__).parents[1] / 'trials' / 'hooked_quillpen.py'}"
+"""quillpen whose engine runs QUILLPEN_TEST_ENGINE_HOOK (the shipped one never does)."""
 TYPED = "Nothing typed is lost"
 TAG_ENV = "QUILLPEN_TEST_HANGUP_TAG"
 EARLY_TRIALS = 8
@@ -104,7 +106,8 @@ def hang_up(tmux: Tmux, expect_children: int) -> float:
 
 
 def start(tmux: Tmux, story: Path, *args: str) -> None:
-    tmux.start(f"{QUILLPEN} {story} {' '.join(args)}")
+    command = HOOKED if engine_hooks.HOOK_ENV in tmux.env else QUILLPEN
+    tmux.start(f"{command} {story} {' '.join(args)}")
     tmux.wait_for(lambda s: "Editor" in s and "words" in s)
 
 

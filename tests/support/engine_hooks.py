@@ -1,7 +1,8 @@
 """Code the engine process runs before it serves, in tests (``QUILLPEN_TEST_ENGINE_HOOK``).
 
 The engine lives in its own process, so a test cannot monkeypatch it from the outside: the
-fixtures name a function here, and the engine process calls it at start-up.
+fixtures name a function here, and the tests' engine entry (``tests/support/engine_entry.py``,
+which :func:`use` puts in place of the shipped one) calls it at start-up.
 """
 
 from __future__ import annotations
@@ -12,12 +13,13 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from models.local import client
 from models.local.engine import Engine
+from tests.support.engine_entry import ENTRY, HOOK_ENV
 
 if TYPE_CHECKING:
     import pytest
 
-HOOK_ENV = "QUILLPEN_TEST_ENGINE_HOOK"
 HOSTILE_PIECES = [
     " [bold]x[/bold]",
     " \x1b[2Jclear",
@@ -83,3 +85,4 @@ def spec(name: str) -> str:
 def use(monkeypatch: pytest.MonkeyPatch, name: str) -> None:
     """Make engine processes started from now on in this test run hook ``name``."""
     monkeypatch.setenv(HOOK_ENV, spec(name))
+    monkeypatch.setattr(client, "ENGINE_MODULE", ENTRY)

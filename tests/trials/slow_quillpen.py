@@ -17,10 +17,13 @@ from pathlib import Path
 TESTS = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(TESTS.parent))
 
+from models.local import client  # noqa: E402
+from tests.support.engine_entry import ENTRY  # noqa: E402
 from tests.support.engine_hooks import HOOK_ENV, spec  # noqa: E402
 from tui.cli import main  # noqa: E402
 
 os.environ[HOOK_ENV] = spec("slow")
+client.ENGINE_MODULE = ENTRY
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -206,9 +206,12 @@ def tool_parser() -> argparse.ArgumentParser:
 def _setup(args: argparse.Namespace, *, app: bool = False) -> Settings:
     """Offline mode and logging; returns the settings (config.toml), read once."""
     from models import locations
+    from models.child_python import quiet_native_aborts
     from models.hub.offline import set_offline
+    from models.redaction import RedactingFilter
     from tui import config
 
+    quiet_native_aborts()
     settings = config.load()
     set_offline(args.offline or settings.offline)  # --offline, HF_HUB_OFFLINE or config
     if not app:  # (the app shows them as notices)
@@ -220,9 +223,10 @@ def _setup(args: argparse.Namespace, *, app: bool = False) -> Settings:
         logging.getLogger("huggingface_hub").setLevel(logging.ERROR)
     handler: logging.Handler = logging.StreamHandler(sys.stderr)
     if app and args.verbose:  # the app owns the terminal: its log goes to a file
-        log_file = locations.state_dir() / "quillpen.log"
+        log_file = locations.private_file(locations.state_dir() / "quillpen.log")
         handler = logging.FileHandler(log_file, encoding="utf-8")
         print(f"quillpen: logging to {log_file}", file=sys.stderr)
+    handler.addFilter(RedactingFilter())  # the API key, even in httpcore's header dumps
     logging.basicConfig(
         level=logging.DEBUG if args.verbose else logging.WARNING,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s"

@@ -6,6 +6,9 @@ import argparse
 import sys
 from typing import Any
 
+from models.redaction import redact
+from models.text import printable
+
 
 def _count(value: str) -> int:
     try:
@@ -18,7 +21,8 @@ def _count(value: str) -> int:
 
 
 def _err(msg: str) -> None:
-    print(f"quillpen: {msg}", file=sys.stderr)
+    """One line on stderr: terminal-safe and without secrets, whatever ``msg`` quotes."""
+    print(f"quillpen: {redact(printable(msg))}", file=sys.stderr)
 
 
 def _repack_setting(args: argparse.Namespace) -> str:

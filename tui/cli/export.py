@@ -35,6 +35,9 @@ def cmd_export(args: argparse.Namespace) -> int:
     from tui.export import export, summary
     from tui.store.marks import load_marks
 
+    for path in (args.file, args.out):
+        if path is not None and path.exists() and not path.is_file():
+            raise QuillpenError(f"{path}: not a regular file (a folder, FIFO or device)")
     doc, text = Document.open(args.file)
     if doc.disk is None:
         raise QuillpenError(f"{args.file}: no such file")

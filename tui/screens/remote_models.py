@@ -10,6 +10,7 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Static
 
 from models.remote.engine import ModelListing, RemoteEngine
+from models.text import printable
 
 
 class RemoteModelsScreen(Screen[None]):
@@ -44,14 +45,16 @@ class RemoteModelsScreen(Screen[None]):
     def _show(self, found: ModelListing) -> None:
         status = self.query_one("#active-model", Static)
         if found.error:
-            status.update(found.error)
+            status.update(Text(printable(found.error)))
             return
         table = self.query_one(DataTable)
         self.ids = [m.id for m in found.models]
         for m in found.models:
-            table.add_row(Text(m.id), Text(m.owned_by), str(m.context_length or ""))
+            table.add_row(
+                Text(printable(m.id)), Text(printable(m.owned_by)), str(m.context_length or "")
+            )
         active = self.engine.model.name if self.engine.model else None
-        status.update(f"Active model: {active}" if active else "No model in use yet.")
+        status.update(Text(f"Active model: {active}" if active else "No model in use yet."))
         table.focus()
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
@@ -63,5 +66,5 @@ class RemoteModelsScreen(Screen[None]):
             self.notify("Select a model first.", severity="warning")
             return
         self.engine.load(self.ids[row])
-        self.notify(f"Using {self.ids[row]}…")
+        self.notify(f"Using {printable(self.ids[row])}…", markup=False)
         self.app.pop_screen()
