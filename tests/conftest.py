@@ -24,7 +24,9 @@ def pytest_collection_finish(session: pytest.Session) -> None:
     """Build llama.cpp's llama-server before the tests that need it (once per llama-cpp-python
     version, cached: tests/support/llama_server.py), outside any test's timeout."""
     wanted = {"llama_server_binary", "real_server"}  # (real_server asks for it by name)
-    if not any(wanted & set(getattr(i, "fixturenames", ())) for i in session.items):
+    if session.config.option.collectonly or not any(
+        wanted & set(getattr(i, "fixturenames", ())) for i in session.items
+    ):
         return
     from tests.support.llama_server import BuildFailed, binary
 

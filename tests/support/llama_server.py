@@ -36,7 +36,8 @@ import httpx
 
 VERSION = importlib.metadata.version("llama-cpp-python")
 SDIST = f"llama_cpp_python-{VERSION}"
-PYPI_JSON = f"https://pypi.org/pypi/llama-cpp-python/{VERSION}/json"
+PYPI_SIMPLE = "https://pypi.org/simple/llama-cpp-python/"
+SIMPLE_JSON = "application/vnd.pypi.simple.v1+json"
 SKIPPED = {"docs", "models", "media", ".git", ".github", "gguf-py", "benches"}
 """Top-level folders of llama.cpp that the server's build does not need."""
 CMAKE_OPTIONS = (
@@ -178,12 +179,14 @@ def _in_uv_cache() -> Path | None:
 
 
 def _download(archive: Path) -> None:
-    with urllib.request.urlopen(PYPI_JSON, timeout=60) as answer:
-        release: dict[str, Any] = json.load(answer)
-    sdists = [u for u in release.get("urls", ()) if u.get("packagetype") == "sdist"]
+    """The sdist from PyPI's simple index (its JSON form, PEP 691, as pip and uv read it)."""
+    asked = urllib.request.Request(PYPI_SIMPLE, headers={"Accept": SIMPLE_JSON})
+    with urllib.request.urlopen(asked, timeout=60) as answer:
+        listing: dict[str, Any] = json.load(answer)
+    sdists = [f for f in listing.get("files", ()) if f.get("filename") == archive.name]
     if not sdists:
-        raise BuildFailed(f"PyPI lists no sdist of llama-cpp-python {VERSION}")
-    url, sha256 = sdists[0]["url"], sdists[0]["digests"]["sha256"]
+        raise BuildFailed(f"PyPI lists no sdist {archive.name}")
+    url, sha256 = sdists[0]["url"], sdists[0]["hashes"]["sha256"]
     partial = archive.with_suffix(".partial")
     digest = hashlib.sha256()
     with urllib.request.urlopen(url, timeout=120) as answer, partial.open("wb") as out:
