@@ -130,6 +130,9 @@ class Finished:
     sequences: tuple[StreamStats, ...] = field(default=(), kw_only=True)
     """Each continuation's own stats (``stopped_by``: eot, length, stop, ban, cancel) when the
     request was not plain; ``stats`` counts them all."""
+    notice: str | None = field(default=None, kw_only=True)
+    """Something to tell the writer once about how the request was served (a server that
+    could not write its alternatives at once wrote them one after another)."""
 
 
 @dataclass(frozen=True)
@@ -180,6 +183,7 @@ def request_event(message: dict[str, Any]) -> Started | Chunk | Finished:
         cancelled=bool(message.get("cancelled")),
         error=message.get("error"),
         sequences=tuple(StreamStats(**s) for s in message.get("sequences", ())),
+        notice=message.get("notice"),
     )
 
 

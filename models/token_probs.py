@@ -4,6 +4,9 @@ All figures come from the *pre-sampling* distribution: the softmax of the model'
 over the whole vocabulary (temperature 1, before repeat penalties, bans, top-k or top-p), as
 llama.cpp's server reports with ``n_probs`` and NovelAI's "before sampling" view. ``rank`` is
 1 for the most likely token (GLTR's buckets are ranks 1–10, 11–100, 101–1000 and the rest).
+The local engine's ranks are exact; a server's are exact only within the alternatives it sent,
+and a token less likely than all of them has a rank that is a bound (``rank_exact`` False:
+the rank is at least ``rank``).
 
 They are computed in the engine from the logits that llama.cpp leaves after each decode, one
 row for a generated token (:func:`insight`) or a matrix of rows for text being scored
@@ -26,28 +29,44 @@ MAX_TOP = 100
 @dataclass(frozen=True)
 class TokenInfo:
     """One token: its text, id, probability, rank (1 = most likely) and the ``top``
-    alternatives as (text, probability), most likely first."""
+    alternatives as (text, probability), most likely first. ``rank_exact`` False: ``rank`` is
+    only the least the rank can be (a server's token less likely than every alternative it
+    sent)."""
 
     text: str
     id: int
     prob: float
     rank: int
     top: tuple[tuple[str, float], ...] = ()
+    rank_exact: bool = True
+
+    @property
+    def rank_label(self) -> str:
+        """ "5", or ">10" for a rank known only to be at least 11."""
+        return str(self.rank) if self.rank_exact else f">{self.rank - 1}"
 
     def to_wire(self) -> list[Any]:
-        return [self.text, self.id, self.prob, self.rank, [list(t) for t in self.top]]
+        wire = [self.text, self.id, self.prob, self.rank, [list(t) for t in self.top]]
+        return wire if self.rank_exact else [*wire, False]
 
     @classmethod
     def from_wire(cls, data: Sequence[Any]) -> TokenInfo:
-        text, token, prob, rank, top = data
+        text, token, prob, rank, top, *rest = data
         return cls(
-            str(text), int(token), float(prob), int(rank), tuple((str(t), float(p)) for t, p in top)
+            str(text),
+            int(token),
+            float(prob),
+            int(rank),
+            tuple((str(t), float(p)) for t, p in top),
+            rank_exact=bool(rest[0]) if rest else True,
         )
 
     def as_json(self, index: int | None = None, *, top: bool = True) -> dict[str, Any]:
-        """The CLI's JSON form: ``{"i"?, "token", "id", "prob", "rank", "top"?}``."""
+        """The CLI's JSON form: ``{"i"?, "token", "id", "prob", "rank", "top"?}``, with
+        ``"rank_at_least"`` in place of ``"rank"`` where the rank is only a bound."""
         out: dict[str, Any] = {} if index is None else {"i": index}
-        out |= {"token": self.text, "id": self.id, "prob": self.prob, "rank": self.rank}
+        out |= {"token": self.text, "id": self.id, "prob": self.prob}
+        out["rank" if self.rank_exact else "rank_at_least"] = self.rank
         if top:
             out["top"] = [[t, p] for t, p in self.top]
         return out

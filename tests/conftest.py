@@ -16,6 +16,31 @@ import pytest
 from tests.support.tinymodel import make_checkpoint
 from tests.support.tmux import Tmux
 
+_LLAMA_SERVER_BUILD: list[str] = []
+"""Why llama-server could not be built (for its fixture to fail with), if it could not."""
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Build llama.cpp's llama-server before the tests that need it (once per llama-cpp-python
+    version, cached: tests/support/llama_server.py), outside any test's timeout."""
+    wanted = {"llama_server_binary", "real_server"}  # (real_server asks for it by name)
+    if session.config.option.collectonly or not any(
+        wanted & set(getattr(i, "fixturenames", ())) for i in session.items
+    ):
+        return
+    from tests.support.llama_server import BuildFailed, binary
+
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+
+    def report(line: str) -> None:
+        if reporter is not None:
+            reporter.write_line(line)
+
+    try:
+        binary(report)
+    except (BuildFailed, OSError) as exc:
+        _LLAMA_SERVER_BUILD.append(str(exc))
+
 
 @pytest.fixture(scope="session")
 def cpu_probe_cache(tmp_path_factory: pytest.TempPathFactory) -> Path | None:
@@ -174,3 +199,38 @@ def llama_server(tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory) -> I
             proc.kill()
             proc.wait()
         log.close()
+
+
+@pytest.fixture(scope="session")
+def llama_server_binary() -> Path:
+    """llama.cpp's own ``llama-server``, built for the suite (never skipped: a build that
+    fails fails the tests that need it, with the reason)."""
+    from tests.support.llama_server import BuildFailed, binary
+
+    if _LLAMA_SERVER_BUILD:
+        pytest.fail(f"llama-server could not be built: {_LLAMA_SERVER_BUILD[0]}")
+    try:
+        return binary()
+    except BuildFailed as exc:
+        pytest.fail(f"llama-server could not be built: {exc}")
+
+
+@pytest.fixture(scope="session")
+def cpp_llama_server(
+    llama_server_binary: Path, tiny_gguf: Path, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """llama.cpp's ``llama-server`` with the tiny model and its default settings (4 slots
+    sharing one 1024-token cache) on a free loopback port: its ``/v1`` URL."""
+    from tests.support.llama_server import LlamaServer
+
+    log = tmp_path_factory.mktemp("cpp-llama-server") / "server.log"
+    with LlamaServer(llama_server_binary, tiny_gguf, log) as server:
+        yield server.url
+
+
+@pytest.fixture(params=["llama_cpp.server", "llama-server"])
+def real_server(request: pytest.FixtureRequest) -> str:
+    """Each real server in turn (llama-cpp-python's, then llama.cpp's own): its ``/v1`` URL."""
+    name = "llama_server" if request.param == "llama_cpp.server" else "cpp_llama_server"
+    url: str = request.getfixturevalue(name)
+    return url

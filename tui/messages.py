@@ -88,6 +88,11 @@ class GenerationFinished(Message):
     stats: StreamStats
     cancelled: bool = False
     error: str | None = None
+    sequences: tuple[StreamStats, ...] = ()
+    """Each continuation's own stats, for a request of several (``stopped_by`` "error": that
+    one failed)."""
+    notice: str | None = None
+    """To tell the writer once (how a server served the request)."""
 
 
 def as_message(event: ev.EngineEvent) -> Message:
@@ -106,7 +111,14 @@ def as_message(event: ev.EngineEvent) -> Message:
         facts = event.facts
         return GenerationStarted(event.request_id, facts.prompt_tokens, facts.trimmed_tokens, facts)
     if isinstance(event, ev.Finished):
-        return GenerationFinished(event.request_id, event.stats, event.cancelled, event.error)
+        return GenerationFinished(
+            event.request_id,
+            event.stats,
+            event.cancelled,
+            event.error,
+            event.sequences,
+            event.notice,
+        )
     if isinstance(event, ev.ModelLoaded):
         return ModelReady(
             event.name, event.path, event.quant, event.n_ctx, list(event.notices), event.safe_mode

@@ -2,8 +2,10 @@
 
 :func:`connect` reads ``/v1/models``, recognises the server (or takes the configured profile),
 chooses the model, finds the window (configured, else vLLM's ``max_model_len``, llama-server's
-``/props`` and ``n_ctx_train``, whichever is smallest, else 1024), tries the server's tokenizer
-endpoint (an estimate where there is none) and says what the engine can do and why not.
+``/props`` and ``n_ctx_train``, whichever is smallest, else 1024) and, for llama-server, its
+slots (``/props`` ``total_slots``: the most choices one request may carry, all sharing that
+window), tries the server's tokenizer endpoint (an estimate where there is none) and says what
+the engine can do and why not.
 """
 
 from __future__ import annotations
@@ -60,6 +62,8 @@ class Connection:
     """Requests to send at once."""
     loaded: ModelLoaded
     capabilities: Capabilities
+    batch: int | None = 1
+    """The most choices one request may ask for (None: any number)."""
 
 
 def unsupported(label: str) -> dict[str, str]:
@@ -125,11 +129,18 @@ async def connect(
     model = models[ids.index(wanted)] if wanted else models[0]
     reported = [n for n in (model.context_length, context_from_props(props or {})) if n]
     window = context_length or (min(reported) if reported else DEFAULT_CONTEXT)
-    slots = slots_from_props(props or {}) or profile.concurrency
+    server_slots = slots_from_props(props or {})
+    slots, batch = server_slots or profile.concurrency, None if profile.batched_n else 1
+    if profile.shared_cache:  # one request at a time, with as many choices as it has slots
+        slots, batch = 1, server_slots or 1
     chosen = profile
     tokenizer = await in_thread(lambda: make_tokenizer(http, chosen, model.id, window))
 
     reasons = dict(profile.missing)
+    if profile.batched_n and batch == 1:
+        reasons["batched_alternatives"] = (
+            f"{host} does not say how many slots it has: alternatives go one after another"
+        )
     if not tokenizer.exact:
         reasons["tokenize"] = f"{host} has no tokenize endpoint: token counts are estimates"
         notices.append(
@@ -148,7 +159,7 @@ async def connect(
         streaming=True,
         cancel=True,
         probabilities=profile.logprobs,
-        batched_alternatives=profile.batched_n,
+        batched_alternatives=profile.batched_n and batch != 1,
         tokenize=tokenizer.exact,
         context_length=window,
         reasons=reasons,
@@ -160,7 +171,7 @@ async def connect(
         n_ctx=window,
         notices=tuple(notices),
     )
-    return Connection(model.id, profile, tokenizer, window, slots, loaded, capabilities)
+    return Connection(model.id, profile, tokenizer, window, slots, loaded, capabilities, batch)
 
 
 def make_tokenizer(

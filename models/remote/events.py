@@ -9,8 +9,12 @@ new text, finish reason and token figures, or raises :class:`RemoteError` with a
   vLLM (its default ``raw_logprobs``) report the model's distribution before sampling, as the
   local engine does (older vLLM versions applied the temperature first).
 - ``top`` holds the server's alternatives (as many as it sends), most likely first.
-- ``rank`` is exact when the token is within those alternatives; a token less likely than all
-  of them gets ``len(top) + 1``, the least it can be.
+- ``rank`` is exact (``rank_exact``) only where the token is shown to be within those
+  alternatives: its id is among theirs (llama-server), or, where alternatives come as a
+  ``{text: logprob}`` map (which merges tokens that decode to the same text), one of them is
+  less likely than the token and none was lost to merging. Otherwise it is a bound: at least
+  one more than the alternatives likelier than the token (``len(top) + 1`` for a token below
+  them all).
 - ``id`` is the server's token id where it sends one (llama-server), else -1.
 """
 
@@ -51,9 +55,10 @@ def _malformed(detail: str, received: int) -> RemoteError:
     return RemoteError(f"The server sent a malformed stream ({detail}).{KEPT * bool(received)}")
 
 
-def read_event(data: str, event_name: str, received: int) -> Event:
+def read_event(data: str, event_name: str, received: int, asked: int = 0) -> Event:
     """Parse one SSE event of a streamed ``/v1/completions`` answer (``received``: the tokens
-    delivered so far, for the message if it is broken)."""
+    delivered so far, for the message if it is broken; ``asked``: the alternatives requested
+    per token)."""
     stripped = data.strip()
     if stripped == "[DONE]":
         return Event(done=True)
@@ -96,7 +101,7 @@ def read_event(data: str, event_name: str, received: int) -> Event:
             Delta(
                 index,
                 text,
-                token_infos(raw.get("logprobs")),
+                token_infos(raw.get("logprobs"), asked),
                 reason if isinstance(reason, str) else None,
                 raw.get("stop_reason"),
             )
@@ -124,15 +129,18 @@ def _token_id(value: object) -> int:
     return value if isinstance(value, int) and not isinstance(value, bool) else -1
 
 
-def _info(text: str, token_id: int, logprob: float, top: Sequence[tuple[str, float]]) -> TokenInfo:
+def _info(
+    text: str, token_id: int, logprob: float, top: Sequence[tuple[str, float]], exact: bool
+) -> TokenInfo:
     ranked = sorted(top, key=lambda kv: -kv[1])
     rank = 1 + sum(1 for _, lp in ranked if lp > logprob)
     alternatives = tuple((t, _prob(lp)) for t, lp in ranked)
-    return TokenInfo(text, token_id, _prob(logprob), rank, alternatives)
+    return TokenInfo(text, token_id, _prob(logprob), rank, alternatives, rank_exact=exact)
 
 
-def token_infos(data: object) -> tuple[TokenInfo, ...]:
-    """Token figures from a choice's ``logprobs``, in either format servers use.
+def token_infos(data: object, asked: int = 0) -> tuple[TokenInfo, ...]:
+    """Token figures from a choice's ``logprobs``, in either format servers use (``asked``:
+    the alternatives requested per token, to tell a map that merged some).
 
     The legacy completions format (vLLM, llama_cpp.server, OpenAI): ``{tokens, token_logprobs,
     top_logprobs: [{token: logprob}]}``; llama-server's: ``{content: [{id, token, logprob,
@@ -145,15 +153,8 @@ def token_infos(data: object) -> tuple[TokenInfo, ...]:
     content = data.get("content")
     if isinstance(content, list):
         for item in content:
-            if not isinstance(item, Mapping):
-                continue
-            top = [
-                (str(t.get("token", "")), _logprob(t.get("logprob")))
-                for t in item.get("top_logprobs") or ()
-                if isinstance(t, Mapping)
-            ]
-            text = str(item.get("token", ""))
-            found.append(_info(text, _token_id(item.get("id")), _logprob(item.get("logprob")), top))
+            if isinstance(item, Mapping):
+                found.append(_content_info(item))
         return tuple(found)
     tokens = data.get("tokens")
     if not isinstance(tokens, list):
@@ -164,5 +165,20 @@ def token_infos(data: object) -> tuple[TokenInfo, ...]:
         lp = _logprob(logprobs[i]) if i < len(logprobs) else -math.inf
         alternatives = tops[i] if i < len(tops) and isinstance(tops[i], Mapping) else {}
         top = [(str(k), _logprob(v)) for k, v in alternatives.items()]
-        found.append(_info(str(token), -1, lp, top))
+        # The map holds the top ``asked`` and the token itself: fewer keys mean some merged.
+        whole = len(top) >= asked
+        within = any(lp_ < lp for key, lp_ in top if key != token)
+        found.append(_info(str(token), -1, lp, top, whole and within))
     return tuple(found)
+
+
+def _content_info(item: Mapping[str, Any]) -> TokenInfo:
+    """One token of llama-server's format: exact when its id is among the alternatives'."""
+    entries = [t for t in item.get("top_logprobs") or () if isinstance(t, Mapping)]
+    top = [(str(t.get("token", "")), _logprob(t.get("logprob"))) for t in entries]
+    token_id, lp = _token_id(item.get("id")), _logprob(item.get("logprob"))
+    ids = {_token_id(t.get("id")) for t in entries}
+    # Without ids: within where an alternative is less likely than the token.
+    known = token_id >= 0 and -1 not in ids
+    within = token_id in ids if known else any(lp_ < lp for _, lp_ in top)
+    return _info(str(item.get("token", "")), token_id, lp, top, within)

@@ -4,10 +4,12 @@
 A :class:`ServerProfile` names the request fields a server understands (vLLM says
 ``repetition_penalty`` where llama.cpp says ``repeat_penalty``; OpenAI has neither, nor
 ``top_k`` or ``min_p``), where its tokenizer endpoint is, whether one request can carry ``n``
-choices (else each continuation is a request of its own), how many alternatives a token's
-figures may carry, and how many requests it serves at once. :func:`detect_profile` recognises a
-server from its ``/v1/models`` answer; a configured profile wins. Features a profile lacks are
-reported with a reason (:attr:`ServerProfile.missing`) and never sent, so nothing is faked.
+choices (else each continuation is a request of its own) and whether those share one cache,
+how many alternatives a token's figures may carry (quillpen asks for that many, so that ranks
+are exact as far as they can be), and how many requests it serves at once.
+:func:`detect_profile` recognises a server from its ``/v1/models`` answer; a configured profile
+wins. Features a profile lacks are reported with a reason (:attr:`ServerProfile.missing`) and
+never sent, so nothing is faked.
 
 Only data and pure functions live here: no I/O (see :mod:`models.remote.engine`).
 """
@@ -24,6 +26,12 @@ from models.sampling import SamplerSettings
 PROFILE_NAMES = ("vllm", "llama.cpp", "llama-cpp-python", "openai")
 DEFAULT_CONTEXT = 1024
 """The window when the server does not report one (GPT-2's)."""
+LLAMA_SERVER_PROBS = 1000
+"""Alternatives asked of llama-server per token (it has no limit): every rank up to 1,000 is
+exact, so each token's surprise colour is known (the rarest bucket is "beyond 1,000")."""
+LLAMA_CPP_PYTHON_PROBS = 100
+"""Alternatives asked of llama_cpp.server per token (it has no limit, but sends a
+``{text: logprob}`` map that merges tokens with the same text, and builds it in Python)."""
 
 
 @dataclass(frozen=True)
@@ -51,8 +59,13 @@ class ServerProfile:
     batched_n: bool = False
     """One request may ask for ``n`` choices (else quillpen sends one request per choice)."""
     logprobs: bool = True
-    max_logprobs: int | None = None
-    """The most alternatives a token may carry (a request for more gets this many)."""
+    max_logprobs: int = 20
+    """The most alternatives a token may carry: what quillpen asks for whenever it wants token
+    figures (ranks beyond them are bounds; the alternatives shown are cut to those wanted)."""
+    shared_cache: bool = False
+    """Choices asked for in one request share one cache the size of the window, prompt once
+    (llama-server's default unified KV cache, like the local engine's batch): the prompt is
+    fitted to leave room for all of them, and requests go one at a time."""
     tokenize: TokenizeApi | None = None
     max_stops: int | None = None
     """The most stop strings a request may carry (the rest are enforced by quillpen)."""
@@ -116,13 +129,11 @@ PROFILES: dict[str, ServerProfile] = {
         top_k=True,
         min_p=True,
         tokenize=_llama_cpp_tokenize(),
-        concurrency=1,  # raised to the server's slot count (/props total_slots)
+        batched_n=True,  # up to /props total_slots choices (n_cmpl); the prompt is shared
+        shared_cache=True,
+        max_logprobs=LLAMA_SERVER_PROBS,
+        concurrency=1,
         extra={"cache_prompt": True},
-        missing={
-            "batched_alternatives": (
-                "llama-server takes one choice per request: alternatives go as separate requests"
-            )
-        },
     ),
     "llama-cpp-python": ServerProfile(
         name="llama-cpp-python",
@@ -131,6 +142,7 @@ PROFILES: dict[str, ServerProfile] = {
         top_k=True,
         min_p=True,
         tokenize=_llama_cpp_python_tokenize(),
+        max_logprobs=LLAMA_CPP_PYTHON_PROBS,
         concurrency=1,
         missing={
             "batched_alternatives": (
@@ -257,7 +269,7 @@ def completion_body(
     if n > 1 and profile.batched_n:
         body["n"] = n
     if logprobs > 0 and profile.logprobs:
-        body["logprobs"] = min(logprobs, profile.max_logprobs or logprobs)
+        body["logprobs"] = min(logprobs, profile.max_logprobs)
     if profile.usage_option:
         body["stream_options"] = {"include_usage": True}
     body.update(profile.extra)

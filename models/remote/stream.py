@@ -37,6 +37,8 @@ class ChoiceStream:
     seq: int
     stops: Sequence[str]
     want_probs: bool = False
+    top: int = 0
+    """Alternatives kept per token (a server may be asked for more, for exact ranks)."""
     tokens: int = 0
     finished: bool = False
     finish_reason: str | None = None
@@ -94,6 +96,8 @@ class ChoiceStream:
         last = len(delta.tokens) - 1
         for k, info in enumerate(delta.tokens):
             pos = end if k == last else min(end, pos + len(info.text))
+            if len(info.top) > self.top:
+                info = replace(info, top=info.top[: self.top])
             self.infos.append((info, pos))
 
     def _ready(self) -> int:
@@ -200,12 +204,14 @@ class RemoteRequest:
     task: asyncio.Task[None] | None = None
     cancel_requested: bool = False
     done: bool = False
+    notice: str | None = None
+    """Said once when the request finishes (how the server's limits changed the plan)."""
 
     def __post_init__(self) -> None:
         stops = tuple(s for s in self.request.stop if s)
-        probs = self.request.probabilities > 0
+        top = max(0, self.request.probabilities)
         count = max(1, self.request.n)
-        self.choices = [ChoiceStream(self, seq, stops, probs) for seq in range(count)]
+        self.choices = [ChoiceStream(self, seq, stops, top > 0, top) for seq in range(count)]
 
     @property
     def id(self) -> int:
@@ -258,6 +264,7 @@ class RemoteRequest:
                 cancelled=stopped_by == "cancel",
                 error=error,
                 sequences=sequences,
+                notice=self.notice,
             )
         )
 

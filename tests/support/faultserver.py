@@ -29,6 +29,9 @@ Behaviours for the next completions requests are queued with :meth:`FaultServer.
 ``eof``                 three events, then a clean end of the body without ``[DONE]``
 ``malformed``           two events, then an event that is not JSON
 ``error-event``         two events, then ``data: {"error": …}`` (as llama-server reports a failure)
+``full``                two events, then llama-server's error when its cache is full: "Context
+                        size has been exceeded."
+``one-choice``          the stream of one choice whatever ``n`` asks (a server that ignores it)
 ``json``                a whole (non-streamed) JSON answer
 ``html``                a 200 with an HTML page
 
@@ -50,6 +53,8 @@ from pathlib import Path
 from typing import Any
 
 FLAVOURS = ("llama.cpp", "vllm", "llama-cpp-python", "openai")
+FULL = "Context size has been exceeded."
+"""llama-server's error when its KV cache has no room left for a token."""
 WORDS = (" Once", " upon", " a", " time", " there", " was", " a", " quiet", " lake", ".")
 VLLM_FIELDS: dict[str, type | tuple[type, ...]] = {
     "model": str,
@@ -281,7 +286,7 @@ class _Handler(BaseHTTPRequestHandler):
         if behaviour == "html":
             self._send(200, "text/html", b"<html><body>Welcome to nginx!</body></html>")
             return
-        n = int(body.get("n") or 1)
+        n = 1 if behaviour == "one-choice" else int(body.get("n") or 1)
         logprobs = int(body.get("logprobs") or 0)
         limit = int(body.get("max_tokens") or 16)
         words = list(fault.words) * (20 if behaviour == "slow" else 1)
@@ -299,9 +304,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Cache-Control", "no-store")
         self.send_header("Connection", "close")
         self.end_headers()
-        stops_after = {"stall": 2, "cut": 3, "eof": 3, "malformed": 2, "error-event": 2}.get(
-            behaviour
-        )
+        stops_after = {
+            "stall": 2, "cut": 3, "eof": 3, "malformed": 2, "error-event": 2, "full": 2
+        }.get(behaviour)  # fmt: skip
         try:
             for count, word in enumerate(words):
                 if stops_after is not None and count == stops_after:
@@ -321,10 +326,9 @@ class _Handler(BaseHTTPRequestHandler):
                 return
             if behaviour == "malformed":
                 self._raw_event(b'data: {"choices": [{"text": " broken\n\n')
-            elif behaviour == "error-event":
-                self._event(
-                    {"error": {"code": 500, "message": "slot 0 failed", "type": "server_error"}}
-                )
+            elif behaviour in ("error-event", "full"):
+                said = "slot 0 failed" if behaviour == "error-event" else FULL
+                self._event({"error": {"code": 500, "message": said, "type": "server_error"}})
             elif behaviour != "eof":
                 reason = "length" if len(words) >= limit else "stop"
                 for index in range(n):

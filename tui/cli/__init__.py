@@ -163,7 +163,8 @@ def tool_parser() -> argparse.ArgumentParser:
     gen.add_argument(
         "--json",
         action="store_true",
-        help='print one JSON object: {"texts", "tokens" (each with id, prob, rank), "seconds"}',
+        help='print one JSON object: {"texts", "tokens" (each with id, prob and rank, or '
+        'rank_at_least where a server knows only a bound), "seconds"}',
     )
     gen.add_argument("--gpu-layers", type=_gpu_layers, default=None)
     gen.add_argument("--threads", type=int, default=None)

@@ -160,6 +160,8 @@ def _generate_remote(
                     sys.stdout.write(printable(event.text))
                     sys.stdout.flush()
         _print_results(args, texts, found, event.stats.seconds)
+        if event.notice:
+            _err(event.notice)
         if event.error:
             raise QuillpenError(event.error)
         return 0

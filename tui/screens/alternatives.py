@@ -38,6 +38,8 @@ class AlternativesScreen(ModalScreen[str | None]):
         self.request = request
         self.texts = ["" for _ in range(request.n)]
         self.done: set[int] = set()
+        self.failed: dict[int, str] = {}
+        """Why an alternative failed (shown after what it wrote, never inserted)."""
 
     def on_mount(self) -> None:
         self.engine.submit(self.request, deliver(self), exclusive=False)
@@ -62,14 +64,21 @@ class AlternativesScreen(ModalScreen[str | None]):
     def on_generation_finished(self, message: GenerationFinished) -> None:
         if message.request_id != self.request.id:
             return
+        if message.notice:
+            self.notify(message.notice, title="Alternatives")
+        failed = {i for i, s in enumerate(message.sequences) if s.stopped_by == "error"}
+        if message.error and not message.sequences:
+            failed = set(range(len(self.texts)))
         for index in range(len(self.texts)):
             self.done.add(index)
-            if message.error:
-                self.texts[index] = f"(failed: {message.error})"
+            if index in failed:  # what was written stays, and can be picked
+                how = "cut short" if self.texts[index] else "failed"
+                self.failed[index] = f"({how}: {message.error})"
             self._show(index)
 
     def _show(self, index: int) -> None:
-        text = self.texts[index].replace("\n", " ⏎ ").strip() or WAITING
+        body, note = self.texts[index].replace("\n", " ⏎ ").strip(), self.failed.get(index)
+        text = f"{body} {note}" if body and note else body or note or WAITING
         prefix = f"{index + 1}. "
         self.query_one(OptionList).replace_option_prompt_at_index(index, prefix + text)
 
@@ -80,6 +89,8 @@ class AlternativesScreen(ModalScreen[str | None]):
     def action_pick(self, index: int) -> None:
         if index < len(self.texts) and self.texts[index] and index in self.done:
             self.dismiss(self.texts[index])
+        elif index in self.failed:
+            self.notify("That alternative failed: nothing was written.", severity="warning")
         else:
             self.notify("That alternative is still being written.", severity="warning")
 

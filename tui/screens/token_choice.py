@@ -28,9 +28,12 @@ class TokenChoiceScreen(ModalScreen[str | None]):
 
     def compose(self) -> ComposeResult:
         info = self.info
+        place = f"the model's choice no. {info.rank_label}"
+        if not info.rank_exact:  # a server's token below every alternative it sent
+            place += f" (rarer than all {info.rank - 1} the server listed; its rank unknown)"
         with Vertical(classes="dialog", id="token-choice"):
             yield Label(
-                f"“{printable(info.text)}”: {info.prob:.1%}, the model's choice no. {info.rank}. "
+                f"“{printable(info.text)}”: {info.prob:.1%}, {place}. "
                 "Pick another: the rest of this continuation is written again from it.",
                 classes="dialog-question",
                 markup=False,

@@ -1,7 +1,9 @@
 """Token insight in the editor: each token's rank among the model's guesses, as colour.
 
 GLTR's buckets (Gehrmann et al., 2019): a token the model ranked in its top 10 is green, top
-100 yellow, top 1,000 red, anything rarer violet. Generated text gets its figures as it streams
+100 yellow, top 1,000 red, anything rarer violet. A server's rank past the alternatives it sent
+is only a bound: such a token is grey unless the bound alone settles its bucket (past 1,000:
+violet), never a colour it cannot know. Generated text gets its figures as it streams
 (``GenerateRequest.probabilities``); the writer's own text from one scoring pass (the
 "surprise" view). Spans are kept in (row, column) locations; any edit of the text forgets them,
 and the view scores the text again.
@@ -26,16 +28,21 @@ BUCKETS: tuple[tuple[int, Style], ...] = (
     (1000, Style(bgcolor="#7f2020")),
 )
 RARE = Style(bgcolor="#5f2f7f")
+UNRANKED = Style(bgcolor="#4a4a4a")
+"""Less likely than every alternative a server sent: a bucket it cannot name."""
 LEGEND = (
     "Surprise view: green = among the model's 10 likeliest next tokens, yellow = top 100, "
-    "red = top 1,000, violet = rarer. Ctrl+R on a word: the model's other choices."
+    "red = top 1,000, violet = rarer; grey = rarer than all the alternatives a server sent "
+    "(its rank unknown). Ctrl+R on a word: the model's other choices."
 )
 
 
-def bucket(rank: int) -> Style:
+def bucket(rank: int, exact: bool = True) -> Style:
+    """The colour for ``rank``; for a rank that is only a bound (at least ``rank``), the
+    bucket every rank from there falls in, else :data:`UNRANKED`."""
     for limit, style in BUCKETS:
         if rank <= limit:
-            return style
+            return style if exact else UNRANKED
     return RARE
 
 
@@ -87,7 +94,7 @@ class Insight:
             start = span.start[1] if span.start[0] == index else 0
             end = span.end[1] if span.end[0] == index else len(line)
             if end > start:
-                line.stylize(bucket(span.info.rank), start, end)
+                line.stylize(bucket(span.info.rank, span.info.rank_exact), start, end)
 
     def at(self, location: Location) -> Span | None:
         """The token at ``location`` (or ending just before it: the word the cursor is after)."""

@@ -1,12 +1,11 @@
-"""The remote engine against real servers on loopback: a fault server and llama_cpp.server.
+"""The remote engine against servers on loopback: the fault server plays each kind.
 
 tests/support/faultserver.py plays llama-server, vLLM (with vLLM's request schema),
 llama_cpp.server or
 a plain OpenAI-compatible server, and misbehaves on request: 401/403, 404, 429 then 200, 500,
-a stall, a stream cut mid-chunk, a stream that just ends, malformed events. The last part starts
-the real ``llama_cpp.server`` with the tiny GGUF and runs continue, ``n`` continuations, token
-figures, stop and cancel through :class:`RemoteEngine`. No test sleeps for a fixed time: each
-waits for its events.
+a stall, a stream cut mid-chunk, a stream that just ends, malformed events. The real servers
+(``llama_cpp.server`` and llama.cpp's ``llama-server``) are in test_real_servers.py. No test
+sleeps for a fixed time: each waits for its events.
 """
 
 from __future__ import annotations
@@ -35,7 +34,7 @@ from models.engine_client import (
     Started,
 )
 from models.errors import QuillpenError
-from models.prompting.prompts import StorySpec, TextSpec, build
+from models.prompting.prompts import StorySpec, TextSpec
 from models.remote.engine import RemoteEngine, Retrying
 from models.remote.tokens import ApproxTokenizer
 from models.sampling import SamplerSettings
@@ -122,8 +121,8 @@ def test_llama_server_story_is_fitted_to_its_window(
     engine, _, loaded = connect(engines, server.url)
     assert (loaded.name, loaded.n_ctx) == ("tiny-gpt2", 1000)  # /props n_ctx < n_ctx_train
     assert "llama.cpp server" in loaded.quant and engine.capabilities.tokenize
-    assert not engine.capabilities.batched_alternatives
-    assert "batched_alternatives" in engine.capabilities.reasons
+    assert engine.capabilities.batched_alternatives  # up to its slots (/props total_slots)
+    assert "batched_alternatives" not in engine.capabilities.reasons
     settings = SamplerSettings(temperature=0.7, top_k=30, min_p=0.1, repeat_penalty=1.2, seed=7)
     spec = StorySpec(STORY * 4, memory="A ghost story.", note="Keep it eerie.")
     request = GenerateRequest(spec, settings, max_tokens=8, stop=("\n\n",))
@@ -163,7 +162,7 @@ def test_vllm_gets_its_own_field_names_and_batched_alternatives(
         got, finished = run(engine, request)
         body = vllm.completions()[-1].body  # vLLM validated it: no unknown field got through
         assert body["repetition_penalty"] == 1.3 and "repeat_penalty" not in body
-        assert (body["top_k"], body["seed"], body["logprobs"]) == (-1, 3, 2)
+        assert (body["top_k"], body["seed"], body["logprobs"]) == (-1, 3, 20)  # all it allows
         assert finished.error is None and finished.stats.generated_tokens == 4  # from usage
         infos = got.infos(request.id)
         assert [t.text for t in infos] == list(WORDS[:4])
@@ -220,7 +219,7 @@ def test_plain_openai_server_gets_standard_fields_and_estimates(
             got, finished = run(engine, request)
             assert finished.stats.stopped_by == "stop" and got.text(request.id) == text
             assert [t.text for t in got.infos(request.id)] == tokens
-        assert plain.completions()[-1].body["logprobs"] == 1
+        assert plain.completions()[-1].body["logprobs"] == 5  # all OpenAI allows
 
         counted = Reply()
         engine.count_tokens("Hello there, world.", counted)
@@ -261,14 +260,14 @@ def test_unknown_profile_name_is_refused_plainly() -> None:
         RemoteEngine(Events(), "ftp://example.com/v1")
 
 
-def test_n_continuations_as_separate_requests(
+def test_n_continuations_as_requests_of_up_to_its_slots(
     server: FaultServer, engines: list[RemoteEngine]
 ) -> None:
-    engine, _, _ = connect(engines, server.url)  # llama-server: one choice per request
-    request = GenerateRequest(TextSpec("x"), SamplerSettings(seed=7), 4, n=3, probabilities=1)
+    engine, _, _ = connect(engines, server.url)  # llama-server: as many choices as its slots
+    request = GenerateRequest(TextSpec("x"), SamplerSettings(seed=7), 4, n=3, probabilities=2)
     got, finished = run(engine, request)
     bodies = [r.body for r in server.completions()]
-    assert sorted(b["seed"] for b in bodies) == [7, 8, 9] and all("n" not in b for b in bodies)
+    assert [(b["seed"], b.get("n", 1)) for b in bodies] == [(7, 2), (9, 1)]  # 8: the server's
     assert len({b["prompt"] for b in bodies}) == 1  # the prompt is built once
     assert len(got.of(request.id, Started)) == 1 and len(got.of(request.id, Finished)) == 1
     assert got.items[-1] is finished  # after every continuation's last chunk
@@ -553,81 +552,3 @@ def test_estimated_counts_err_on_the_high_side(tiny_engine: Any) -> None:
         tokens = estimate.tokenize(text)
         assert estimate.detokenize(tokens) == text
         assert len(tokens) >= tiny_engine.count_tokens(text), text
-
-
-# -- a real llama_cpp.server ----------------------------------------------------------------
-
-
-def test_real_server_continues_like_the_local_engine(
-    llama_server: str, engines: list[RemoteEngine], tiny_engine: Any
-) -> None:
-    engine, _, loaded = connect(engines, llama_server)
-    assert loaded.name == "tiny-gpt2" and "llama_cpp.server" in loaded.quant
-    assert loaded.n_ctx == 1024 and engine.capabilities.tokenize
-    spec = StorySpec(STORY * 4, memory="A ghost story.", note="Keep it eerie.")
-    request = GenerateRequest(spec, SamplerSettings(seed=11), max_tokens=12)
-    got, finished = run(engine, request, timeout=30)
-    assert finished.error is None and finished.stats.stopped_by == "length"
-    assert finished.stats.generated_tokens == 12 and got.text(request.id)
-    # The same prompt as the local engine builds (same tokenizer, same fitting).
-    assert got.of(request.id, Started)[0].facts == build(spec, tiny_engine, 12).facts
-
-    counted = Reply()
-    engine.count_tokens(STORY, counted)
-    assert counted.wait() == tiny_engine.count_tokens(STORY)
-
-
-def test_real_server_stop_alternatives_and_probabilities(
-    llama_server: str, engines: list[RemoteEngine]
-) -> None:
-    engine, _, _ = connect(engines, llama_server)
-    greedy = SamplerSettings(temperature=0.0, seed=5)
-    first = GenerateRequest(TextSpec("The sea"), greedy, 24)
-    got, _ = run(engine, first, timeout=30)
-    text = got.text(first.id)
-    assert len(text) > 12
-    stop = text[len(text) // 2 : len(text) // 2 + 3]
-    stopped_got, stopped = run(
-        engine, GenerateRequest(TextSpec("The sea"), greedy, 24, stop=(stop,)), timeout=30
-    )
-    assert stopped.error is None and stopped.stats.stopped_by == "stop"
-    assert stopped_got.text(stopped.request_id) == text[: text.index(stop)]
-
-    # n continuations: one request each (llama_cpp.server ignores n), seed + i
-    assert not engine.capabilities.batched_alternatives
-    sampled = SamplerSettings(temperature=1.0, seed=21)
-    many = GenerateRequest(TextSpec("Rain"), sampled, 6, n=3)
-    got, finished = run(engine, many, timeout=60)
-    assert finished.error is None and len(got.of(many.id, Finished)) == 1
-    assert [s.stopped_by for s in finished.sequences] == ["length"] * 3
-    texts = [got.text(many.id, seq) for seq in range(3)]
-    assert all(texts)
-    alone, _ = run(engine, GenerateRequest(TextSpec("Rain"), sampled.with_(seed=22), 6))
-    assert alone.text(alone.items[0].request_id) == texts[1]  # continuation 1 used seed 22
-
-    plain_greedy = SamplerSettings(temperature=0.0, repeat_penalty=1.0, seed=5)
-    request = GenerateRequest(TextSpec("Rain"), plain_greedy, 4, probabilities=3)
-    probed, finished = run(engine, request, timeout=30)
-    infos = probed.infos(request.id)
-    assert finished.error is None and len(infos) == 4
-    assert "".join(t.text for t in infos) == probed.text(request.id)
-    for token in infos:  # greedy: each token is the most likely one, before sampling
-        assert 0 < token.prob <= 1 and token.rank == 1 and len(token.top) >= 3
-        assert token.top[0][1] == pytest.approx(token.prob)
-
-
-def test_real_server_cancel_stops_the_stream(
-    llama_server: str, engines: list[RemoteEngine]
-) -> None:
-    engine, _, _ = connect(engines, llama_server)
-    engine.set_flush_interval(0.005)
-    got = Events()
-    request = GenerateRequest(TextSpec("Once"), SamplerSettings(seed=1), max_tokens=900)
-    engine.submit(request, got)
-    got.wait_for(Chunk, timeout=30)
-    engine.cancel()
-    finished = got.finished(request.id, timeout=5)
-    assert finished.cancelled and finished.stats.generated_tokens < 900
-    assert got.text(request.id)
-    _, after = run(engine, GenerateRequest(TextSpec("Again"), max_tokens=3), timeout=30)
-    assert after.error is None and after.stats.generated_tokens == 3  # the server is free
