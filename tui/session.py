@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from models.errors import QuillpenError
 from models.text import printable
 from tui.document import Document, NotUtf8
-from tui.store import journal, recent
+from tui.store import journal
 from tui.store.marks import load_marks, save_marks
 from tui.store.notes import StoryNotes, load_notes, save_notes
 from tui.text_stats import LineCounts
@@ -288,6 +288,7 @@ class DocumentSession:
     async def open_from_list(self, *, start_in_recent: bool = False) -> None:
         """The Open dialog: a path, a recent file, or one from the file tree."""
         from tui.screens.open_file import OpenFile
+        from tui.store import recent
 
         here = self.document.path.parent if self.document.path else Path.cwd()
         screen = OpenFile(here, recent.load(), start_in_recent=start_in_recent)

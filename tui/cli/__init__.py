@@ -70,7 +70,7 @@ def app_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="quillpen",
         description="A terminal writing assistant that runs GPT-2 on your machine. "
-        "Other commands: quillpen models|generate|doctor --help",
+        "Other commands: quillpen models|generate|spell|doctor --help",
     )
     p.add_argument(
         "file",
