@@ -216,7 +216,7 @@ async def test_palette_help_and_keymap_reach_the_find_bar(tmp_path: Path) -> Non
     found = {(keys, binding_id) for where, keys, _, binding_id in rows if where == "Find"}
     assert {("Ctrl+F", "editor.find"), ("Ctrl+\\", "editor.replace")} <= found
     assert ("Ctrl+G", "editor.goto") in found and ("Ctrl+Y", "find.replace_all") in found
-    remap = {"editor.goto": "f10", "find.case": "alt+c"}
+    remap = {"editor.goto": "f11", "find.case": "alt+c"}
     assert keymap.problems(remap, bindings.contexts()) == []
     clash = keymap.problems({"find.case": "ctrl+r"}, bindings.contexts())
     assert clash and "find bar" in clash[0]
