@@ -1,9 +1,11 @@
 """Convert and quantize in a child process, so that Cancel really stops them.
 
 llama.cpp's quantizer is one long native call that no Python thread can interrupt, and a crash
-in it would end whatever process runs it. :func:`run` starts ``python -m models.hub.child_job`` for
-one job, polls ``cancel`` every 50 ms, kills the child when it is set, and removes the job's
-partial output. A failure comes back as a :class:`QuillpenError` with the child's own message.
+in it would end whatever process runs it. :func:`run` starts ``models.hub.child_job`` (as
+``python -m`` would, without the current folder on ``sys.path``: :mod:`models.child_python`)
+for one job (a convert under a memory limit), polls ``cancel`` every 50 ms, kills the child
+when it is set, and removes the job's partial output. A failure comes back as a
+:class:`QuillpenError` with the child's own message.
 
 A job never outlives the app: :func:`end_all` (a hang-up, the exit) kills every job, and one
 that starts after it is killed at once; should the app die without it (``kill -9``), the job
@@ -156,8 +158,10 @@ def _limit_memory(src: Path) -> None:
 def _main(spec: dict[str, str]) -> None:
     out = Path(spec["out"])
     _end_with_the_app(out)
-    _limit_memory(Path(spec["src"]))
     if spec["kind"] == "convert":
+        # Convert reads outside files: bounded. (Quantize reads the GGUF convert wrote, and
+        # llama.cpp's GPU builds reserve much address space as they start.)
+        _limit_memory(Path(spec["src"]))
         from models.hub.convert import convert
 
         _test_delay(CONVERT_DELAY_ENV, out)

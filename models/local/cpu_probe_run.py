@@ -1,7 +1,6 @@
 """The CPU probe's child: quantize a tiny model and decode with llama.cpp's extra buffer types.
 
-Started by :func:`models.local.cpu_probe.run_probe` as ``python -m models.local.cpu_probe_run``; a
-crash
+Started by :func:`models.local.cpu_probe.run_probe` (:mod:`models.child_python`); a crash
 here (AMX on some CPUs) ends only this process, and tells the parent to use safe mode.
 """
 

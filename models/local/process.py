@@ -1,6 +1,7 @@
 """The engine process: owns llama.cpp, reads requests on stdin, writes events on stdout.
 
-Started by :class:`models.local.client.LocalEngine` as ``python -m models.local.process``. Its
+Started by :class:`models.local.client.LocalEngine` like ``python -m models.local.process``
+(without the current folder on ``sys.path``: :mod:`models.child_python`). Its
 main thread loads the model and generates; a reader thread takes requests off the pipe so a
 cancel lands within one token. It exits as soon as its stdin closes, so it can never outlive
 the app. Native output (fd 1) goes to the log on fd 2, never into the protocol.
