@@ -62,3 +62,10 @@ def test_no_source_file_is_over_400_lines() -> None:
         if (n := len(path.read_text(encoding="utf-8").splitlines())) > 400
     }
     assert long == {}
+
+
+def test_the_app_is_a_thin_shell() -> None:
+    """The App holds no behaviour of its own: the document's and the model's lives are their
+    sessions' (tui/session.py, tui/model_session.py), the panes' requests the main screen's."""
+    lines = len((ROOT / "tui" / "app.py").read_text(encoding="utf-8").splitlines())
+    assert lines <= 250

@@ -29,6 +29,16 @@ EDITOR_EXTRA = GeneratedTextArea.BINDINGS
 PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")
 
 
+def keymap_problems(keymap: dict[str, str]) -> list[str]:
+    """What is wrong with a user keymap (:mod:`tui.keymap`); without one there is nothing to
+    check, and no need to import every screen."""
+    if not keymap:
+        return []
+    from tui import keymap as checks
+
+    return checks.problems(keymap, contexts())
+
+
 def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
     """F1's sections, in the order a writer meets them."""
     from tui.widgets.chat import ChatPane

@@ -7,11 +7,14 @@ tests/tui/test_config_checks.py's keymap tests fail if one breaks).
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
 from rich.containers import Lines
 from rich.text import Text
+from textual.app import App
 from textual.document._wrapped_document import WrappedDocument
 from textual.keys import _character_to_key
 from textual.widgets import TextArea
@@ -45,6 +48,26 @@ def forget_rendered_lines(area: TextArea) -> None:
 def key_name(character: str) -> str:
     """The key name Textual gives a printable character (``"."`` → ``"full_stop"``)."""
     return _character_to_key(character)
+
+
+def open_loop(app: App[Any]) -> asyncio.AbstractEventLoop | None:
+    """The event loop ``app`` runs on (``App._loop``), or None when it has none open (not
+    started yet, or closed): a signal handler or another thread hands work to it."""
+    loop: asyncio.AbstractEventLoop | None = getattr(app, "_loop", None)
+    return loop if loop is not None and not loop.is_closed() else None
+
+
+def leave_threads_behind(app: App[Any]) -> None:
+    """Let ``app`` close without waiting for its thread workers.
+
+    asyncio waits for its default executor's threads as the app closes, and a thread worker
+    blocked on the network (a download) would hold the exit up: the loop gets a fresh, idle
+    one; :func:`tui.hangup.leave_now_if_threads_linger` then ends the process and what the
+    download left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if (loop := open_loop(app)) is not None:
+        loop.set_default_executor(ThreadPoolExecutor())
 
 
 def line_at_row(area: TextArea, y: int) -> tuple[int, int] | None:

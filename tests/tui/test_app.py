@@ -177,14 +177,14 @@ async def test_function_keys_switch_panes_when_narrow(tiny_gguf: Path) -> None:
         screen = app.screen
         assert screen.has_class("narrow")
         assert app.editor.display and app.editor.region.width > 0
-        assert app.chat.region.width == 0 and app.templates.region.width == 0
+        assert app.chat.region.width == 0 and app.panes.templates.region.width == 0
         await pilot.press("f3")
         await pilot.pause()
         assert app.chat.region.width > 60 and app.editor.region.width == 0
         assert app.focused is not None and app.chat in app.focused.ancestors_with_self
         await pilot.press("f4")
         await pilot.pause()
-        assert app.templates.region.width > 60 and app.chat.region.width == 0
+        assert app.panes.templates.region.width > 60 and app.chat.region.width == 0
         await pilot.press("f2")
         await pilot.pause()
         assert app.focused is app.editor
@@ -194,7 +194,7 @@ async def test_panes_side_by_side_when_wide() -> None:
     app = make_app(None, None)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        e, c, t = app.editor.region, app.chat.region, app.templates.region
+        e, c, t = app.editor.region, app.chat.region, app.panes.templates.region
         assert e.width > c.width > 0 and t.width > 0
         assert e.x < c.x < t.x
         await pilot.press("f3")
@@ -297,8 +297,8 @@ async def test_template_use_writes_opening_and_generates(tmp_path: Path, tiny_gg
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        haiku = next(t for t in app.templates.templates if t.title == "Haiku")  # type: ignore[attr-defined]
-        await app.templates.show(haiku)  # type: ignore[attr-defined]
+        haiku = next(t for t in app.panes.templates.templates if t.title == "Haiku")  # type: ignore[attr-defined]
+        await app.panes.templates.show(haiku)  # type: ignore[attr-defined]
         await pilot.press("f4")
         await pilot.press("ctrl+g")
         await wait_until(
@@ -494,7 +494,7 @@ async def test_app_engine_uses_every_cpu(tmp_path: Path, tiny_gguf: Path) -> Non
         assert app.engine.model is not None
         assert app.engine.model.threads == available_threads()
     chosen = QuillpenApp(None, threads=3, settings=Settings())
-    assert chosen.threads == 3
+    assert chosen.model.threads == 3
 
 
 async def test_one_undo_removes_a_long_continuation_whole(
@@ -622,7 +622,7 @@ async def test_undo_after_a_long_template_continuation(
         await ready(pilot, app)
         await pilot.press(*"Notes")
         before = app.editor.text
-        app.post_message(TemplatePane.Use(render(template), template))
+        app.panes.templates.post_message(TemplatePane.Use(render(template), template))
         await wait_until(pilot, lambda: app.editor.generating)
         await finished(pilot, app)
         assert app.editor.last_stats.generated_tokens > 100
@@ -648,10 +648,10 @@ async def test_a_template_loads_the_model_it_is_written_for(
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        assert app.model_path is not None and app.model_path.samefile(tiny_gguf)
-        app.post_message(TemplatePane.Use(render(template), template))
+        assert app.model.path is not None and app.model.path.samefile(tiny_gguf)
+        app.panes.templates.post_message(TemplatePane.Use(render(template), template))
         await wait_until(
-            pilot, lambda: app.model_path is not None and app.model_path.samefile(other), 30
+            pilot, lambda: app.model.path is not None and app.model.path.samefile(other), 30
         )
         await wait_until(pilot, lambda: app.editor.last_stats.generated_tokens > 0, 30)
         assert render(template).strip() in app.editor.text
@@ -667,7 +667,7 @@ async def test_a_template_for_a_model_not_downloaded_says_how_to_get_it(
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test(size=(80, 24)) as pilot:
         await ready(pilot, app)
-        app.post_message(TemplatePane.Use(render(template), template))
+        app.panes.templates.post_message(TemplatePane.Use(render(template), template))
 
         def told() -> list[str]:
             return [n.message for n in app._notifications if "models pull" in n.message]
@@ -675,7 +675,7 @@ async def test_a_template_for_a_model_not_downloaded_says_how_to_get_it(
         await wait_until(pilot, told)
         assert "gpt2-chinese-poem" in told()[0]
         assert render(template) in app.editor.text and not app.editor.generating
-        assert app.model_path is not None and app.model_path.samefile(tiny_gguf)  # kept
+        assert app.model.path is not None and app.model.path.samefile(tiny_gguf)  # kept
 
 
 async def test_ctrl_shift_home_and_end_select_to_the_ends(tmp_path: Path) -> None:

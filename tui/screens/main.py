@@ -1,8 +1,13 @@
-"""The main screen: editor, chat and templates; side by side when wide, one at a time when not."""
+"""The main screen: editor, chat and templates; side by side when wide, one at a time when not.
+
+It is where the panes' messages end: what one pane asks of another (a chat reply or a template
+into the editor), the generations and model events the status bar shows (the model's go on to
+the :class:`~tui.model_session.ModelSession`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -16,16 +21,27 @@ from textual.widget import Widget
 from tui.widgets.bars import KeyBar, TitleBar
 
 if TYPE_CHECKING:
-    from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
+    from tui.messages import (
+        EngineCrashed,
+        GenerationChunk,
+        GenerationFinished,
+        GenerationStarted,
+        ModelFailed,
+        ModelReady,
+    )
+    from tui.model_session import ModelSession
+    from tui.widgets.chat import ChatPane
     from tui.widgets.editor import WriterEditor
     from tui.widgets.status import StatusBar
+    from tui.widgets.templates import TemplatePane
 
 WIDE = 120
 PANES = ("editor", "chat", "templates")
 
 
 class MainScreen(Screen[None]):
-    """Composes the panes; F2/F3/F4 show (narrow) or focus (wide) one of them."""
+    """Composes the panes; F2/F3/F4 show (narrow) or focus (wide) one of them; passes what one
+    pane asks of another on."""
 
     BINDINGS = [
         Binding("f2", "show_pane('editor')", "Editor", id="pane.editor"),
@@ -39,6 +55,7 @@ class MainScreen(Screen[None]):
         self,
         editor: WriterEditor,
         status: StatusBar,
+        model: ModelSession,
         side_panes: Callable[[], tuple[Widget, Widget]],
     ) -> None:
         """``side_panes`` gives chat and templates (and reads their styles): it is called when
@@ -46,6 +63,7 @@ class MainScreen(Screen[None]):
         super().__init__()
         self.status = status
         self.editor = editor
+        self.model = model
         self._side_panes = side_panes
         self._side: tuple[Widget, Widget] | None = None
 
@@ -90,11 +108,35 @@ class MainScreen(Screen[None]):
         self.status.on_generation_started(message.prompt_tokens, message.facts.hidden_chars)
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
+        message.stop()  # (the hot path ends here: nothing above the screen needs a chunk)
         self.status.tokens_per_second = message.tokens_per_second
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
         stats = message.stats
         self.status.on_generation_finished(stats.prompt_tokens + stats.generated_tokens)
+
+    # The model's events (the status bar shows them first) ------------------------------------
+    def on_model_ready(self, message: ModelReady) -> None:
+        self.model.ready(message)
+
+    def on_engine_crashed(self, message: EngineCrashed) -> None:
+        self.model.crashed(message)
+
+    def on_model_failed(self, message: ModelFailed) -> None:
+        self.model.failed(message)
+
+    # What one pane asks of another ------------------------------------------------------------
+    def on_chat_pane_insert_reply(self, message: ChatPane.InsertReply) -> None:
+        self.editor.insert(message.text)
+        self.action_show_pane("editor")
+
+    def on_template_pane_use(self, message: TemplatePane.Use) -> None:
+        """Write the opening, and continue it with the model the template is written for."""
+        self.action_show_pane("editor")
+        template = message.template
+        self.editor.write_template(message.text)
+        continue_it = partial(self.editor.continue_template, template)
+        self.model.with_model(template.model, template.title, continue_it)
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)

@@ -58,7 +58,7 @@ class ChatPane(ChatView):
 
     ``document_key`` names the saved history (:func:`tui.chat_store.document_key`);
     ``draft_provider`` returns the document's text for "include my draft"; ``engine`` is the
-    engine client replies are asked of.
+    engine client replies are asked of, with the settings ``sampler`` gives.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -94,6 +94,7 @@ class ChatPane(ChatView):
         document_key: str,
         draft_provider: Callable[[], str],
         engine: EngineClient,
+        sampler: Callable[[], SamplerSettings] = lambda: PRESETS["balanced"],
         *,
         max_tokens: int = MAX_REPLY_TOKENS,
         name: str | None = None,
@@ -103,6 +104,7 @@ class ChatPane(ChatView):
         super().__init__(document_key, name=name, id=id, classes=classes)
         self.draft_provider = draft_provider
         self.engine = engine
+        self.sampler = sampler
         self.max_tokens = max_tokens
         self.last_spec: ChatSpec | None = None
         """What the latest request asked the engine to continue."""
@@ -305,7 +307,7 @@ class ChatPane(ChatView):
                 draft = self.draft_provider()
             except Exception:
                 log.exception("the draft provider failed")
-        settings: SamplerSettings = getattr(self.app, "sampler", PRESETS["balanced"])
+        settings = self.sampler()
         spec = ChatSpec(tuple(prior), message, draft)
         request = GenerateRequest(spec, settings, self.max_tokens, CHAT_STOPS)
         self.last_spec = spec
@@ -316,7 +318,8 @@ class ChatPane(ChatView):
         self.engine.submit(request, deliver(self))
 
     # Generation messages ---------------------------------------------------------------------
-    # These messages bubble on to the app afterwards (its status bar shows every generation).
+    # These messages bubble on to the main screen afterwards (the status bar shows every
+    # generation).
     def _ours(self, request_id: int) -> PendingReply | None:
         pending = self._pending
         return pending if pending is not None and pending.request_id == request_id else None

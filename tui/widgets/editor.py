@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # (what asks for text is imported when it does: after the fir
     from models.engine_client import EngineClient
     from tui.config import Settings
     from tui.messages import GenerationStarted
+    from tui.model_session import ModelSession
     from tui.presets import Preset
     from tui.store.notes import StoryNotes
     from tui.templates import Template
@@ -36,10 +37,15 @@ ALTERNATIVES = 3
 ALTERNATIVE_TOKENS = 24
 
 
-class Story(Protocol):
-    """What a continuation needs beside the text: the notes, and a journal written first."""
+class EditorSession(Protocol):
+    """What the editor needs of its document session (:class:`tui.session.DocumentSession`):
+    the notes a continuation keeps in mind, and the recovery journal."""
 
     notes: StoryNotes
+
+    def text_changed(self) -> None: ...
+
+    def schedule_journal(self) -> None: ...
 
     def flush_journal(self) -> None: ...
 
@@ -87,13 +93,18 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
     ]
 
     def __init__(
-        self, engine: EngineClient, story: Story, settings: Settings, **kwargs: object
+        self,
+        engine: EngineClient,
+        session: EditorSession,
+        model: ModelSession,
+        settings: Settings,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
-        self.last_prompt_tokens = 0
-        self.hidden_chars = 0
         self.engine = engine
-        self.story = story
+        self.session = session
+        """The document's session: its notes, and where the journal is written."""
+        self.model = model
         self.settings = settings
         self._cuts_told: tuple[int, int] = (0, 0)
         self._redraw_cost = 0.0
@@ -103,6 +114,12 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         """The preset picked in Presets… for this session (it wins over the config's)."""
         self.branches = Branches()
         """Every generation of this document, as a tree (Alt+arrows, Ctrl+T)."""
+
+    def on_text_area_changed(self) -> None:
+        self.session.text_changed()
+
+    def journal(self) -> None:
+        self.session.schedule_journal()
 
     def action_document_start(self, select: bool = False) -> None:
         self.move_cursor((0, 0), select=select)
@@ -137,7 +154,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         from models.prompting.prompts import StorySpec
         from tui.messages import deliver
 
-        notes, prompt = self.story.notes, self.prompt_text()
+        notes, prompt = self.session.notes, self.prompt_text()
         tab = self.tab_preset()
         request = GenerateRequest(
             StorySpec(prompt, notes.memory, notes.note),
@@ -148,7 +165,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             probabilities=INSIGHT_TOP if self._insight_on() else 0,
             bans=self.bans(),
         )
-        self.story.flush_journal()  # on disk before the engine runs: a crash loses nothing
+        self.session.flush_journal()  # on disk before the engine runs: a crash loses nothing
         self.branches.begin(request.id, prompt, request.settings, self.model_name())
         self.begin_generation(request.id, joined)
         self.engine.submit(request, deliver(self))
@@ -186,12 +203,12 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         from models.prompting.prompts import StorySpec
         from tui.screens.alternatives import AlternativesScreen
 
-        notes, sampler = self.story.notes, self.tab_preset().sampler
+        notes, sampler = self.session.notes, self.tab_preset().sampler
         spec = StorySpec(self.prompt_text(), notes.memory, notes.note)
         request = GenerateRequest(
             spec, sampler, ALTERNATIVE_TOKENS, n=ALTERNATIVES, bans=self.bans()
         )
-        self.story.flush_journal()
+        self.session.flush_journal()
         screen = AlternativesScreen(self.engine, request)
 
         def chosen(choice: str | None) -> None:
@@ -206,7 +223,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
 
     # The branch tree ------------------------------------------------------------------------
     def model_name(self) -> str:
-        return str(getattr(getattr(self.app, "status", None), "model_name", ""))
+        return self.model.label
 
     def generated(self, request_id: int, text: str) -> None:
         self.branches.finish(request_id, text)
@@ -291,7 +308,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
     def bans(self) -> tuple[str, ...]:
         """The phrases never to write: config.toml's and this document's (F8); none, said
         once, where the engine cannot hold them (a remote server)."""
-        bans = tuple(dict.fromkeys((*self.settings.bans, *self.story.notes.bans)))
+        bans = tuple(dict.fromkeys((*self.settings.bans, *self.session.notes.bans)))
         why = self.engine.capabilities.reasons.get("bans")
         if bans and why:
             if not self._bans_told:
@@ -322,7 +339,6 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
     def on_generation_started(self, message: GenerationStarted) -> None:
         from models.prompting.context import MEMORY_MAX, NOTE_MAX
 
-        self.last_prompt_tokens = message.prompt_tokens
         facts = message.facts
         cuts = (facts.memory_cut, facts.note_cut)
         if any(cuts) and cuts != self._cuts_told:

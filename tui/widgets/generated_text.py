@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
@@ -79,9 +78,6 @@ class GeneratedTextArea(TextArea):
         Binding("ctrl+y", "redo", "Redo", id="editor.redo", show=False),
     ]
 
-    class Journal(Message):
-        """The text changed (typed or generated): time to update the recovery journal."""
-
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
             "",
@@ -112,6 +108,9 @@ class GeneratedTextArea(TextArea):
 
     def pace(self, seconds: float) -> None:
         """Told how long drawing one streamed chunk took (the editor adapts the flush rate)."""
+
+    def journal(self) -> None:
+        """Text was generated: time to update the recovery journal (the editor's session)."""
 
     def text_edited(self) -> None:
         """The writer changed the text (token figures no longer line up with it)."""
@@ -266,7 +265,7 @@ class GeneratedTextArea(TextArea):
             self._generating_edit = False
         self.marks.append(Mark(start, result.end_location))
         self.history.checkpoint()
-        self.post_message(self.Journal())
+        self.journal()
 
     # Generation ------------------------------------------------------------------------------
     @property
@@ -326,7 +325,7 @@ class GeneratedTextArea(TextArea):
         if follow:
             self.selection = self.selection.cursor(mark.end)
             self.scroll_cursor_visible()
-        self.post_message(self.Journal())
+        self.journal()
         self.call_after_refresh(self._measured, started)
 
     def _measured(self, started: float) -> None:
@@ -348,7 +347,7 @@ class GeneratedTextArea(TextArea):
                 self.marks.remove(mark)
         self._gen_mark = None
         self.history.checkpoint()
-        self.post_message(self.Journal())
+        self.journal()
 
     def _merge_generated_batches(self) -> None:
         """Make one generation (its chunks, and keys typed while it streamed) one undo step."""

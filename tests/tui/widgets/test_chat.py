@@ -169,7 +169,13 @@ class _Host(App[object]):
         self.inserted: list[str] = []
 
     def compose(self) -> ComposeResult:
-        yield ChatPane(self.key, lambda: self.draft, self.engine, max_tokens=self.max_tokens)
+        yield ChatPane(
+            self.key,
+            lambda: self.draft,
+            self.engine,
+            lambda: self.sampler,
+            max_tokens=self.max_tokens,
+        )
 
     def on_mount(self) -> None:
         if isinstance(self.engine, LocalEngine) and self.model is not None:
