@@ -1,8 +1,8 @@
 """The main screen: editor, chat and templates; side by side when wide, one at a time when not.
 
-It is where the panes' messages end: what one pane asks of another (a chat reply or a template
-into the editor), the generations and model events the status bar shows (the model's go on to
-the :class:`~tui.model_session.ModelSession`)."""
+It is where the panes' messages end: the dialogs they ask for (:mod:`tui.intents`), what one
+pane asks of another (a chat reply or a template into the editor), the generations and model
+events the status bar shows (the model's go on to :class:`~tui.model_session.ModelSession`)."""
 
 from __future__ import annotations
 
@@ -21,6 +21,14 @@ from textual.widget import Widget
 from tui.widgets.bars import KeyBar, TitleBar
 
 if TYPE_CHECKING:
+    from tui.intents import (
+        AskChoice,
+        CheckPoem,
+        EditPresets,
+        PickAlternative,
+        PickBranch,
+        PickToken,
+    )
     from tui.messages import (
         EngineCrashed,
         GenerationChunk,
@@ -137,6 +145,38 @@ class MainScreen(Screen[None]):
         self.editor.write_template(message.text)
         continue_it = partial(self.editor.continue_template, template)
         self.model.with_model(template.model, template.title, continue_it)
+
+    # The dialogs the panes ask for (tui.intents): the screens are imported when first asked --
+    def on_pick_alternative(self, message: PickAlternative) -> None:
+        from tui.screens.alternatives import AlternativesScreen
+
+        screen = AlternativesScreen(self.editor.engine, message.request)
+        self.app.push_screen(screen, lambda choice: message.reply(choice, screen.texts))
+
+    def on_pick_branch(self, message: PickBranch) -> None:
+        from tui.screens.branches import BranchesScreen
+
+        self.app.push_screen(BranchesScreen(message.tree), message.reply)
+
+    def on_check_poem(self, message: CheckPoem) -> None:
+        from tui.screens.poem import PoemScreen
+
+        self.app.push_screen(PoemScreen(message.text, message.word), message.reply)
+
+    def on_edit_presets(self, message: EditPresets) -> None:
+        from tui.screens.presets import PresetsScreen
+
+        self.app.push_screen(PresetsScreen(message.presets, message.current), message.reply)
+
+    def on_pick_token(self, message: PickToken) -> None:
+        from tui.screens.token_choice import TokenChoiceScreen
+
+        self.app.push_screen(TokenChoiceScreen(message.info), message.reply)
+
+    def on_ask_choice(self, message: AskChoice) -> None:
+        from tui.screens.dialogs import Choice
+
+        self.app.push_screen(Choice(message.question, message.answers), message.reply)
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)

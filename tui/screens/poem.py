@@ -30,21 +30,6 @@ class PoemView:
     rhymes: tuple[str, ...]
 
 
-def word_at(line: str, column: int) -> tuple[int, int]:
-    """The word at (or just before) ``column``: a run of letters, or one CJK character."""
-    is_cjk = poetry.chinese.is_cjk
-    for at in (column - 1, column):  # the character before the cursor first (just typed)
-        if 0 <= at < len(line) and is_cjk(line[at]):
-            return at, at + 1
-    start = column
-    while start > 0 and (line[start - 1].isalpha() or line[start - 1] == "'"):
-        start -= 1
-    end = column
-    while end < len(line) and (line[end].isalpha() or line[end] == "'"):
-        end += 1
-    return start, end
-
-
 def guess_form(text: str) -> str:
     """The form the poem most likely means, from its language, line count and line length."""
     language = poetry.detect_language(text)

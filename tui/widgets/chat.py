@@ -30,9 +30,9 @@ from models.prompting.prompts import ChatSpec, PromptFacts
 from models.prompting.transcript import CHAT_STOPS, Turn, clean_reply
 from models.sampling import PRESETS, SamplerSettings
 from models.stats import StreamStats
+from tui.intents import AskChoice
 from tui.keys import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
-from tui.screens.dialogs import Choice
 from tui.store.chats import ChatRecord, delete_chat, load_chat_record
 from tui.widgets.chat_log import (
     STOPPED_NOTE,
@@ -261,13 +261,13 @@ class ChatPane(ChatView):
                 self.call_later(self.clear)
 
         turns = len(self.history)
-        self.app.push_screen(
-            Choice(
+        self.post_message(
+            AskChoice(
                 f"Clear this chat ({turns} message{'s' if turns != 1 else ''})? "
                 "Its saved history is deleted too.",
                 [("clear", "Clear"), ("cancel", "Cancel")],
-            ),
-            answer,
+                answer,
+            )
         )
 
     async def clear(self) -> None:

@@ -201,7 +201,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             return
         from models.engine_client import GenerateRequest
         from models.prompting.prompts import StorySpec
-        from tui.screens.alternatives import AlternativesScreen
+        from tui.intents import PickAlternative
 
         notes, sampler = self.session.notes, self.tab_preset().sampler
         spec = StorySpec(self.prompt_text(), notes.memory, notes.note)
@@ -209,17 +209,15 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             spec, sampler, ALTERNATIVE_TOKENS, n=ALTERNATIVES, bans=self.bans()
         )
         self.session.flush_journal()
-        screen = AlternativesScreen(self.engine, request)
 
-        def chosen(choice: str | None) -> None:
+        def chosen(choice: str | None, texts: Sequence[str]) -> None:
             if choice:
-                model = self.model_name()
-                at = screen.texts.index(choice)
-                self.branches.alternatives(spec.text, screen.texts, at, sampler, model)
+                at = list(texts).index(choice)
+                self.branches.alternatives(spec.text, list(texts), at, sampler, self.model_name())
                 self.insert_generated(choice)
                 self.show_branch()
 
-        self.app.push_screen(screen, chosen)
+        self.post_message(PickAlternative(request, chosen))
 
     # The branch tree ------------------------------------------------------------------------
     def model_name(self) -> str:
@@ -246,17 +244,18 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
 
     def action_branches(self) -> None:
         """Ctrl+T: the tree of every version; Enter reads the one picked."""
-        from tui.screens.branches import BranchesScreen
+        from tui.intents import PickBranch
 
         def chosen(node_id: str | None) -> None:
             if node_id:
                 self.action_branch(node_id)
 
-        self.app.push_screen(BranchesScreen(self.branches.tree), chosen)
+        self.post_message(PickBranch(self.branches.tree, chosen))
 
     def action_poem(self) -> None:
         """F7: check the poem; a rhyme picked there replaces the word at the cursor."""
-        from tui.screens.poem import PoemScreen, word_at
+        from tui.intents import CheckPoem
+        from tui.poetry.words import word_at
 
         row, column = self.cursor_location
         start, end = word_at(self.document.get_line(row), column)
@@ -266,7 +265,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             if rhyme:
                 self.replace(rhyme, (row, start), (row, end))
 
-        self.app.push_screen(PoemScreen(self.text, word), chosen)
+        self.post_message(CheckPoem(self.text, word, chosen))
 
     def tab_preset(self) -> Preset:
         """What Tab and F6 write with: the chosen preset (config ``preset``, or Presets…), else
@@ -281,14 +280,14 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
 
     def action_presets(self) -> None:
         """Ctrl+P → Presets…: edit one; use it for Tab from now on, and save it if asked."""
+        from tui.intents import EditPresets
         from tui.presets import load_presets, save_preset
-        from tui.screens.presets import PresetsScreen, Result
 
         presets, warnings = load_presets()
         for warning in warnings:
             self.notify(warning, title="Presets", severity="warning")
 
-        def chosen(result: Result | None) -> None:
+        def chosen(result: tuple[Preset, bool] | None) -> None:
             if result is None:
                 return
             preset, save = result
@@ -303,7 +302,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             self.notify(f"Tab writes with {preset.name}{where}.", title="Presets")
 
         current = self.tab_preset().name
-        self.app.push_screen(PresetsScreen(presets, current), chosen)
+        self.post_message(EditPresets(presets, current, chosen))
 
     def bans(self) -> tuple[str, ...]:
         """The phrases never to write: config.toml's and this document's (F8); none, said

@@ -126,7 +126,7 @@ class PoemMarginArea(_Area):
             self._hint_timer = self.set_timer(HINT_AFTER, self._find_hint)
 
     def _find_hint(self) -> None:
-        from tui.screens.poem import word_at
+        from tui.poetry.words import word_at
 
         row, column = self.cursor_location
         line = self.document.get_line(row)

@@ -22,6 +22,7 @@ from models.prompting.transcript import CHAT_STOPS, Turn
 from models.sampling import SamplerSettings
 from tests.support import engine_hooks
 from tests.support.helpers import wait_until
+from tui.intents import AskChoice
 from tui.messages import (
     GenerationChunk,
     GenerationFinished,
@@ -191,6 +192,10 @@ class _Host(App[object]):
 
     def on_chat_pane_insert_reply(self, message: ChatPane.InsertReply) -> None:
         self.inserted.append(message.text)
+
+    def on_ask_choice(self, message: AskChoice) -> None:
+        """The pane asks before clearing (as the main screen opens it in the app)."""
+        self.push_screen(Choice(message.question, message.answers), message.reply)
 
 
 def replies(pane: ChatPane) -> list[AssistantMessage]:
