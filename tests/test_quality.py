@@ -38,11 +38,12 @@ def test_import_contracts() -> None:
 
 
 def test_the_import_graph_has_no_circle() -> None:
-    """No module of tui or models imports, directly or not, a module that imports it back
-    (imports under TYPE_CHECKING aside: they never run)."""
+    """No module of tui or models imports, directly or not, a module that imports it back,
+    imports under TYPE_CHECKING included: a type a module needs is a dependency too (a
+    Protocol in the lower module names what it needs of the higher one)."""
     import grimp
 
-    graph = grimp.build_graph("tui", "models", exclude_type_checking_imports=True)
+    graph = grimp.build_graph("tui", "models", exclude_type_checking_imports=False)
     circles = sorted(
         {
             tuple(sorted((module, imported)))

@@ -486,7 +486,7 @@ async def test_f8_memory_and_note_steer_the_prompt(
 
 
 async def test_app_engine_uses_every_cpu(tmp_path: Path, tiny_gguf: Path) -> None:
-    from models.local.engine import available_threads
+    from models.stats import available_threads
 
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test() as pilot:
