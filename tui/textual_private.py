@@ -1,8 +1,10 @@
-"""The few places quillpen reaches into Textual's private API, all here (Textual 8.2.8).
+"""Every place quillpen reaches into Textual's private API, all here (Textual 8.2.8).
 
-Textual offers no public way to do these. ``pyproject.toml`` pins Textual's version; when it
-changes, check each function below against the new release (tests/tui/test_app.py's undo tests and
-tests/tui/test_config_checks.py's keymap tests fail if one breaks).
+Textual offers no public way to do these. ``pyproject.toml`` pins Textual's version, and
+tests/tui/test_textual_private.py fails when the installed one is not :data:`TEXTUAL_VERSION`:
+an upgrade is a conscious step. Check each function below against the new release (the undo
+tests in tests/tui/test_app.py and the keymap tests in tests/tui/test_config_checks.py fail if
+one breaks), then change :data:`TEXTUAL_VERSION`.
 """
 
 from __future__ import annotations
@@ -19,6 +21,18 @@ from textual.document._wrapped_document import WrappedDocument
 from textual.keys import _character_to_key
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, Selection
+
+TEXTUAL_VERSION = "8.2.8"
+"""The Textual release every reach below was checked against."""
+
+
+class CursorKeptInText(TextArea):
+    """A ``TextArea`` whose undo and redo never place the cursor past the text
+    (:func:`keep_cursor_in_text`, run first thing in Textual's private ``_refresh_size``)."""
+
+    def _refresh_size(self) -> None:
+        keep_cursor_in_text(self)
+        super()._refresh_size()
 
 
 def undo_batches(area: TextArea) -> deque[list[Edit]]:

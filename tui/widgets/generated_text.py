@@ -10,17 +10,16 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
 from models.text import printable
 from tui.textual_private import (
     OncePerPassLine,
     forget_rendered_lines,
-    keep_cursor_in_text,
     undo_batches,
 )
 from tui.widgets.insight import Insight, Span, spans_from
+from tui.widgets.safe_text_area import SafeTextArea
 
 if TYPE_CHECKING:
     from rich.containers import Lines
@@ -64,7 +63,7 @@ def _shift(loc: Location, old_end: Location, new_end: Location) -> Location:
     return (row + new_end[0] - old_end[0], col)
 
 
-class GeneratedTextArea(TextArea):
+class GeneratedTextArea(SafeTextArea):
     """Marks, undo steps and the stream of one generation at a time (``request_id``)."""
 
     BINDINGS = [  # TextArea's own keys, with ids: the keymap moves them (F1 lists them)
@@ -196,10 +195,6 @@ class GeneratedTextArea(TextArea):
         self._gen_mark = None
         forget_rendered_lines(self)
         self.refresh()
-
-    def _refresh_size(self) -> None:
-        keep_cursor_in_text(self)  # (an undo that takes the scrollbar away: see there)
-        super()._refresh_size()
 
     def undo(self) -> None:
         if self.generating and not self._halted:
