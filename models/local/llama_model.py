@@ -215,6 +215,15 @@ class LlamaModel:
         raw = self.tokenize(prompt) if isinstance(prompt, str) else list(prompt)
         return self.fit_prompt(raw, max_tokens)
 
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        """``messages`` through the GGUF's own chat template (:mod:`models.local.chat_format`);
+        a model without one raises ``LookupError``."""
+        from models.local.chat_format import render_chat
+
+        if not self.info.chat_template:
+            raise LookupError(f"{self.name} has no chat template")
+        return render_chat(self.info.chat_template, messages)
+
     def close(self) -> None:
         with self.lock:
             close = getattr(self.llm, "close", None)
