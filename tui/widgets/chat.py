@@ -56,7 +56,7 @@ class ChatPane(ChatView):
     """Chat with the model about the draft; history kept per document (:class:`ChatView`:
     the pane's widgets and its saved chat).
 
-    ``document_key`` names the saved history (:func:`tui.chat_store.document_key`);
+    ``document_key`` names the saved history (:func:`tui.store.keys.document_key`);
     ``draft_provider`` returns the document's text for "include my draft"; ``engine`` is the
     engine client replies are asked of, with the settings ``sampler`` gives.
     """

@@ -18,7 +18,7 @@ from tui.textual_private import (
     forget_rendered_lines,
     undo_batches,
 )
-from tui.widgets.insight import Insight, Span, spans_from
+from tui.widgets.insight import Span, SurpriseView, spans_from
 from tui.widgets.safe_text_area import SafeTextArea
 
 if TYPE_CHECKING:
@@ -92,7 +92,7 @@ class GeneratedTextArea(SafeTextArea):
         self._generating_edit = False
         self._halted = False
         self._last_stats: StreamStats | None = None
-        self.insight = Insight()
+        self.insight = SurpriseView()
         """Token figures shown as colour (F9), from generation and from scoring."""
         self._divided: dict[int, Lines] | None = None
 
