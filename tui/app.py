@@ -28,7 +28,7 @@ from models.text import printable
 from tui import bindings
 from tui import config as config_mod
 from tui.engine_on_demand import EngineOnDemand
-from tui.keys import in_key_order
+from tui.key_order import in_key_order
 from tui.model_session import ModelSession
 from tui.screens.main import MainScreen
 from tui.session import DocumentSession

@@ -12,7 +12,7 @@ from tui.widgets.editor import WriterEditor
 from tui.widgets.generated_text import GeneratedTextArea
 
 if TYPE_CHECKING:
-    from tui import keymap
+    from tui import keymap_check
 
 APP: list[BindingType] = [
     Binding("f1", "help", "Help", id="app.help"),
@@ -30,11 +30,11 @@ PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palett
 
 
 def keymap_problems(keymap: dict[str, str]) -> list[str]:
-    """What is wrong with a user keymap (:mod:`tui.keymap`); without one there is nothing to
+    """What is wrong with a user keymap (:mod:`tui.keymap_check`); without one there is nothing to
     check, and no need to import every screen."""
     if not keymap:
         return []
-    from tui import keymap as checks
+    from tui import keymap_check as checks
 
     return checks.problems(keymap, contexts())
 
@@ -54,7 +54,7 @@ def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
     ]
 
 
-def contexts() -> list[keymap.Context]:
+def contexts() -> list[keymap_check.Context]:
     """Where keys are live together: each place's bindings with the app's and its screen's."""
     # (The other places' screens, imported here: the app starts without them.)
     from tui.screens.alternatives import AlternativesScreen

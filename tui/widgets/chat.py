@@ -7,7 +7,7 @@ history per document on disk (:mod:`tui.store.chats`).
 
 Its keys are priority bindings (``BINDINGS``), so they win over the input's own keys while the
 pane has focus; the ones that act on the typed text run after the keys read before them
-(:mod:`tui.keys`). Escape stops a reply, which stays, marked "stopped"; while a reply streams,
+(:mod:`tui.key_order`). Escape stops a reply, which stays, marked "stopped"; while a reply streams,
 Enter and Ctrl+R are refused with a notice (one reply at a time). Ctrl+R adds a version of the
 last reply and Alt+←/→ show its others (``versions``, saved with the history); a new version
 that fails or is stopped before any text leaves the one before in place. Styles: ``chat.tcss``.
@@ -31,7 +31,7 @@ from models.prompting.transcript import CHAT_STOPS, Turn, clean_reply
 from models.sampling import PRESETS, SamplerSettings
 from models.stats import StreamStats
 from tui.intents import AskChoice
-from tui.keys import in_key_order
+from tui.key_order import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
 from tui.store.chats import ChatRecord, delete_chat, load_chat_record
 from tui.widgets.chat_log import (

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from textual.binding import Binding
 
 from models.sampling import SamplerSettings, preset  # (imported with the settings anyway)
-from tui.keys import in_key_order
+from tui.key_order import in_key_order
 from tui.widgets.branching import Branches
 from tui.widgets.generated_text import GeneratedTextArea
 from tui.widgets.token_insight import INSIGHT_TOP, NO_MODEL, TokenInsightArea
