@@ -28,6 +28,13 @@ def test_mypy() -> None:
     assert res.returncode == 0, res.stdout + res.stderr
 
 
+def test_mypy_for_the_oldest_python() -> None:
+    """pyproject.toml says Python ≥ 3.10: the code type-checks there too (mypy's default
+    target is pyproject's ``python_version``, the newer one)."""
+    res = run("mypy", "--python-version", "3.10")
+    assert res.returncode == 0, res.stdout + res.stderr
+
+
 def test_import_contracts() -> None:
     """pyproject.toml's import-linter contracts: models imports neither tui nor textual;
     widgets and screens never import the App."""
@@ -53,6 +60,15 @@ def test_the_import_graph_has_no_circle() -> None:
         }
     )
     assert circles == []
+
+
+def test_no_test_file_is_over_500_lines() -> None:
+    long = {
+        str(path.relative_to(ROOT)): n
+        for path in (ROOT / "tests").rglob("*.py")
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > 500
+    }
+    assert long == {}
 
 
 def test_no_source_file_is_over_400_lines() -> None:
