@@ -86,3 +86,15 @@ def test_the_app_is_a_thin_shell() -> None:
     sessions' (tui/session.py, tui/model_session.py), the panes' requests the main screen's."""
     lines = len((ROOT / "tui" / "app.py").read_text(encoding="utf-8").splitlines())
     assert lines <= 250
+
+
+def test_widgets_and_screens_are_handed_what_they_need() -> None:
+    """No widget or screen digs in the App for what it was not given (``getattr(self.app``):
+    the sessions and the engine client come through their constructors."""
+    digging = [
+        str(path.relative_to(ROOT))
+        for folder in ("widgets", "screens")
+        for path in (ROOT / "tui" / folder).rglob("*.py")
+        if "getattr(self.app" in path.read_text(encoding="utf-8")
+    ]
+    assert digging == []
