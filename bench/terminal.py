@@ -184,7 +184,7 @@ def bare_rate(model: Path, tokens: int) -> float:
     """The reference: llama-cpp-python's own generate loop at all CPU threads."""
     from stream_rate import bare_rate as bare
 
-    from models.local.engine import available_threads
+    from models.stats import available_threads
 
     return bare(model, tokens, available_threads())
 

@@ -11,8 +11,10 @@ shares: :mod:`models.text` (terminal-safe text), :mod:`models.locations` (folder
 :mod:`models.native_crash` (naming a child's fatal signal).
 
 **local/** — llama.cpp in a child process: :mod:`models.local.client` (the engine the UI
-holds), :mod:`models.local.process` (the child), :mod:`models.local.engine` (load, tokenize,
-stream, score), batch, scoring, sampling, the AMX probe, GPU offload, the GGUF header check.
+holds), :mod:`models.local.process` (the child), :mod:`models.local.engine` (stream, generate,
+score) above :mod:`models.local.batch` and :mod:`models.local.scoring`, all three above
+:mod:`models.local.llama_model` (the loaded model: load, tokenize, fit the prompt, the lock);
+sampling, the AMX probe, GPU offload, the GGUF header check.
 
 **remote/** — an OpenAI-compatible server behind the same contract:
 :mod:`models.remote.engine` and the HTTP, profile, request, stream and error modules it uses.

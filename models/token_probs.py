@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     import numpy as np
 
-DEFAULT_TOP = 10
 MAX_TOP = 100
 
 

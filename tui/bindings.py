@@ -13,7 +13,7 @@ from tui.widgets.editor import WriterEditor
 from tui.widgets.generated_text import GeneratedTextArea
 
 if TYPE_CHECKING:
-    from tui import keymap
+    from tui import keymap_check
 
 APP: list[BindingType] = [
     Binding("f1", "help", "Help", id="app.help"),
@@ -28,6 +28,16 @@ APP: list[BindingType] = [
 EDITOR_EXTRA = GeneratedTextArea.BINDINGS
 """TextArea's own undo keys, given ids by the editor's base class (so the keymap moves them)."""
 PALETTE = Binding("ctrl+p", "command_palette", "Command palette", id="app.palette")
+
+
+def keymap_problems(keymap: dict[str, str]) -> list[str]:
+    """What is wrong with a user keymap (:mod:`tui.keymap_check`); without one there is nothing to
+    check, and no need to import every screen."""
+    if not keymap:
+        return []
+    from tui import keymap_check as checks
+
+    return checks.problems(keymap, contexts())
 
 
 def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
@@ -50,7 +60,7 @@ def help_groups() -> list[tuple[str, Sequence[BindingType]]]:
     ]
 
 
-def contexts() -> list[keymap.Context]:
+def contexts() -> list[keymap_check.Context]:
     """Where keys are live together: each place's bindings with the app's and its screen's."""
     # (The other places' screens, imported here: the app starts without them.)
     from tui.screens.alternatives import AlternativesScreen

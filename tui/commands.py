@@ -18,8 +18,10 @@ class CommandHost(Protocol):
     """What the palette needs of the app (not the app class: no import circle)."""
 
     editor: WriterEditor
-    chat: ChatPane
     session: DocumentSession
+
+    @property
+    def chat(self) -> ChatPane: ...
 
     def action_save(self) -> None: ...
     def action_open(self) -> None: ...

@@ -311,6 +311,14 @@ def _engines(raw: dict[str, Any], warnings: list[str], name: str) -> dict[str, R
     return engines
 
 
+def unknown_theme(theme: str) -> str:
+    """The warning for a ``theme`` Textual does not have."""
+    return (
+        f"theme {theme!r} is not one of Textual's themes; using textual-dark "
+        "(Ctrl+P → 'Change theme' lists them)"
+    )
+
+
 def remote_target(reference: str | None, settings: Settings) -> RemoteTarget | None:
     """The remote engine ``reference`` names (a URL, or a name in ``[engines]``); None: local.
 

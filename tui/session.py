@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # (the dialogs are imported when asked: after the first frame
     from textual.timer import Timer
     from textual.worker import Worker
 
+    from tui.side_panes import SidePanes
     from tui.widgets.chat import ChatPane
     from tui.widgets.editor import WriterEditor
     from tui.widgets.status import StatusBar
@@ -39,8 +40,8 @@ class SessionHost(Protocol):
     status: StatusBar
     sub_title: Any
 
-    made_chat: ChatPane | None
-    """The chat pane once made (after the first frame)."""
+    panes: SidePanes
+    """The chat pane is made after the first frame (``panes.made_chat``: None until then)."""
 
     @property
     def chat(self) -> ChatPane:
@@ -102,7 +103,7 @@ class DocumentSession:
         editor.branches.open(doc.key, fresh=doc.path is None and not recovered)
         editor.show_branch()
         self.dirty = recovered
-        if (chat := self.app.made_chat) is not None:  # (else it opens this one when made)
+        if (chat := self.app.panes.made_chat) is not None:  # (else it opens this one when made)
             chat.set_document(doc.key)
         self.update_title()
         self.count_words()

@@ -1,22 +1,40 @@
-"""The few places quillpen reaches into Textual's private API, all here (Textual 8.2.8).
+"""Every place quillpen reaches into Textual's private API, all here (Textual 8.2.8).
 
-Textual offers no public way to do these. ``pyproject.toml`` pins Textual's version; when it
-changes, check each function below against the new release (tests/tui/test_app.py's undo tests and
-tests/tui/test_config_checks.py's keymap tests fail if one breaks).
+Textual offers no public way to do these. ``pyproject.toml`` pins Textual's version, and
+tests/tui/test_textual_private.py fails when the installed one is not :data:`TEXTUAL_VERSION`:
+an upgrade is a conscious step. Check each function below against the new release (the undo
+tests in tests/tui/test_app.py and the keymap tests in tests/tui/test_config_checks.py fail if
+one breaks), then change :data:`TEXTUAL_VERSION`.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections import deque
 from collections.abc import Iterable
+from typing import Any
 
 from rich.containers import Lines
 from rich.text import Text
+from textual.app import App
 from textual.document._document import Document, EditResult
 from textual.document._wrapped_document import WrappedDocument
+from textual.events import Resize
 from textual.keys import _character_to_key
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, Location, Selection
+
+TEXTUAL_VERSION = "8.2.8"
+"""The Textual release every reach below was checked against."""
+
+
+class CursorKeptInText(TextArea):
+    """A ``TextArea`` whose undo and redo never place the cursor past the text
+    (:func:`keep_cursor_in_text`, run first thing in Textual's private ``_refresh_size``)."""
+
+    def _refresh_size(self) -> None:
+        keep_cursor_in_text(self)
+        super()._refresh_size()
 
 
 def undo_batches(area: TextArea) -> deque[list[Edit]]:
@@ -48,6 +66,26 @@ def key_name(character: str) -> str:
     return _character_to_key(character)
 
 
+def open_loop(app: App[Any]) -> asyncio.AbstractEventLoop | None:
+    """The event loop ``app`` runs on (``App._loop``), or None when it has none open (not
+    started yet, or closed): a signal handler or another thread hands work to it."""
+    loop: asyncio.AbstractEventLoop | None = getattr(app, "_loop", None)
+    return loop if loop is not None and not loop.is_closed() else None
+
+
+def leave_threads_behind(app: App[Any]) -> None:
+    """Let ``app`` close without waiting for its thread workers.
+
+    asyncio waits for its default executor's threads as the app closes, and a thread worker
+    blocked on the network (a download) would hold the exit up: the loop gets a fresh, idle
+    one; :func:`tui.hangup.leave_now_if_threads_linger` then ends the process and what the
+    download left."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    if (loop := open_loop(app)) is not None:
+        loop.set_default_executor(ThreadPoolExecutor())
+
+
 def line_at_row(area: TextArea, y: int) -> tuple[int, int] | None:
     """(line index, wrapped section) shown on row ``y`` of ``area`` (None: below the text)."""
     try:
@@ -63,19 +101,20 @@ def rewrap(area: TextArea) -> None:
     area.refresh()
 
 
-def resized_without_rewrap(area: TextArea) -> bool:
-    """A resize that keeps the wrap width (a bar opened below, a notice): refresh the size and
-    line cache only, and say so; False where the text must be wrapped again.
+class ResizedWithoutRewrap(TextArea):
+    """A ``TextArea`` that wraps its lines again only when the wrap width changed.
 
     ``TextArea._on_resize`` wraps every line again at any resize, a height change too: in a
     1 MB draft ≈ 0.3 s (2-3 s on a loaded 2-core machine) each time the find bar opens, shows
     its replace row or closes (bench/long_draft.py). Rows already wrapped at this width stay
-    right: edits keep them up to date (``wrap_range``)."""
-    if area.wrapped_document._width != area.wrap_width:
-        return False
-    area._line_cache.clear()
-    area._refresh_size()
-    return True
+    right: edits keep them up to date (``wrap_range``); only the size and line cache are
+    refreshed."""
+
+    def _on_resize(self, event: Resize) -> None:  # type: ignore[override]
+        if self.wrapped_document._width == self.wrap_width:
+            self._line_cache.clear()
+            self._refresh_size()
+            event.prevent_default()  # (TextArea's own handler would wrap every line again)
 
 
 def cache_document_text() -> None:

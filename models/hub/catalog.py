@@ -59,11 +59,6 @@ class ModelSpec:
     """"bpe" (GPT-2's vocab.json + merges.txt) or "wordpiece" (BERT's vocab.txt)."""
 
     @property
-    def k_quants_ok(self) -> bool:
-        """K-quants need rows that are a multiple of 256."""
-        return self.n_embd % 256 == 0
-
-    @property
     def pinned(self) -> bool:
         """Whether ``revision`` is a commit (not a branch such as ``main``)."""
         return bool(_COMMIT.fullmatch(self.revision))

@@ -37,7 +37,7 @@ from models.token_probs import Insight, TokenInfo, clamp_top, insight
 if TYPE_CHECKING:
     import numpy as np
 
-    from models.local.engine import Engine
+    from models.local.llama_model import LlamaModel
 
 MAX_ROLLBACKS = 500
 """Per sequence: after this many, it ends (``stopped_by`` "ban") rather than search forever."""
@@ -152,7 +152,7 @@ def _eval_prompt(llm: Any, tokens: list[int], n_seq_max: int) -> None:
 
 
 def run(
-    engine: Engine,
+    model: LlamaModel,
     tokens: list[int],
     settings: SamplerSettings,
     *,
@@ -175,14 +175,14 @@ def run(
 
     from models.prompting.cjk import CjkJoiner
 
-    llm: Any = engine.llm
+    llm: Any = model.llm
     ctx, n_vocab = llm.ctx, llm.n_vocab()
     probabilities = clamp_top(probabilities)
     start, prompt_len = time.perf_counter(), len(tokens)
     banned, stops = Phrases(bans), Phrases(stop)
-    always = np.asarray(engine.tokens_containing(banned), dtype=np.int64)
+    always = np.asarray(model.tokens_containing(banned), dtype=np.int64)
     reach = banned.longest - 1  # a phrase may begin this many characters before the text
-    tail = engine.detokenize(tokens[-reach:])[-reach:] if reach > 0 else ""
+    tail = model.detokenize(tokens[-reach:])[-reach:] if reach > 0 else ""
     template = candidates_template(n_vocab)
     scratch = np.empty(n_vocab, dtype=np.float32)
     seqs = [
@@ -190,14 +190,14 @@ def run(
             i,
             Sampler(settings, (seed + i) & 0xFFFFFFFF, template),
             codecs.getincrementaldecoder("utf-8")("replace"),
-            CjkJoiner(engine.detokenize(tokens[-1:])) if engine.wordpiece else None,
+            CjkJoiner(model.detokenize(tokens[-1:])) if model.wordpiece else None,
         )
         for i in range(n)
     ]
     per_seq[:] = [StreamStats(prompt_len, stats.trimmed_tokens) for _ in seqs]
     mem = llama_cpp.llama_get_memory(ctx)
     batch = _Batch(n)
-    piece_text: Callable[[int], str] = engine.piece
+    piece_text: Callable[[int], str] = model.piece
     failed = True
 
     def advance(seq: _Seq, logits: np.ndarray) -> None:
@@ -208,7 +208,7 @@ def run(
             ban_here = np.concatenate([always, sorted(here)]) if here else always
             token = seq.sampler.sample(logits, seq.tokens, ban_here)
             info = insight(logits, token, probabilities, scratch) if probabilities else None
-            if token == engine.eos_token:
+            if token == model.eos_token:
                 seq.stopped_by = "eot"
                 return
             seq.push(token, llm.detokenize([token]), info)
@@ -282,7 +282,7 @@ def run(
         return Piece(seq.index, "".join(out), details)
 
     try:
-        _eval_prompt(llm, tokens, engine.n_seq_max)
+        _eval_prompt(llm, tokens, model.n_seq_max)
         logits_ptr = llama_cpp.llama_get_logits_ith(ctx, -1)
         prompt_logits = np.ctypeslib.as_array(logits_ptr, shape=(n_vocab,)).copy()
         for s in range(1, n):

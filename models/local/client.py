@@ -27,7 +27,6 @@ from pathlib import Path
 from typing import Any
 
 from models import locations
-from models.child_python import child_env, module_argv
 from models.engine_client import (
     Capabilities,
     EngineCrashed,
@@ -42,13 +41,13 @@ from models.engine_client import (
     request_event,
     scored_event,
 )
-from models.local.frames import FrameWriter, read_frame
+from models.local.child import EngineChild
+from models.local.frames import read_frame
 from models.native_crash import signal_name
 from models.prompting.prompts import to_wire
 from models.stats import StreamStats, available_threads
 
 log = logging.getLogger("quillpen.local_engine")
-CLOSE_WAIT = 1.0
 ENGINE_MODULE = "models.local.process"
 """The engine process's entry module (tests wrap it with one of their own)."""
 TYPING_HOLD = 0.6
@@ -75,55 +74,6 @@ class LoadOptions:
     """Forced safe mode (after a crash): no extra buffer types."""
 
 
-class _Child:
-    """One engine process and its pipes."""
-
-    def __init__(self, log_path: Path, env: dict[str, str] | None) -> None:
-        self.log_file = open(locations.private_file(log_path), "ab")  # noqa: SIM115 - closed in close()
-        self.proc = subprocess.Popen(
-            module_argv(ENGINE_MODULE),
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=self.log_file,
-            start_new_session=True,  # a terminal hang-up or Ctrl+C goes to the app, not here
-            env=child_env(env),
-        )
-        assert self.proc.stdin is not None and self.proc.stdout is not None
-        self.writer = FrameWriter(self.proc.stdin.fileno())
-        self.out_fd = self.proc.stdout.fileno()
-        self.ended = False
-        """We ended it on purpose: its EOF is not a crash."""
-
-    def send(self, message: dict[str, Any]) -> bool:
-        try:
-            self.writer.send(message)
-            return True
-        except OSError:
-            return False
-
-    def kill(self) -> None:
-        """End it now (the app is going away); safe in a signal handler."""
-        self.ended = True
-        with contextlib.suppress(OSError):
-            self.proc.kill()
-
-    def close(self, wait: float = CLOSE_WAIT) -> None:
-        """Ask it to exit; kill it if it has not within ``wait`` seconds. Never blocks longer."""
-        self.ended = True
-        self.send({"op": "exit"})
-        with contextlib.suppress(OSError):
-            assert self.proc.stdin is not None
-            self.proc.stdin.close()
-        try:
-            self.proc.wait(timeout=wait)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                self.proc.wait(timeout=wait)
-        with contextlib.suppress(OSError):
-            self.log_file.close()
-
-
 class LocalEngine:
     """llama.cpp in a child process, one per loaded model (see the module doc)."""
 
@@ -144,7 +94,7 @@ class LocalEngine:
         self.pid: int | None = None
         self.crashes = 0
         self._lock = threading.RLock()
-        self._child: _Child | None = None
+        self._child: EngineChild | None = None
         self._options: LoadOptions | None = None
         self._loading = False
         self._open: dict[int, Sink] = {}
@@ -270,7 +220,7 @@ class LocalEngine:
             old.close()
         log_path = self.log_path or (locations.state_dir() / "engine.log")
         try:
-            child = _Child(log_path, self.env)
+            child = EngineChild(ENGINE_MODULE, log_path, self.env)
         except OSError as exc:
             self._loading = False
             self.status(ModelFailed(str(options.path), f"cannot start the engine: {exc}"))
@@ -296,7 +246,7 @@ class LocalEngine:
             }
         )
 
-    def _read(self, child: _Child) -> None:
+    def _read(self, child: EngineChild) -> None:
         """The reader thread: frames → events, then the child's end."""
         while True:
             try:

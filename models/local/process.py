@@ -231,12 +231,11 @@ class EngineServer:
             spec = dataclasses.replace(spec, text=to_model_text(spec.text, form))
         n = int(message.get("n", 1))
         built = build(spec, engine, max_tokens * n)
-        tokens, trimmed, room = engine.fit_prompt(built.tokens, max_tokens * n)
-        max_tokens = max(1, min(max_tokens, room // n))
+        fitted = engine.fit(built.tokens, max_tokens * n)  # (the one fit: the engine keeps it)
         facts = dataclasses.replace(
             built.facts,
-            prompt_tokens=len(tokens),
-            trimmed_tokens=built.facts.trimmed_tokens + trimmed,
+            prompt_tokens=len(fitted.tokens),
+            trimmed_tokens=built.facts.trimmed_tokens + fitted.cut,
         )
         self.send({"event": "started", "id": request_id, "facts": dataclasses.asdict(facts)})
         settings = SamplerSettings(**message.get("settings", {}))
@@ -245,13 +244,13 @@ class EngineServer:
         plain = n == 1 and not bans and top <= 0
         if plain:
             text = engine.stream(
-                tokens, settings, max_tokens=max_tokens, stop=stop, cancel=self.cancel_event
+                fitted, settings, max_tokens=max_tokens, stop=stop, cancel=self.cancel_event
             )
             pieces: Iterator[Piece] = (Piece(0, lines.feed(t)) for t in text)
         else:  # alternatives in one batch, banned phrases, token figures (models.local.batch)
             restorers = [lines] + [copy.copy(lines) for _ in range(n - 1)]
             generated = engine.generate(
-                tokens,
+                fitted,
                 settings,
                 n=n,
                 max_tokens=max_tokens,

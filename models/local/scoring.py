@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 from models.token_probs import TokenInfo, clamp_top, score_rows
 
 if TYPE_CHECKING:
-    from models.local.engine import Engine
+    from models.local.llama_model import LlamaModel
 
 CHUNK = 128
 """Tokens per decode. Each needs a row of logits: 128 × 50,257 floats is 26 MB, which llama.cpp
@@ -29,21 +29,21 @@ keeps allocated afterwards, so larger chunks (no faster on a CPU) would cost mem
 
 
 def score(
-    engine: Engine, text: str, top: int, cancel: threading.Event | None = None
+    model: LlamaModel, text: str, top: int, cancel: threading.Event | None = None
 ) -> list[TokenInfo]:
-    """Each token of ``text`` with its figures (caller holds the engine's lock). Stops early,
+    """Each token of ``text`` with its figures (caller holds the model's lock). Stops early,
     with what it has scored, when ``cancel`` is set."""
     import llama_cpp
     import numpy as np
 
-    llm: Any = engine.llm
+    llm: Any = model.llm
     top = clamp_top(top)
-    ids = engine.tokenize(text)
+    ids = model.tokenize(text)
     if not ids:
         return []
-    lead = list(engine.prompt_start) or [engine.eos_token]
+    lead = list(model.prompt_start) or [model.eos_token]
     seq = lead + ids
-    window = engine.window
+    window = model.window
     stride = max(1, window // 2)
     n_vocab = llm.n_vocab()
     ctx = llm.ctx
@@ -80,20 +80,20 @@ def score(
         llama_cpp.llama_batch_free(batch)
         llama_cpp.llama_memory_clear(mem, True)
         llm.n_tokens = 0
-    texts = _token_texts(engine, ids[: len(found)])
+    texts = _token_texts(model, ids[: len(found)])
     return [
-        TokenInfo(t, i, p, r, tuple((engine.piece(a), q) for a, q in alts))
+        TokenInfo(t, i, p, r, tuple((model.piece(a), q) for a, q in alts))
         for t, i, (p, r, alts) in zip(texts, ids, found, strict=False)
     ]
 
 
-def _token_texts(engine: Engine, ids: list[int]) -> list[str]:
+def _token_texts(model: LlamaModel, ids: list[int]) -> list[str]:
     """Each token's share of the text (a character whose bytes span tokens goes to the last)."""
     from models.prompting.cjk import CjkJoiner
 
-    llm: Any = engine.llm
+    llm: Any = model.llm
     decoder = codecs.getincrementaldecoder("utf-8")("replace")
-    joiner = CjkJoiner() if engine.wordpiece else None
+    joiner = CjkJoiner() if model.wordpiece else None
     texts = []
     for token in ids:
         piece = decoder.decode(llm.detokenize([token]))

@@ -33,9 +33,10 @@ def build_chat_prompt(
     max_new = max(1, min(max_new, window - 1))
     budget = window - max_new
     template = getattr(getattr(tok, "info", None), "chat_template", None)
-    if template:
+    render_chat = getattr(tok, "render_chat", None)  # (a local model: models.local.chat_format)
+    if template and render_chat is not None:
         try:
-            return templated(tok, template, history, message, draft, budget)
+            return templated(tok, render_chat, history, message, draft, budget)
         except TemplateFailed:
             pass
     return transcript_prompt(tok, history, message, draft, budget, style_for(tok))

@@ -1,13 +1,13 @@
 """Chat prompts through the model's own chat template (``tokenizer.chat_template`` in its GGUF).
 
-The template is rendered in a Jinja2 sandbox and the prompt fitted by dropping old turns, as the
-transcript format does (:mod:`models.prompting.transcript`).
+The model renders the template (the local engine with llama-cpp-python's Jinja2 formatter:
+:mod:`models.local.chat_format`; this module imports no engine), and the prompt is fitted here
+by dropping old turns, as the transcript format does (:mod:`models.prompting.transcript`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
 
 from models.prompting.transcript import (
     DRAFT_MAX,
@@ -29,26 +29,14 @@ class TemplateFailed(Exception):
     pass
 
 
-def _render(template: str, messages: list[dict[str, str]]) -> str:
-    from jinja2 import TemplateError
-    from jinja2.sandbox import SandboxedEnvironment
+ChatRenderer = Callable[[list[dict[str, str]]], str]
+"""Messages (``role``, ``content``) in, the template's text out: the model's own renderer."""
 
-    def raise_exception(msg: str) -> None:
-        raise TemplateError(msg)
 
-    def strftime_now(fmt: str) -> str:
-        return datetime.now().strftime(fmt)
-
-    env = SandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
-    env.globals.update(raise_exception=raise_exception, strftime_now=strftime_now)
+def _render(render: ChatRenderer, messages: list[dict[str, str]]) -> str:
     try:
-        return env.from_string(template).render(
-            messages=messages,
-            add_generation_prompt=True,
-            bos_token=EOT_TEXT,
-            eos_token=EOT_TEXT,
-        )
-    except Exception as exc:  # TemplateError, SecurityError, or an error inside the template
+        return render(messages)
+    except Exception as exc:  # a syntax error, the sandbox's SecurityError, raise_exception
         raise TemplateFailed(str(exc)) from exc
 
 
@@ -64,7 +52,7 @@ def _special_tokenize(tok: ChatTokenizer, text: str) -> list[int]:
 
 def templated(
     tok: ChatTokenizer,
-    template: str,
+    render_chat: ChatRenderer,
     history: Sequence[Turn],
     message: str,
     draft: str | None,
@@ -91,11 +79,11 @@ def templated(
         text = None
         if system_role:
             try:
-                text = _render(template, messages(True))
+                text = _render(render_chat, messages(True))
             except TemplateFailed:
                 system_role = False  # a template that refuses system messages
         if text is None:
-            text = _render(template, messages(False))
+            text = _render(render_chat, messages(False))
         return text, _special_tokenize(tok, text)
 
     # A first cut without rendering: the turns' own tokens alone must fit beside the rest.

@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import unicodedata
 
-LINE_FORMS = ("prose", "verse")
 BREAK_AFTER = "，。！？；"
 CLOSERS = "”’」』）》】〕〉"
 _CLOSING = ",.!?;:)]}%"

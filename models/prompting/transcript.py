@@ -125,7 +125,8 @@ class _ChatInfo(Protocol):
 
 
 class ChatTokenizer(Protocol):
-    """What prompt building needs from a model (:class:`models.local.engine.Engine` has it)."""
+    """What prompt building needs from a model (:class:`models.local.llama_model.LlamaModel`
+    has it)."""
 
     @property
     def n_ctx_train(self) -> int: ...

@@ -6,13 +6,13 @@ it from :class:`models.local.client.LocalEngine`: the same requests, the same ev
 
 - **Its own thread** (:mod:`models.remote.loop`): an asyncio loop runs every request with httpx
   and httpx-sse (``stream: true``); events reach the sinks from that thread. No method blocks
-  its caller, except :meth:`RemoteEngine.fetch_models` (for scripts) and ``close`` (≤ ~2 s).
+  its caller, except ``close`` (≤ ~2 s).
 - **Loading** a model (:mod:`models.remote.connect`, :mod:`models.remote.loader`) chooses one
   of the server's models and learns the server: its profile (:mod:`models.remote.profiles`),
   window and tokenizer.
 - **Prompts** are built from the same specs as locally (:func:`models.prompting.prompts.build`)
-with the
-  server's tokenizer (:mod:`models.remote.tokens`), fitted to the window, and sent as text.
+  with the server's tokenizer (:mod:`models.remote.tokens`), fitted to the window, and sent as
+  text.
 - **Requests** (:mod:`models.remote.requests`, :mod:`models.remote.stream`): ``n``
   continuations go as one HTTP stream with ``n`` where the server takes it, else as ``n``
   streams; either way their chunks carry ``seq`` and one ``Finished`` ends the request.
@@ -29,7 +29,6 @@ with the
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import logging
 import os
 import threading
@@ -248,14 +247,6 @@ class RemoteEngine:
             _call(reply, found)
 
         self._thread.spawn(listing())
-
-    def fetch_models(self, timeout: float = 30.0) -> ModelListing:
-        """The same, blocking (the CLI and scripts; never on the UI's thread)."""
-        self.http.open()
-        try:
-            return self._thread.run(list_models(self.http), timeout)
-        except concurrent.futures.TimeoutError:
-            return ModelListing(error=f"{self.host} did not list its models in {timeout:g} s.")
 
     # Requests ---------------------------------------------------------------------------
     def _deliver(self, sink: Sink) -> Sink:

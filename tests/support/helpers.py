@@ -31,3 +31,10 @@ async def continued(pilot: Any, app: Any, *keys: str, timeout: float = 20.0) -> 
     await pilot.press(*keys)
     await wait_until(pilot, lambda: app.editor.last_stats is not before, timeout)
     await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, timeout)
+
+
+def laid_out(screen: Any, selector: str) -> bool:
+    """Whether ``selector`` names a widget of ``screen`` that has a place on it yet (a click
+    on one that has not lands nowhere)."""
+    found = screen.query(selector)
+    return bool(found) and found.first().region.area > 0

@@ -4,17 +4,13 @@ from __future__ import annotations
 
 import time
 from pathlib import Path
-from typing import Any
 
-import pytest
-from textual import events
 from textual.widgets import TextArea
 
 from models.engine_client import GenerateRequest
 from models.local.engine import Engine
 from models.prompting.prompts import build
-from models.sampling import SamplerSettings
-from tests.support import engine_hooks
+from tests.support.app import POEM, finished, make_app, ready
 from tests.support.helpers import continued, wait_until
 from tui.app import QuillpenApp
 from tui.config import Settings
@@ -22,27 +18,6 @@ from tui.screens.dialogs import AskPath, Choice
 from tui.screens.help import HelpScreen
 from tui.screens.main import MainScreen
 from tui.store import journal
-from tui.widgets.editor import WriterEditor
-
-POEM = "The moon is a lantern,\nthe sea a slow drum.\n"
-
-
-def make_app(path: Path | None, model: Path | str | None, **settings: Any) -> QuillpenApp:
-    return QuillpenApp(path, model=str(model) if model else None, settings=Settings(**settings))
-
-
-async def ready(pilot: Any, app: QuillpenApp) -> None:
-    await wait_until(pilot, lambda: app.model_name is not None, 20)
-
-
-async def finished(pilot: Any, app: QuillpenApp) -> None:
-    await wait_until(pilot, lambda: not app.editor.generating and not app.engine.busy, 20)
-
-
-@pytest.fixture
-def slow_stream(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Slow the engine to ~50 pieces/s so a key can land mid-stream on any machine."""
-    engine_hooks.use(monkeypatch, "slow")
 
 
 async def test_tab_streams_in_place_and_one_undo_removes_it(
@@ -177,14 +152,14 @@ async def test_function_keys_switch_panes_when_narrow(tiny_gguf: Path) -> None:
         screen = app.screen
         assert screen.has_class("narrow")
         assert app.editor.display and app.editor.region.width > 0
-        assert app.chat.region.width == 0 and app.templates.region.width == 0
+        assert app.chat.region.width == 0 and app.panes.templates.region.width == 0
         await pilot.press("f3")
         await pilot.pause()
         assert app.chat.region.width > 60 and app.editor.region.width == 0
         assert app.focused is not None and app.chat in app.focused.ancestors_with_self
         await pilot.press("f4")
         await pilot.pause()
-        assert app.templates.region.width > 60 and app.chat.region.width == 0
+        assert app.panes.templates.region.width > 60 and app.chat.region.width == 0
         await pilot.press("f2")
         await pilot.pause()
         assert app.focused is app.editor
@@ -194,7 +169,7 @@ async def test_panes_side_by_side_when_wide() -> None:
     app = make_app(None, None)
     async with app.run_test(size=(160, 48)) as pilot:
         await pilot.pause()
-        e, c, t = app.editor.region, app.chat.region, app.templates.region
+        e, c, t = app.editor.region, app.chat.region, app.panes.templates.region
         assert e.width > c.width > 0 and t.width > 0
         assert e.x < c.x < t.x
         await pilot.press("f3")
@@ -291,22 +266,6 @@ async def test_no_model_still_edits_saves_and_says_how(tmp_path: Path) -> None:
         assert any("No model is loaded" in n.message for n in app._notifications)
         await pilot.press("ctrl+s")
         assert path.read_text() == "text"
-
-
-async def test_template_use_writes_opening_and_generates(tmp_path: Path, tiny_gguf: Path) -> None:
-    app = make_app(tmp_path / "t.md", tiny_gguf)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot, app)
-        haiku = next(t for t in app.templates.templates if t.title == "Haiku")  # type: ignore[attr-defined]
-        await app.templates.show(haiku)  # type: ignore[attr-defined]
-        await pilot.press("f4")
-        await pilot.press("ctrl+g")
-        await wait_until(
-            pilot, lambda: "autumn" in app.editor.text.lower() or len(app.editor.text) > 20
-        )
-        await finished(pilot, app)
-        assert isinstance(app.screen, MainScreen) and app.screen.pane == "editor"
-        assert app.editor.marks  # the continuation after the opening is marked
 
 
 async def test_chat_reply_inserted_into_document(tmp_path: Path, tiny_gguf: Path) -> None:
@@ -486,7 +445,7 @@ async def test_f8_memory_and_note_steer_the_prompt(
 
 
 async def test_app_engine_uses_every_cpu(tmp_path: Path, tiny_gguf: Path) -> None:
-    from models.local.engine import available_threads
+    from models.stats import available_threads
 
     app = make_app(tmp_path / "t.md", tiny_gguf)
     async with app.run_test() as pilot:
@@ -494,188 +453,7 @@ async def test_app_engine_uses_every_cpu(tmp_path: Path, tiny_gguf: Path) -> Non
         assert app.engine.model is not None
         assert app.engine.model.threads == available_threads()
     chosen = QuillpenApp(None, threads=3, settings=Settings())
-    assert chosen.threads == 3
-
-
-async def test_one_undo_removes_a_long_continuation_whole(
-    tmp_path: Path, tiny_gguf: Path, slow_stream: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """200 tokens arrive in far more chunks than Textual keeps undo steps by default (50)."""
-    import tui.widgets.editor
-
-    monkeypatch.setattr(
-        tui.widgets.editor, "UI_SHARE", 1e9
-    )  # the fastest flush rate, whatever the redraw
-    chunks: list[int] = []
-    original = WriterEditor.on_generation_chunk
-
-    def count(self: WriterEditor, message: Any) -> None:
-        chunks.append(1)
-        original(self, message)
-
-    monkeypatch.setattr(WriterEditor, "on_generation_chunk", count)
-    app = make_app(
-        tmp_path / "s.md", tiny_gguf, continue_tokens=200, sampler=SamplerSettings(seed=3)
-    )
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot, app)
-        await pilot.press(*"Before", "enter", *"the storm")
-        typed = app.editor.text
-        await continued(pilot, app, "tab")
-        assert app.editor.last_stats.generated_tokens > 100 and len(chunks) > 60
-        assert len(app.editor.text) > len(typed)
-        await pilot.press("ctrl+z")
-        assert app.editor.text == typed
-        await pilot.press("ctrl+z")  # and the typing before it is still undoable
-        assert app.editor.text != typed
-
-
-async def streaming(pilot: Any, app: QuillpenApp) -> str:
-    """Type "Dusk" and Tab: returns once text streams in (slowed: ~6 s for 300 tokens)."""
-    await ready(pilot, app)
-    await pilot.press(*"Dusk")
-    before = app.editor.text
-    await pilot.press("tab")
-    await wait_until(pilot, lambda: len(app.editor.text) > 10)
-    return before
-
-
-async def test_typing_where_the_model_writes_takes_over_in_its_own_undo_step(
-    tmp_path: Path, tiny_gguf: Path, slow_stream: None
-) -> None:
-    # 300 slowed tokens (~6 s): the words land while the text still streams, on any machine.
-    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=300)
-    async with app.run_test(size=(80, 24)) as pilot:
-        before = await streaming(pilot, app)
-        typed = " and then more"
-        for char in typed:  # as the terminal delivers them (pilot.press waits for idle)
-            app.post_message(events.Key("space" if char == " " else char, char))
-        await wait_until(pilot, lambda: app.editor.text.endswith(typed))
-        await finished(pilot, app)
-        after = app.editor.text
-        assert after.endswith(typed)  # the model stopped: its words never split the writer's
-        assert app.editor.last_stats.stopped_by == "cancel"
-        model_text = after[len(before) : -len(typed)]
-        assert model_text, "what it wrote before is kept"
-        assert app.editor.generated_ranges() == [(len(before), len(before + model_text))]
-        await pilot.press("ctrl+z")
-        assert app.editor.text == before + model_text  # the writer's words: one step
-        await pilot.press("ctrl+z")
-        assert app.editor.text == before  # the continuation: one step
-        await pilot.press("ctrl+y", "ctrl+y")
-        assert app.editor.text == after
-
-
-async def test_typing_elsewhere_during_a_stream_undoes_with_it_in_one_step(
-    tmp_path: Path, tiny_gguf: Path, slow_stream: None
-) -> None:
-    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=300)
-    async with app.run_test(size=(80, 24)) as pilot:
-        before = await streaming(pilot, app)
-        app.editor.move_cursor((0, 0))  # back to the start, while the text streams on
-        for char in "At ":
-            app.post_message(events.Key("space" if char == " " else char, char))
-        await wait_until(pilot, lambda: app.editor.text.startswith("At Dusk"))
-        assert app.editor.generating, "the words landed while the text streamed"
-        await pilot.press("escape")
-        await finished(pilot, app)
-        after = app.editor.text
-        await pilot.press("ctrl+z")
-        assert app.editor.text == before  # one step, not one per chunk and word
-        await pilot.press("ctrl+y")
-        assert app.editor.text == after
-
-
-async def test_undo_while_text_streams_stops_it(
-    tmp_path: Path, tiny_gguf: Path, slow_stream: None
-) -> None:
-    app = make_app(tmp_path / "s.md", tiny_gguf, continue_tokens=300)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await streaming(pilot, app)
-        await pilot.press("ctrl+z")
-        assert app.editor.text == "Dusk"
-        await finished(pilot, app)
-        assert app.editor.text == "Dusk"  # nothing more arrived after the undo
-        assert app.editor.last_stats.stopped_by == "cancel"
-        assert app.editor.last_stats.generated_tokens < 300
-        await continued(pilot, app, "tab")  # the next Tab writes (it does not just stop)
-        assert len(app.editor.text) > len("Dusk")
-
-
-async def test_undo_after_a_long_template_continuation(
-    tmp_path: Path, tiny_gguf: Path, slow_stream: None, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Template, then its continuation in many chunks: Ctrl+Z undoes the continuation, Ctrl+Z
-    again the template's text, and the text before them is back."""
-    import dataclasses
-
-    import tui.widgets.editor
-    from tui.templates import load_builtin, render
-    from tui.widgets.templates import TemplatePane
-
-    monkeypatch.setattr(tui.widgets.editor, "UI_SHARE", 1e9)  # the fastest flush rate: many chunks
-    # A fixed seed: unseeded, the random tiny model may end its text early.
-    monkeypatch.setattr(tui.widgets.editor, "preset", lambda name: SamplerSettings(seed=3))
-    template = dataclasses.replace(load_builtin()[0], max_tokens=200, stop=())
-    app = make_app(tmp_path / "t.md", tiny_gguf)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot, app)
-        await pilot.press(*"Notes")
-        before = app.editor.text
-        app.post_message(TemplatePane.Use(render(template), template))
-        await wait_until(pilot, lambda: app.editor.generating)
-        await finished(pilot, app)
-        assert app.editor.last_stats.generated_tokens > 100
-        await pilot.press("ctrl+z")
-        with_template = app.editor.text
-        assert with_template.startswith(before) and render(template).strip() in with_template
-        await pilot.press("ctrl+z")
-        assert app.editor.text == before
-
-
-async def test_a_template_loads_the_model_it_is_written_for(
-    tmp_path: Path, tiny_gguf: Path
-) -> None:
-    import dataclasses
-    import shutil
-
-    other = shutil.copy(tiny_gguf, tmp_path / "other.gguf")
-
-    from tui.templates import load_builtin, render
-    from tui.widgets.templates import TemplatePane
-
-    template = dataclasses.replace(load_builtin()[0], model=str(other), max_tokens=8)
-    app = make_app(tmp_path / "t.md", tiny_gguf)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot, app)
-        assert app.model_path is not None and app.model_path.samefile(tiny_gguf)
-        app.post_message(TemplatePane.Use(render(template), template))
-        await wait_until(
-            pilot, lambda: app.model_path is not None and app.model_path.samefile(other), 30
-        )
-        await wait_until(pilot, lambda: app.editor.last_stats.generated_tokens > 0, 30)
-        assert render(template).strip() in app.editor.text
-
-
-async def test_a_template_for_a_model_not_downloaded_says_how_to_get_it(
-    tmp_path: Path, tiny_gguf: Path
-) -> None:
-    from tui.templates import load_builtin, render
-    from tui.widgets.templates import TemplatePane
-
-    template = next(t for t in load_builtin() if t.model == "gpt2-chinese-poem")
-    app = make_app(tmp_path / "t.md", tiny_gguf)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await ready(pilot, app)
-        app.post_message(TemplatePane.Use(render(template), template))
-
-        def told() -> list[str]:
-            return [n.message for n in app._notifications if "models pull" in n.message]
-
-        await wait_until(pilot, told)
-        assert "gpt2-chinese-poem" in told()[0]
-        assert render(template) in app.editor.text and not app.editor.generating
-        assert app.model_path is not None and app.model_path.samefile(tiny_gguf)  # kept
+    assert chosen.model.threads == 3
 
 
 async def test_ctrl_shift_home_and_end_select_to_the_ends(tmp_path: Path) -> None:
@@ -703,42 +481,3 @@ async def test_autosave_never_writes_over_a_file_changed_on_disk(tmp_path: Path)
         app.session.autosave()  # what the interval timer calls
         assert path.read_text() == "another program's text"
         assert app.session.dirty and app.editor.text == "abc"  # still unsaved, still here
-
-
-async def test_undo_and_redo_that_take_the_scrollbar_away_keep_the_app_up(tmp_path: Path) -> None:
-    """A continuation long enough to scroll, then Ctrl+Z with the cursor at its end: the text
-    gets shorter than the screen while the cursor is still past its end (Textual resized the
-    area before moving the cursor back, raised ValueError and ended the app)."""
-    app = make_app(tmp_path / "u.md", None)
-    async with app.run_test(size=(80, 24)) as pilot:
-        editor = app.editor
-        await pilot.press(*"Notes")
-        editor.insert("\n" + "\n".join(f"line {i}" for i in range(40)))
-        await wait_until(pilot, lambda: editor.show_vertical_scrollbar)
-        await pilot.press("ctrl+z")
-        await wait_until(pilot, lambda: editor.text == "Notes")
-        assert app.is_running and not editor.show_vertical_scrollbar
-        assert editor.selection.end == (0, 5)
-
-        await pilot.press("ctrl+y")  # the long text is back, the cursor at its end
-        await wait_until(pilot, lambda: editor.show_vertical_scrollbar)
-        editor.select_all()
-        await pilot.press("delete")
-        await wait_until(pilot, lambda: editor.text == "")
-        await pilot.press("ctrl+z", "ctrl+end", "ctrl+y")  # redo the delete from the end
-        await wait_until(pilot, lambda: editor.text == "")
-        assert app.is_running
-
-
-async def test_undo_of_a_long_paste_in_the_chat_box_keeps_the_app_up(tmp_path: Path) -> None:
-    """The same Textual fault in the side panes' and dialogs' text areas (SafeTextArea)."""
-    app = make_app(tmp_path / "c.md", None)
-    async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f3")
-        box = app.chat.query_one("#chat-input", TextArea)
-        await wait_until(pilot, lambda: app.focused is box)
-        box.insert("\n".join(f"line {i}" for i in range(40)))
-        await wait_until(pilot, lambda: box.show_vertical_scrollbar)
-        await pilot.press("ctrl+z")
-        await wait_until(pilot, lambda: box.text == "")
-        assert app.is_running

@@ -136,7 +136,7 @@ def test_bad_user_template(content: bytes, words: tuple[str, ...]) -> None:
 async def test_saving_a_preset_asks_before_replacing_an_unreadable_presets_toml() -> None:
     """One typo in a hand-edited presets.toml: Save in Presets… would write the file anew with
     only the saved preset, losing every other one, so it asks first."""
-    from tests.support.helpers import wait_until
+    from tests.support.helpers import laid_out, wait_until
     from tui.presets import presets_path
     from tui.screens.dialogs import Choice
     from tui.screens.main import MainScreen
@@ -151,7 +151,7 @@ async def test_saving_a_preset_asks_before_replacing_an_unreadable_presets_toml(
         for answer in ("cancel", "replace"):
             if not isinstance(app.screen, PresetsScreen):
                 app.editor.action_presets()
-            await wait_until(pilot, lambda: bool(app.screen.query("#p-temperature")))
+            await wait_until(pilot, lambda: laid_out(app.screen, "#save"))  # (before a click)
             await pilot.click("#save")
             await wait_until(pilot, lambda: isinstance(app.screen, Choice))
             assert_words(app.screen.question, "presets.toml cannot be read", "every preset")  # type: ignore[attr-defined]

@@ -6,9 +6,9 @@ import json
 from pathlib import Path
 from typing import Any
 
+from tests.support.app import make_app, ready
 from tests.support.helpers import continued, wait_until
 from tests.tui.cli.test_cli import quillpen
-from tests.tui.test_app import make_app, ready
 from tui.screens.alternatives import AlternativesScreen
 from tui.screens.branches import BranchesScreen
 from tui.store.branches import BranchTree, branches_path, load_tree, plan_move, save_tree

@@ -86,7 +86,7 @@ async def test_a_chinese_poem_template_writes_verse_lines(tmp_path: Path) -> Non
     template = dataclasses.replace(template, model=str(model), max_tokens=3, preset="focused")
     app = QuillpenApp(tmp_path / "诗.md", settings=Settings())
     async with app.run_test(size=(80, 24)) as pilot:
-        app.post_message(TemplatePane.Use(render(template), template))
+        app.panes.templates.post_message(TemplatePane.Use(render(template), template))
         await wait_until(pilot, lambda: app.editor.last_stats.generated_tokens > 0, 30)
         assert app.editor.text.startswith(render(template))
         written = app.editor.text[len(render(template)) :]

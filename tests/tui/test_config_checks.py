@@ -10,7 +10,7 @@ from tui import config
 from tui.app import QuillpenApp
 from tui.bindings import contexts
 from tui.config import Settings
-from tui.keymap import problems, valid_key
+from tui.keymap_check import problems, valid_key
 
 
 def load(tmp_path: Path, text: str) -> config.Settings:

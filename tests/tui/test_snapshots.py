@@ -116,19 +116,19 @@ def _haiku_template() -> RunBefore:
     async def run_before(pilot: Pilot[object]) -> None:
         app = await _settle(pilot)
         await pilot.press("f4")  # narrow: shows the pane; wide: focuses it
-        option_list = app.templates.query_one("#tp-list", OptionList)
+        option_list = app.panes.templates.query_one("#tp-list", OptionList)
         await wait_until(pilot, lambda: option_list.has_focus)
-        index = next(i for i, t in enumerate(app.templates.templates) if t.title == "Haiku")
+        index = next(i for i, t in enumerate(app.panes.templates.templates) if t.title == "Haiku")
         option_list.highlighted = option_list.get_option_index(f"tp-{index}")
         await wait_until(
             pilot,
             lambda: (
-                app.templates.current is not None
-                and app.templates.current.title == "Haiku"
-                and "topic" in app.templates.values()
+                app.panes.templates.current is not None
+                and app.panes.templates.current.title == "Haiku"
+                and "topic" in app.panes.templates.values()
             ),
         )
-        assert app.templates.values() == {"topic": "Autumn Rain"}
+        assert app.panes.templates.values() == {"topic": "Autumn Rain"}
         await _freeze(pilot)
 
     return run_before

@@ -41,7 +41,7 @@ def _cpu_repack(parser: argparse.ArgumentParser) -> None:
 
 
 def _alternatives(value: str) -> int:
-    from models.local.engine import MAX_SEQUENCES
+    from models.local.llama_model import MAX_SEQUENCES
 
     try:
         number = int(value)

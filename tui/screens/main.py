@@ -1,8 +1,13 @@
-"""The main screen: editor, chat and templates; side by side when wide, one at a time when not."""
+"""The main screen: editor, chat and templates; side by side when wide, one at a time when not.
+
+It is where the panes' messages end: the dialogs they ask for (:mod:`tui.intents`), what one
+pane asks of another (a chat reply or a template into the editor), the generations and model
+events the status bar shows (the model's go on to :class:`~tui.model_session.ModelSession`)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -19,9 +24,27 @@ from tui.widgets.bars import KeyBar, TitleBar
 
 if TYPE_CHECKING:
     from tui.find import Mode
-    from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted
+    from tui.intents import (
+        AskChoice,
+        CheckPoem,
+        EditPresets,
+        PickAlternative,
+        PickBranch,
+        PickToken,
+    )
+    from tui.messages import (
+        EngineCrashed,
+        GenerationChunk,
+        GenerationFinished,
+        GenerationStarted,
+        ModelFailed,
+        ModelReady,
+    )
+    from tui.model_session import ModelSession
+    from tui.widgets.chat import ChatPane
     from tui.widgets.editor import WriterEditor
     from tui.widgets.status import StatusBar
+    from tui.widgets.templates import TemplatePane
 
 WIDE = 120
 FIND_KEYS = [
@@ -34,7 +57,8 @@ PANES = ("editor", "chat", "templates")
 
 
 class MainScreen(WriterTools, Screen[None]):
-    """Composes the panes; F2/F3/F4 show (narrow) or focus (wide) one of them."""
+    """Composes the panes; F2/F3/F4 show (narrow) or focus (wide) one of them; passes what one
+    pane asks of another on."""
 
     PANE_KEYS = [
         Binding("f2", "show_pane('editor')", "Editor", id="pane.editor"),
@@ -49,6 +73,7 @@ class MainScreen(WriterTools, Screen[None]):
         self,
         editor: WriterEditor,
         status: StatusBar,
+        model: ModelSession,
         side_panes: Callable[[], tuple[Widget, Widget]],
     ) -> None:
         """``side_panes`` gives chat and templates (and reads their styles): it is called when
@@ -56,6 +81,7 @@ class MainScreen(WriterTools, Screen[None]):
         super().__init__()
         self.status = status
         self.editor = editor
+        self.model = model
         self._side_panes = side_panes
         self._side: tuple[Widget, Widget] | None = None
 
@@ -121,11 +147,67 @@ class MainScreen(WriterTools, Screen[None]):
         self.status.on_generation_started(message.prompt_tokens, message.facts.hidden_chars)
 
     def on_generation_chunk(self, message: GenerationChunk) -> None:
+        message.stop()  # (the hot path ends here: nothing above the screen needs a chunk)
         self.status.tokens_per_second = message.tokens_per_second
 
     def on_generation_finished(self, message: GenerationFinished) -> None:
         stats = message.stats
         self.status.on_generation_finished(stats.prompt_tokens + stats.generated_tokens)
+
+    # The model's events (the status bar shows them first) ------------------------------------
+    def on_model_ready(self, message: ModelReady) -> None:
+        self.model.ready(message)
+
+    def on_engine_crashed(self, message: EngineCrashed) -> None:
+        self.model.crashed(message)
+
+    def on_model_failed(self, message: ModelFailed) -> None:
+        self.model.failed(message)
+
+    # What one pane asks of another ------------------------------------------------------------
+    def on_chat_pane_insert_reply(self, message: ChatPane.InsertReply) -> None:
+        self.editor.insert(message.text)
+        self.action_show_pane("editor")
+
+    def on_template_pane_use(self, message: TemplatePane.Use) -> None:
+        """Write the opening, and continue it with the model the template is written for."""
+        self.action_show_pane("editor")
+        template = message.template
+        self.editor.write_template(message.text)
+        continue_it = partial(self.editor.continue_template, template)
+        self.model.with_model(template.model, template.title, continue_it)
+
+    # The dialogs the panes ask for (tui.intents): the screens are imported when first asked --
+    def on_pick_alternative(self, message: PickAlternative) -> None:
+        from tui.screens.alternatives import AlternativesScreen
+
+        screen = AlternativesScreen(self.editor.engine, message.request)
+        self.app.push_screen(screen, lambda choice: message.reply(choice, screen.texts))
+
+    def on_pick_branch(self, message: PickBranch) -> None:
+        from tui.screens.branches import BranchesScreen
+
+        self.app.push_screen(BranchesScreen(message.tree), message.reply)
+
+    def on_check_poem(self, message: CheckPoem) -> None:
+        from tui.screens.poem import PoemScreen
+
+        self.app.push_screen(PoemScreen(message.text, message.word), message.reply)
+
+    def on_edit_presets(self, message: EditPresets) -> None:
+        from tui.screens.presets import PresetsScreen
+
+        self.app.push_screen(PresetsScreen(message.presets, message.current), message.reply)
+
+    def on_pick_token(self, message: PickToken) -> None:
+        from tui.screens.token_choice import TokenChoiceScreen
+
+        self.app.push_screen(TokenChoiceScreen(message.info), message.reply)
+
+    def on_ask_choice(self, message: AskChoice) -> None:
+        from tui.screens.dialogs import Choice
+
+        self.app.push_screen(Choice(message.question, message.answers), message.reply)
 
     def on_resize(self, event: Resize) -> None:
         self._layout(event.size.width)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual import on, work
@@ -33,17 +33,8 @@ from models.hub import download as hub
 from models.progress import PullCancelled, callback_progress
 from tui.screens.dialogs import Choice
 
-
-class ModelHost(Protocol):
-    """What this screen needs of the app (not the app class itself: no import circle)."""
-
-    gpu_layers: int | str
-    model_name: str | None
-    model_path: Path | None
-
-    def use_model(self, path: Path) -> None: ...
-
-    def unload_model(self) -> None: ...
+if TYPE_CHECKING:
+    from tui.model_session import ModelSession
 
 
 class ModelsScreen(Screen[None]):
@@ -66,14 +57,11 @@ class ModelsScreen(Screen[None]):
             super().__init__()
             self.text = text
 
-    def __init__(self) -> None:
+    def __init__(self, model: ModelSession) -> None:
         super().__init__()
+        self.model = model
         self._cancel = threading.Event()
         self._local: list[store.LocalModel] = []
-
-    @property
-    def qapp(self) -> ModelHost:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="models-body"):
@@ -112,7 +100,7 @@ class ModelsScreen(Screen[None]):
             yield Label("Settings for this session", classes="section")
             with Horizontal(classes="settings-row"):
                 yield Label("GPU layers (number, auto or all):")
-                yield Input(str(self.qapp.gpu_layers), id="gpu-layers")
+                yield Input(str(self.model.gpu_layers), id="gpu-layers")
                 yield Label("Offline:")
                 yield Switch(hub.is_offline(), id="offline")
         yield Footer()
@@ -132,7 +120,7 @@ class ModelsScreen(Screen[None]):
         self._local = store.list_local()
         for m in self._local:
             table.add_row(*map(Text, (m.name, m.quant, m.size_text, str(m.path))))
-        active = self.qapp.model_name
+        active = self.model.name
         text = f"Active model: {active}" if active else "No model loaded."
         if not self._local:
             text += "  Nothing downloaded yet: pick a model below and press Pull (try gpt2)."
@@ -159,7 +147,7 @@ class ModelsScreen(Screen[None]):
             self.notify("Select a model first.", severity="warning")
             return
         self._apply_gpu_layers()
-        self.qapp.use_model(model.path)
+        self.model.use(model.path)
         self.notify(f"Loading {model.name} {model.quant}…")
         self.app.pop_screen()
 
@@ -168,13 +156,13 @@ class ModelsScreen(Screen[None]):
         if model is None:
             return
 
-        active = self.qapp.model_path is not None and _same(self.qapp.model_path, model.path)
+        active = self.model.path is not None and _same(self.model.path, model.path)
 
         def answer(choice: str | None) -> None:
             if choice != "delete":
                 return
             if active:
-                self.qapp.unload_model()
+                self.model.unload()
             try:
                 model.path.unlink()
                 if not any(model.path.parent.iterdir()):
@@ -302,7 +290,7 @@ class ModelsScreen(Screen[None]):
     def _apply_gpu_layers(self) -> None:
         raw = self.query_one("#gpu-layers", Input).value.strip() or "0"
         if raw == "auto" or raw.isdigit():
-            self.qapp.gpu_layers = raw if raw in ("auto", "all") else int(raw)
+            self.model.gpu_layers = raw if raw in ("auto", "all") else int(raw)
         else:
             self.notify("GPU layers: a number, 'auto' or 'all'.", severity="warning")
 

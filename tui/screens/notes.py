@@ -9,7 +9,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, TextArea
 
-from tui.keys import in_key_order
+from tui.key_order import in_key_order
 from tui.screens.dialogs import Choice
 from tui.store.notes import StoryNotes
 from tui.widgets.safe_text_area import SafeTextArea

@@ -7,7 +7,7 @@ history per document on disk (:mod:`tui.store.chats`).
 
 Its keys are priority bindings (``BINDINGS``), so they win over the input's own keys while the
 pane has focus; the ones that act on the typed text run after the keys read before them
-(:mod:`tui.keys`). Escape stops a reply, which stays, marked "stopped"; while a reply streams,
+(:mod:`tui.key_order`). Escape stops a reply, which stays, marked "stopped"; while a reply streams,
 Enter and Ctrl+R are refused with a notice (one reply at a time). Ctrl+R adds a version of the
 last reply and Alt+←/→ show its others (``versions``, saved with the history); a new version
 that fails or is stopped before any text leaves the one before in place. Styles: ``chat.tcss``.
@@ -30,9 +30,9 @@ from models.prompting.prompts import ChatSpec, PromptFacts
 from models.prompting.transcript import CHAT_STOPS, Turn, clean_reply
 from models.sampling import PRESETS, SamplerSettings
 from models.stats import StreamStats
-from tui.keys import in_key_order
+from tui.intents import AskChoice
+from tui.key_order import in_key_order
 from tui.messages import GenerationChunk, GenerationFinished, GenerationStarted, deliver
-from tui.screens.dialogs import Choice
 from tui.store.chats import ChatRecord, delete_chat, load_chat_record
 from tui.widgets.chat_log import (
     STOPPED_NOTE,
@@ -56,9 +56,9 @@ class ChatPane(ChatView):
     """Chat with the model about the draft; history kept per document (:class:`ChatView`:
     the pane's widgets and its saved chat).
 
-    ``document_key`` names the saved history (:func:`tui.chat_store.document_key`);
+    ``document_key`` names the saved history (:func:`tui.store.keys.document_key`);
     ``draft_provider`` returns the document's text for "include my draft"; ``engine`` is the
-    engine client replies are asked of.
+    engine client replies are asked of, with the settings ``sampler`` gives.
     """
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -94,6 +94,7 @@ class ChatPane(ChatView):
         document_key: str,
         draft_provider: Callable[[], str],
         engine: EngineClient,
+        sampler: Callable[[], SamplerSettings] = lambda: PRESETS["balanced"],
         *,
         max_tokens: int = MAX_REPLY_TOKENS,
         name: str | None = None,
@@ -103,6 +104,7 @@ class ChatPane(ChatView):
         super().__init__(document_key, name=name, id=id, classes=classes)
         self.draft_provider = draft_provider
         self.engine = engine
+        self.sampler = sampler
         self.max_tokens = max_tokens
         self.last_spec: ChatSpec | None = None
         """What the latest request asked the engine to continue."""
@@ -259,13 +261,13 @@ class ChatPane(ChatView):
                 self.call_later(self.clear)
 
         turns = len(self.history)
-        self.app.push_screen(
-            Choice(
+        self.post_message(
+            AskChoice(
                 f"Clear this chat ({turns} message{'s' if turns != 1 else ''})? "
                 "Its saved history is deleted too.",
                 [("clear", "Clear"), ("cancel", "Cancel")],
-            ),
-            answer,
+                answer,
+            )
         )
 
     async def clear(self) -> None:
@@ -305,7 +307,7 @@ class ChatPane(ChatView):
                 draft = self.draft_provider()
             except Exception:
                 log.exception("the draft provider failed")
-        settings: SamplerSettings = getattr(self.app, "sampler", PRESETS["balanced"])
+        settings = self.sampler()
         spec = ChatSpec(tuple(prior), message, draft)
         request = GenerateRequest(spec, settings, self.max_tokens, CHAT_STOPS)
         self.last_spec = spec
@@ -316,7 +318,8 @@ class ChatPane(ChatView):
         self.engine.submit(request, deliver(self))
 
     # Generation messages ---------------------------------------------------------------------
-    # These messages bubble on to the app afterwards (its status bar shows every generation).
+    # These messages bubble on to the main screen afterwards (the status bar shows every
+    # generation).
     def _ours(self, request_id: int) -> PendingReply | None:
         pending = self._pending
         return pending if pending is not None and pending.request_id == request_id else None

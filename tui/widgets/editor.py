@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Protocol
 from textual.binding import Binding
 
 from models.sampling import SamplerSettings, preset  # (imported with the settings anyway)
-from tui.keys import in_key_order
+from tui.key_order import in_key_order
 from tui.widgets.branching import Branches
 from tui.widgets.generated_text import GeneratedTextArea
 from tui.widgets.token_insight import INSIGHT_TOP, NO_MODEL, TokenInsightArea
@@ -22,6 +22,7 @@ if TYPE_CHECKING:  # (what asks for text is imported when it does: after the fir
     from models.engine_client import EngineClient
     from tui.config import Settings
     from tui.messages import GenerationStarted
+    from tui.model_session import ModelSession
     from tui.presets import Preset
     from tui.store.notes import StoryNotes
     from tui.templates import Template
@@ -36,10 +37,15 @@ ALTERNATIVES = 3
 ALTERNATIVE_TOKENS = 24
 
 
-class Story(Protocol):
-    """What a continuation needs beside the text: the notes, and a journal written first."""
+class EditorSession(Protocol):
+    """What the editor needs of its document session (:class:`tui.session.DocumentSession`):
+    the notes a continuation keeps in mind, and the recovery journal."""
 
     notes: StoryNotes
+
+    def text_changed(self) -> None: ...
+
+    def schedule_journal(self) -> None: ...
 
     def flush_journal(self) -> None: ...
 
@@ -87,13 +93,18 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
     ]
 
     def __init__(
-        self, engine: EngineClient, story: Story, settings: Settings, **kwargs: object
+        self,
+        engine: EngineClient,
+        session: EditorSession,
+        model: ModelSession,
+        settings: Settings,
+        **kwargs: object,
     ) -> None:
         super().__init__(**kwargs)
-        self.last_prompt_tokens = 0
-        self.hidden_chars = 0
         self.engine = engine
-        self.story = story
+        self.session = session
+        """The document's session: its notes, and where the journal is written."""
+        self.model = model
         self.settings = settings
         self._cuts_told: tuple[int, int] = (0, 0)
         self._redraw_cost = 0.0
@@ -103,6 +114,12 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         """The preset picked in Presets… for this session (it wins over the config's)."""
         self.branches = Branches()
         """Every generation of this document, as a tree (Alt+arrows, Ctrl+T)."""
+
+    def on_text_area_changed(self) -> None:
+        self.session.text_changed()
+
+    def journal(self) -> None:
+        self.session.schedule_journal()
 
     def action_document_start(self, select: bool = False) -> None:
         self.move_cursor((0, 0), select=select)
@@ -137,7 +154,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         from models.prompting.prompts import StorySpec
         from tui.messages import deliver
 
-        notes, prompt = self.story.notes, self.prompt_text()
+        notes, prompt = self.session.notes, self.prompt_text()
         tab = self.tab_preset()
         request = GenerateRequest(
             StorySpec(prompt, notes.memory, notes.note),
@@ -148,7 +165,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             probabilities=INSIGHT_TOP if self._insight_on() else 0,
             bans=self.bans(),
         )
-        self.story.flush_journal()  # on disk before the engine runs: a crash loses nothing
+        self.session.flush_journal()  # on disk before the engine runs: a crash loses nothing
         self.branches.begin(request.id, prompt, request.settings, self.model_name())
         self.begin_generation(request.id, joined)
         self.engine.submit(request, deliver(self))
@@ -184,29 +201,27 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             return
         from models.engine_client import GenerateRequest
         from models.prompting.prompts import StorySpec
-        from tui.screens.alternatives import AlternativesScreen
+        from tui.intents import PickAlternative
 
-        notes, sampler = self.story.notes, self.tab_preset().sampler
+        notes, sampler = self.session.notes, self.tab_preset().sampler
         spec = StorySpec(self.prompt_text(), notes.memory, notes.note)
         request = GenerateRequest(
             spec, sampler, ALTERNATIVE_TOKENS, n=ALTERNATIVES, bans=self.bans()
         )
-        self.story.flush_journal()
-        screen = AlternativesScreen(self.engine, request)
+        self.session.flush_journal()
 
-        def chosen(choice: str | None) -> None:
+        def chosen(choice: str | None, texts: Sequence[str]) -> None:
             if choice:
-                model = self.model_name()
-                at = screen.texts.index(choice)
-                self.branches.alternatives(spec.text, screen.texts, at, sampler, model)
+                at = list(texts).index(choice)
+                self.branches.alternatives(spec.text, list(texts), at, sampler, self.model_name())
                 self.insert_generated(choice)
                 self.show_branch()
 
-        self.app.push_screen(screen, chosen)
+        self.post_message(PickAlternative(request, chosen))
 
     # The branch tree ------------------------------------------------------------------------
     def model_name(self) -> str:
-        return str(getattr(getattr(self.app, "status", None), "model_name", ""))
+        return self.model.label
 
     def generated(self, request_id: int, text: str) -> None:
         self.branches.finish(request_id, text)
@@ -229,17 +244,18 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
 
     def action_branches(self) -> None:
         """Ctrl+T: the tree of every version; Enter reads the one picked."""
-        from tui.screens.branches import BranchesScreen
+        from tui.intents import PickBranch
 
         def chosen(node_id: str | None) -> None:
             if node_id:
                 self.action_branch(node_id)
 
-        self.app.push_screen(BranchesScreen(self.branches.tree), chosen)
+        self.post_message(PickBranch(self.branches.tree, chosen))
 
     def action_poem(self) -> None:
         """F7: check the poem; a rhyme picked there replaces the word at the cursor."""
-        from tui.screens.poem import PoemScreen, word_at
+        from tui.intents import CheckPoem
+        from tui.poetry.text import word_at
 
         row, column = self.cursor_location
         start, end = word_at(self.document.get_line(row), column)
@@ -249,7 +265,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             if rhyme:
                 self.replace(rhyme, (row, start), (row, end))
 
-        self.app.push_screen(PoemScreen(self.text, word), chosen)
+        self.post_message(CheckPoem(self.text, word, chosen))
 
     def tab_preset(self) -> Preset:
         """What Tab and F6 write with: the chosen preset (config ``preset``, or Presets…), else
@@ -264,14 +280,14 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
 
     def action_presets(self) -> None:
         """Ctrl+P → Presets…: edit one; use it for Tab from now on, and save it if asked."""
+        from tui.intents import EditPresets
         from tui.presets import load_presets, save_preset
-        from tui.screens.presets import PresetsScreen, Result
 
         presets, warnings = load_presets()
         for warning in warnings:
             self.notify(warning, title="Presets", severity="warning")
 
-        def chosen(result: Result | None) -> None:
+        def chosen(result: tuple[Preset, bool] | None) -> None:
             if result is None:
                 return
             preset, save = result
@@ -286,12 +302,12 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
             self.notify(f"Tab writes with {preset.name}{where}.", title="Presets")
 
         current = self.tab_preset().name
-        self.app.push_screen(PresetsScreen(presets, current), chosen)
+        self.post_message(EditPresets(presets, current, chosen))
 
     def bans(self) -> tuple[str, ...]:
         """The phrases never to write: config.toml's and this document's (F8); none, said
         once, where the engine cannot hold them (a remote server)."""
-        bans = tuple(dict.fromkeys((*self.settings.bans, *self.story.notes.bans)))
+        bans = tuple(dict.fromkeys((*self.settings.bans, *self.session.notes.bans)))
         why = self.engine.capabilities.reasons.get("bans")
         if bans and why:
             if not self._bans_told:
@@ -322,7 +338,6 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
     def on_generation_started(self, message: GenerationStarted) -> None:
         from models.prompting.context import MEMORY_MAX, NOTE_MAX
 
-        self.last_prompt_tokens = message.prompt_tokens
         facts = message.facts
         cuts = (facts.memory_cut, facts.note_cut)
         if any(cuts) and cuts != self._cuts_told:

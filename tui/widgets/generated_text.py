@@ -10,28 +10,25 @@ from typing import TYPE_CHECKING
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.message import Message
-from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
 from models.text import printable
 from tui.textual_private import (
     OncePerPassLine,
+    ResizedWithoutRewrap,
     cache_document_text,
     forget_rendered_lines,
-    keep_cursor_in_text,
-    resized_without_rewrap,
     undo_batches,
 )
 from tui.widgets.find_marks import FoundSpans
-from tui.widgets.insight import Insight, Span, spans_from
+from tui.widgets.insight import Span, SurpriseView, spans_from
 from tui.widgets.markdown_styles import MarkdownStyler
+from tui.widgets.safe_text_area import SafeTextArea
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
     from rich.containers import Lines
-    from textual.events import Resize
     from textual.geometry import Region
     from textual.strip import Strip
 
@@ -72,7 +69,7 @@ def _shift(loc: Location, old_end: Location, new_end: Location) -> Location:
     return (row + new_end[0] - old_end[0], col)
 
 
-class GeneratedTextArea(TextArea):
+class GeneratedTextArea(ResizedWithoutRewrap, SafeTextArea):
     """Marks, undo steps and the stream of one generation at a time (``request_id``)."""
 
     BINDINGS = [  # TextArea's own keys, with ids: the keymap moves them (F1 lists them)
@@ -85,9 +82,6 @@ class GeneratedTextArea(TextArea):
         ),
         Binding("ctrl+y", "redo", "Redo", id="editor.redo", show=False),
     ]
-
-    class Journal(Message):
-        """The text changed (typed or generated): time to update the recovery journal."""
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(
@@ -104,7 +98,7 @@ class GeneratedTextArea(TextArea):
         self._generating_edit = False
         self._halted = False
         self._last_stats: StreamStats | None = None
-        self.insight = Insight()
+        self.insight = SurpriseView()
         """Token figures shown as colour (F9), from generation and from scoring."""
         self._divided: dict[int, Lines] | None = None
         self.line_painters: list[Callable[[Text, int], None]] = []
@@ -126,6 +120,9 @@ class GeneratedTextArea(TextArea):
 
     def pace(self, seconds: float) -> None:
         """Told how long drawing one streamed chunk took (the editor adapts the flush rate)."""
+
+    def journal(self) -> None:
+        """Text was generated: time to update the recovery journal (the editor's session)."""
 
     def text_edited(self) -> None:
         """The writer changed the text (token figures no longer line up with it)."""
@@ -216,14 +213,6 @@ class GeneratedTextArea(TextArea):
         forget_rendered_lines(self)
         self.refresh()
 
-    def _on_resize(self, event: Resize) -> None:  # type: ignore[override]
-        if resized_without_rewrap(self):
-            event.prevent_default()  # (TextArea's own handler would wrap every line again)
-
-    def _refresh_size(self) -> None:
-        keep_cursor_in_text(self)  # (an undo that takes the scrollbar away: see there)
-        super()._refresh_size()
-
     def undo(self) -> None:
         if self.generating and not self._halted:
             self.halt()  # undoing text that is still coming: stop it too
@@ -288,7 +277,7 @@ class GeneratedTextArea(TextArea):
             self._generating_edit = False
         self.marks.append(Mark(start, result.end_location))
         self.history.checkpoint()
-        self.post_message(self.Journal())
+        self.journal()
 
     # Generation ------------------------------------------------------------------------------
     @property
@@ -348,7 +337,7 @@ class GeneratedTextArea(TextArea):
         if follow:
             self.selection = self.selection.cursor(mark.end)
             self.scroll_cursor_visible()
-        self.post_message(self.Journal())
+        self.journal()
         self.call_after_refresh(self._measured, started)
 
     def _measured(self, started: float) -> None:
@@ -370,7 +359,7 @@ class GeneratedTextArea(TextArea):
                 self.marks.remove(mark)
         self._gen_mark = None
         self.history.checkpoint()
-        self.post_message(self.Journal())
+        self.journal()
 
     def _merge_generated_batches(self) -> None:
         """Make one generation (its chunks, and keys typed while it streamed) one undo step."""

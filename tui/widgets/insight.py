@@ -69,7 +69,7 @@ def spans_from(start: Location, tokens: Iterable[TokenInfo]) -> list[Span]:
     return spans
 
 
-class Insight:
+class SurpriseView:
     """The spans shown, kept sorted by start; ``enabled`` is the view's switch (F9)."""
 
     def __init__(self) -> None:

@@ -52,5 +52,5 @@ def replace_hits(
     area.restore_marks(generated)
     row, _, end = done[-1]
     area.selection = area.selection.cursor((row, end))
-    area.post_message(area.Journal())
+    area.journal()
     return len(hits)

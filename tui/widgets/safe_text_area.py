@@ -1,15 +1,10 @@
-"""``SafeTextArea``: the text areas of dialogs and side panes, with an undo that never fails."""
+"""``SafeTextArea``: every text area of the app, with an undo that never fails."""
 
 from __future__ import annotations
 
-from textual.widgets import TextArea
-
-from tui.textual_private import keep_cursor_in_text
+from tui.textual_private import CursorKeptInText
 
 
-class SafeTextArea(TextArea):
-    """A ``TextArea`` whose Ctrl+Z and Ctrl+Y never end the app (:func:`keep_cursor_in_text`)."""
-
-    def _refresh_size(self) -> None:
-        keep_cursor_in_text(self)
-        super()._refresh_size()
+class SafeTextArea(CursorKeptInText):
+    """A ``TextArea`` whose Ctrl+Z and Ctrl+Y never end the app: the editor's base, and the
+    text areas of dialogs and side panes (:class:`~tui.textual_private.CursorKeptInText`)."""

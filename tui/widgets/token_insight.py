@@ -100,7 +100,7 @@ class TokenInsightArea(PoemMarginArea):
         if span is None or not span.info.top:
             self.notify("Turn on the surprise view (F9) to see the model's choices.")
             return
-        from tui.screens.token_choice import TokenChoiceScreen
+        from tui.intents import PickToken
 
         def chosen(text: str | None) -> None:
             if text is None or self.generating:
@@ -108,4 +108,4 @@ class TokenInsightArea(PoemMarginArea):
             joined = self.swap_token(span, text)
             self.continue_story(joined=joined)
 
-        self.app.push_screen(TokenChoiceScreen(span.info), chosen)
+        self.post_message(PickToken(span.info, chosen))

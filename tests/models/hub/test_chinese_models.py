@@ -23,6 +23,7 @@ from models.local.frames import FrameWriter, read_frame
 from models.prompting.cjk import join_cjk
 from models.prompting.prompts import StorySpec, to_wire
 from models.sampling import SamplerSettings
+from tests.support.logits import next_logits
 from tests.support.tinymodel import ZH_VOCAB, make_wordpiece_checkpoint, reference_logits, zh_vocab
 
 PROMPTS = ["床前明月光，疑是地上霜。", "Hello World, 我爱 python！", "春眠不觉晓\n处处闻啼鸟", ""]
@@ -129,7 +130,7 @@ def test_logits_match_a_numpy_gpt2(
         for prompt in PROMPTS:
             tokens = engine.fit_prompt(engine.tokenize(prompt), 1)[0]
             want = reference_logits(zh_checkpoint, tokens)
-            got = engine.next_logits(tokens).astype(np.float64)
+            got = next_logits(engine, tokens).astype(np.float64)
             scale = max(1.0, float(np.max(np.abs(want))))
             error = float(np.max(np.abs(got - want)))
             if out_type == "f32":

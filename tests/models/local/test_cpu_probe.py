@@ -13,6 +13,7 @@ from models.local.engine import Engine
 from models.local.process import CRASH_ENV
 from models.sampling import SamplerSettings
 from tests.support.helpers import continued, wait_until
+from tests.support.logits import next_logits
 from tui import cli
 from tui.app import QuillpenApp
 from tui.config import Settings
@@ -99,11 +100,11 @@ def test_safe_mode_loads_and_decodes_the_same(tiny_gguf: Path) -> None:
     settings = SamplerSettings(seed=5)
     safe = Engine.load(tiny_gguf, threads=1, extra_bufts=False)
     text = safe.complete("The sea", settings, max_tokens=20)
-    logits = safe.next_logits("The sea")
+    logits = next_logits(safe, "The sea")
     safe.close()
     normal = Engine.load(tiny_gguf, threads=1)
     assert normal.complete("The sea", settings, max_tokens=20) == text
-    assert abs(normal.next_logits("The sea") - logits).max() < 1e-3
+    assert abs(next_logits(normal, "The sea") - logits).max() < 1e-3
     normal.close()
 
 

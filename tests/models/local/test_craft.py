@@ -22,6 +22,7 @@ from models.prompting.prompts import TextSpec
 from models.sampling import SamplerSettings
 from tests.support.bad_input import run_cli
 from tests.support.engine_events import Events
+from tests.support.logits import next_logits
 from tests.support.tinymodel import reference_logits
 
 PROMPT = "The old lighthouse keeper"
@@ -84,7 +85,7 @@ def test_score_windows_a_text_longer_than_the_context(engine: Engine) -> None:
     assert "".join(t.text for t in found) == text
     seq = [50256, *ids]
     for i, begin in ((700, 0), (1100, 513)):  # token 1,100 is scored with 512+ tokens before it
-        logits = engine.next_logits(seq[begin : i + 1]).astype(np.float64)
+        logits = next_logits(engine, seq[begin : i + 1]).astype(np.float64)
         probs = np.exp(logits - logits.max())
         assert found[i].prob == pytest.approx(probs[ids[i]] / probs.sum(), rel=1e-3)
     assert engine.complete(PROMPT, GREEDY, max_tokens=5)  # the engine still generates after
@@ -107,7 +108,7 @@ def test_each_token_carries_its_probability_rank_and_alternatives(engine: Engine
     pieces = list(engine.generate(PROMPT, GREEDY, max_tokens=12, probabilities=10))
     tokens = [t for p in pieces for t in p.tokens]
     assert len(tokens) == 12 and "".join(t.text for t in tokens) == texts(pieces)[0]
-    logits = engine.next_logits(engine.tokenize(PROMPT))
+    logits = next_logits(engine, engine.tokenize(PROMPT))
     probs = np.exp(logits - logits.max()) / np.exp(logits - logits.max()).sum()
     first = tokens[0]
     assert first.rank == 1 and first.id == int(np.argmax(logits))  # greedy takes the top one

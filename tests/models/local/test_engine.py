@@ -10,8 +10,10 @@ import pytest
 from models.errors import QuillpenError
 from models.hub.convert import convert
 from models.hub.quantize import effective_quant, quantize
-from models.local.engine import Engine, available_threads, resolve_gpu_layers
+from models.local.engine import Engine
+from models.local.gpu import resolve_gpu_layers
 from models.sampling import SamplerSettings
+from models.stats import available_threads
 
 
 def test_streams_pieces_up_to_max_tokens(tiny_engine: Engine) -> None:

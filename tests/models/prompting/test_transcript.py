@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from models.local.chat_format import render_chat
 from models.local.engine import Engine
 from models.local.gguf_info import read_info
 from models.prompting.chat_prompt import build_chat_prompt
@@ -226,6 +227,10 @@ class _FakeTok:
 
     def tokenize(self, text: str) -> list[int]:
         return self.engine.tokenize(text)
+
+    def render_chat(self, messages: list[dict[str, str]]) -> str:
+        assert self.info.chat_template is not None
+        return render_chat(self.info.chat_template, messages)
 
 
 def test_template_without_system_role(tiny_engine: Engine) -> None:

@@ -11,7 +11,6 @@ alternatives it sends, checked against the local engine's exact ranks for the sa
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -29,14 +28,6 @@ STORY = (
     "On the last night of the year a small boat came in with no lights at all, and he went "
     "down to the rocks to meet it. "
 ) * 6
-
-
-@pytest.fixture
-def engines() -> Iterator[list[RemoteEngine]]:
-    made: list[RemoteEngine] = []
-    yield made
-    for engine in made:
-        engine.close()
 
 
 def connect(engines: list[RemoteEngine], url: str) -> tuple[RemoteEngine, ModelLoaded]:

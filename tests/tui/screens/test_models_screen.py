@@ -214,7 +214,7 @@ async def test_pull_gpt2_with_progress_while_the_ui_answers(
 async def test_use_with_gpu_layers_auto_loads_and_tab_writes(tiny_local: Path) -> None:
     app, notes = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        assert app.model_name is None and app.gpu_layers == 0
+        assert app.model_name is None and app.model.gpu_layers == 0
         await pilot.press(*"The lighthouse")
         screen = await open_models(pilot)
         assert rows(screen) == [("tiny", "Q8_0")]
@@ -223,7 +223,7 @@ async def test_use_with_gpu_layers_auto_loads_and_tab_writes(tiny_local: Path) -
         await type_into(pilot, gpu, "auto")
         await pilot.click("#use")
         await wait_until(pilot, lambda: app.model_name is not None, timeout=20)
-        assert app.gpu_layers == "auto"  # and this CPU build still loads it
+        assert app.model.gpu_layers == "auto"  # and this CPU build still loads it
         assert app.status.state.startswith("ready")  # ("ready (safe mode)" on some CPUs)
         assert app.screen is not screen  # back on the main screen
         assert app.model_name
@@ -413,7 +413,7 @@ async def test_cancel_during_quantize_stops_it_within_a_second(
 async def test_deleting_the_model_in_use_says_so_and_unloads_it(tiny_local: Path) -> None:
     app, notes = make_app()
     async with app.run_test(size=SIZE) as pilot:
-        app.use_model(tiny_local)
+        app.model.use(tiny_local)
         await wait_until(pilot, lambda: app.model_name is not None, timeout=20)
         engine_pid = app.engine.pid  # type: ignore[attr-defined]
         screen = await open_models(pilot)
