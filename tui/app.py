@@ -33,7 +33,7 @@ from tui.keys import in_key_order
 from tui.screens.main import MainScreen
 from tui.session import DocumentSession
 from tui.store import ui_state
-from tui.textual_private import count_wrapped_rows_once
+from tui.textual_private import count_wrapped_rows_once, read_alt_keys_whole
 from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
 
@@ -74,6 +74,7 @@ class QuillpenApp(App[None]):
         settings: config_mod.Settings | None = None,
     ) -> None:
         count_wrapped_rows_once()  # (typing into a long draft: textual_private)
+        read_alt_keys_whole()  # (Alt+S as one key, never "^s" typed: tui.alt_keys)
         self.settings = settings or config_mod.load()
         set_offline(self.settings.offline)
         super().__init__()

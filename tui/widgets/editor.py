@@ -53,7 +53,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         Binding("f6", "alternatives", "Alternatives", id="editor.alternatives", show=False),
         Binding("f7", "poem", "Poem: syllables, form, rhymes", id="editor.poem", show=False),
         Binding(
-            "alt+s",
+            "f12,alt+s",  # (F12 first: macOS's Option+S types ß, and a slow link splits ESC s)
             "poem_margin",
             "Poem margin: syllables, stress, rhymes",
             id="editor.margin",

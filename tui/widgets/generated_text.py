@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING
 
 from rich.style import Style
 from rich.text import Text
+from textual import events
 from textual.binding import Binding
 from textual.message import Message
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, EditResult, Location
 
 from models.text import printable
+from tui.keys import run_binding_first
 from tui.textual_private import (
     OncePerPassLine,
     forget_rendered_lines,
@@ -100,6 +102,9 @@ class GeneratedTextArea(TextArea):
         self.insight = Insight()
         """Token figures shown as colour (F9), from generation and from scoring."""
         self._divided: dict[int, Lines] | None = None
+
+    async def _on_key(self, event: events.Key) -> None:
+        await run_binding_first(self, event)  # (keys in order; Alt+S types no "s")
 
     @property
     def last_stats(self) -> StreamStats:
