@@ -146,6 +146,15 @@ class Document:
         self.disk = DiskState.of(link)
         _remove_stale_temps(target)
 
+    def first_misfit(self, text: str) -> int | None:
+        """Where ``text`` has its first character the file's encoding cannot hold (None: it
+        fits)."""
+        try:
+            text.encode(self.encoding)
+        except UnicodeEncodeError as exc:
+            return exc.start
+        return None
+
     def _encode(self, text: str) -> bytes:
         try:
             return text.encode(self.encoding)

@@ -76,7 +76,8 @@ class DocumentSession:
 
     @property
     def unsaved(self) -> bool:
-        return self.dirty or self.app.editor.text != self._clean_text
+        """Whether the text differs from the saved file's (undoing back to it is no change)."""
+        return self.app.editor.text != self._clean_text
 
     def run(self, flow: Awaitable[object]) -> None:
         """Run a flow that may ask questions (it awaits dialogs: a worker)."""
@@ -172,6 +173,10 @@ class DocumentSession:
             self._journal_timer = None
         self.count_words()
         if not self.unsaved:
+            if self.dirty:  # undone back to the saved text: nothing to save, nor to recover
+                self.dirty = False
+                self.update_title()
+                journal.clear_journal(self.document.path)
             return
         try:
             journal.write_journal(self.document.path, self.app.editor.text)
@@ -188,6 +193,8 @@ class DocumentSession:
         """Ctrl+S: save (asking a name for an untitled document, and before overwriting)."""
         if self.document.path is None:
             return await self.save_as()
+        if not await self._may_change_encoding():
+            return False
         if self.document.changed_on_disk():
             from tui.screens.dialogs import Choice
 
@@ -215,7 +222,34 @@ class DocumentSession:
         own_file = current is not None and _same_file(current, target)
         if not own_file and not await may_replace(self.app, target, "this document"):
             return False
+        if not await self._may_change_encoding():
+            return False
         return self.write(target)
+
+    async def _may_change_encoding(self) -> bool:
+        """True when the text fits the file's encoding, or the writer chose UTF-8 for it; else
+        the cursor goes to the first character the encoding cannot hold."""
+        doc, editor = self.document, self.app.editor
+        misfit = doc.first_misfit(editor.text)
+        if misfit is None:
+            return True
+        from tui.screens.dialogs import Choice
+
+        char = editor.text[misfit]
+        row = editor.text.count("\n", 0, misfit)
+        column = misfit - (editor.text.rfind("\n", 0, misfit) + 1)
+        question = (
+            f"{doc.name} is {doc.encoding}, which cannot hold {char!r} (line {row + 1}) or any "
+            "character like it. Save it as UTF-8, or go back and remove them?"
+        )
+        choice = await self.app.push_screen_wait(
+            Choice(question, [("back", "Go back"), ("utf-8", "Save as UTF-8")])
+        )
+        if choice == "utf-8":
+            doc.encoding = "utf-8"
+            return True
+        editor.move_cursor((row, column))
+        return False
 
     def write(self, path: Path | None, *, quiet: bool = False) -> bool:
         """Write the editor's text (to ``path``, or the document's own file)."""
@@ -247,7 +281,8 @@ class DocumentSession:
         """Save a named, changed document unless someone else changed the file meanwhile."""
         doc = self.document
         if self.dirty and doc.path is not None and not doc.changed_on_disk():
-            self.write(None, quiet=True)
+            if doc.first_misfit(self.app.editor.text) is None:  # (else Ctrl+S asks first)
+                self.write(None, quiet=True)
 
     # Leaving the document --------------------------------------------------------------------
     async def settle_unsaved(self) -> bool:
