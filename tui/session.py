@@ -280,9 +280,13 @@ class DocumentSession:
     def autosave(self) -> None:
         """Save a named, changed document unless someone else changed the file meanwhile."""
         doc = self.document
-        if self.dirty and doc.path is not None and not doc.changed_on_disk():
-            if doc.first_misfit(self.app.editor.text) is None:  # (else Ctrl+S asks first)
-                self.write(None, quiet=True)
+        if (
+            self.dirty
+            and doc.path is not None
+            and not doc.changed_on_disk()
+            and doc.first_misfit(self.app.editor.text) is None  # (else Ctrl+S asks first)
+        ):
+            self.write(None, quiet=True)
 
     # Leaving the document --------------------------------------------------------------------
     async def settle_unsaved(self) -> bool:

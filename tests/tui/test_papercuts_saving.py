@@ -84,5 +84,5 @@ async def test_every_dialog_that_loses_something_opens_on_cancel() -> None:
             app.push_screen(Choice("Sure?", [(lossy, "Yes"), ("cancel", "Cancel")]), answers.append)
             await wait_until(pilot, lambda: isinstance(app.screen, Choice))
             await pilot.press("enter")
-            await wait_until(pilot, lambda: bool(answers))
+            await wait_until(pilot, lambda got=answers: bool(got))
             assert answers == ["cancel"]

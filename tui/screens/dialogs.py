@@ -10,7 +10,6 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label
 
-
 DESTRUCTIVE = {"clear", "delete", "discard", "overwrite", "replace"}
 """Answers that lose something: never the one Enter picks when the dialog opens."""
 
