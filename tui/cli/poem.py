@@ -75,9 +75,9 @@ def cmd_poem(args: argparse.Namespace) -> int:
         return 0
     form = poetry.FORMS[args.form]
     if form.language != poetry.detect_language(source):
-        wanted, found = ("English", "Chinese") if form.language == "en" else ("Chinese", "English")
+        wanted, given = ("English", "Chinese") if form.language == "en" else ("Chinese", "English")
         others = ", ".join(f.name for f in poetry.forms_for(poetry.detect_language(source)))
-        _err(f"the {form.name} form expects {wanted}, and this text is {found} (try {others})")
+        _err(f"the {form.name} form expects {wanted}, and this text is {given} (try {others})")
         return 1
     report = poetry.check(source, args.form)
     if args.json:
