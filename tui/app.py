@@ -334,7 +334,9 @@ class QuillpenApp(App[None]):
 
     # Panes, screens and commands -------------------------------------------------------------
     def on_chat_pane_insert_reply(self, message: ChatPane.InsertReply) -> None:
-        self.editor.insert(message.text)
+        from tui.reply_join import insert_reply
+
+        insert_reply(self.editor, message.text)  # at a word or line boundary
         self.show_pane("editor")
 
     def on_template_pane_use(self, message: TemplatePane.Use) -> None:
