@@ -97,6 +97,7 @@ class DocumentSession:
         editor.branches.open(doc.key, fresh=doc.path is None and not recovered)
         editor.show_branch()
         self.dirty = recovered
+        self.app.status.context_used = self.app.status.hidden_chars = 0  # (nothing sent yet)
         if (chat := self.app.made_chat) is not None:  # (else it opens this one when made)
             chat.set_document(doc.key)
         self.update_title()
