@@ -44,9 +44,8 @@ def details(node: Node) -> str:
         for k in ("temperature", "top_p", "top_k", "seed")
         if sampler.get(k) is not None  # (no seed: a random one, nothing to tell)
     )
-    return " · ".join(
-        part for part in (when, node.model or "model", knobs, f"{len(node.text)} characters") if part
-    )
+    parts = (when, node.model or "model", knobs, f"{len(node.text)} characters")
+    return " · ".join(part for part in parts if part)
 
 
 class BranchesScreen(ModalScreen[str | None]):
