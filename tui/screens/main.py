@@ -34,6 +34,8 @@ class MainScreen(Screen[None]):
     ]
 
     pane: reactive[str] = reactive("editor")
+    KEY_LINE_IN_ORDER_OF_USE = True
+    """The key line shows the keys that fit, in tui.key_line's order (F6, Ctrl+Z… too)."""
 
     def __init__(
         self,
