@@ -343,13 +343,14 @@ class QuillpenApp(App[None]):
         """Write the opening, and continue it with the model the template is written for."""
         from tui.model_choice import find_model
 
-        self.show_pane("editor")
         template = message.template
-        self.editor.write_template(message.text)
         path, problem = find_model(template.model) if template.model else (None, "")
-        if problem:
+        if problem:  # before writing anything: the opening waits for its model
             self.notify(problem, title=template.title, severity="warning", timeout=12)
-        elif path is not None and path != self.model_path:
+            return
+        self.show_pane("editor")
+        self.editor.write_template(message.text, message.examples)
+        if path is not None and path != self.model_path:
             self.notify(f"Loading {template.model} for {template.title}…", title="Model")
             self._after_load = template
             self.use_model(path)

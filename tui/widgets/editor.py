@@ -99,6 +99,8 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         self._redraw_cost = 0.0
         self._flush_interval = 1 / 20
         self._bans_told = False
+        self.template_examples = ""
+        """The few-shot examples of the template written last, for its continuation."""
         self.chosen_preset: Preset | None = None
         """The preset picked in Presets… for this session (it wins over the config's)."""
         self.branches = Branches()
@@ -130,8 +132,10 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         stop: Sequence[str] = (),
         line_form: str | None = None,
         joined: set[int] | None = None,
+        examples: str = "",
     ) -> None:
-        """Stream a continuation of the text before the cursor in at the cursor."""
+        """Stream a continuation of the text before the cursor in at the cursor; ``examples``
+        (a template's few-shot examples) come before the text in the prompt only."""
         from models.engine_client import GenerateRequest
         from models.prompting.cjk import looks_like_verse
         from models.prompting.prompts import StorySpec
@@ -140,7 +144,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         notes, prompt = self.story.notes, self.prompt_text()
         tab = self.tab_preset()
         request = GenerateRequest(
-            StorySpec(prompt, notes.memory, notes.note),
+            StorySpec(examples + prompt, notes.memory, notes.note),
             settings=settings or tab.sampler,
             max_tokens=max_tokens or self.settings.continue_tokens,
             stop=tuple(stop) if settings else (*stop, *tab.stop),
@@ -153,8 +157,10 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         self.begin_generation(request.id, joined)
         self.engine.submit(request, deliver(self))
 
-    def write_template(self, text: str) -> None:
-        """Write a template's opening at the end of the document (one undo step)."""
+    def write_template(self, text: str, examples: str = "") -> None:
+        """Write a template's opening at the end of the document (one undo step); its
+        ``examples`` go before the document in the prompt of the continuation that follows."""
+        self.template_examples = examples
         gap = ""
         if self.text.strip():
             gap = "\n" if self.text.endswith("\n") else "\n\n"
@@ -172,7 +178,10 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         named = load_presets()[0].get(template.preset)
         settings = named.sampler if named else preset(template.preset)
         stop = (*template.stop, *(named.stop if named else ()))
-        self.continue_story(template.max_tokens, settings, stop, template.line_form)
+        examples, self.template_examples = self.template_examples, ""
+        self.continue_story(
+            template.max_tokens, settings, stop, template.line_form, examples=examples
+        )
 
     def action_alternatives(self) -> None:
         """F6: write a few short continuations and let the user pick one."""
