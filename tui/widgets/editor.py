@@ -209,6 +209,8 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
                 at = screen.texts.index(choice)
                 self.branches.alternatives(spec.text, screen.texts, at, sampler, model)
                 self.insert_generated(choice)
+                self.move_cursor(self.marks[-1].end)  # after the pick, and in sight
+                self.call_after_refresh(self.scroll_cursor_visible)
                 self.show_branch()
 
         self.app.push_screen(screen, chosen)
