@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from models.errors import QuillpenError
 from models.text import printable
 from tui.document import Document, NotUtf8
+from tui.encoding_question import may_change_encoding
 from tui.store import journal
 from tui.store.marks import load_marks, save_marks
 from tui.store.notes import StoryNotes, load_notes, save_notes
@@ -194,7 +195,7 @@ class DocumentSession:
         """Ctrl+S: save (asking a name for an untitled document, and before overwriting)."""
         if self.document.path is None:
             return await self.save_as()
-        if not await self._may_change_encoding():
+        if not await may_change_encoding(self.app, self.document):
             return False
         if self.document.changed_on_disk():
             from tui.screens.dialogs import Choice
@@ -223,34 +224,9 @@ class DocumentSession:
         own_file = current is not None and _same_file(current, target)
         if not own_file and not await may_replace(self.app, target, "this document"):
             return False
-        if not await self._may_change_encoding():
+        if not await may_change_encoding(self.app, self.document):
             return False
         return self.write(target)
-
-    async def _may_change_encoding(self) -> bool:
-        """True when the text fits the file's encoding, or the writer chose UTF-8 for it; else
-        the cursor goes to the first character the encoding cannot hold."""
-        doc, editor = self.document, self.app.editor
-        misfit = doc.first_misfit(editor.text)
-        if misfit is None:
-            return True
-        from tui.screens.dialogs import Choice
-
-        char = editor.text[misfit]
-        row = editor.text.count("\n", 0, misfit)
-        column = misfit - (editor.text.rfind("\n", 0, misfit) + 1)
-        question = (
-            f"{doc.name} is {doc.encoding}, which cannot hold {char!r} (line {row + 1}) or any "
-            "character like it. Save it as UTF-8, or go back and remove them?"
-        )
-        choice = await self.app.push_screen_wait(
-            Choice(question, [("back", "Go back"), ("utf-8", "Save as UTF-8")])
-        )
-        if choice == "utf-8":
-            doc.encoding = "utf-8"
-            return True
-        editor.move_cursor((row, column))
-        return False
 
     def write(self, path: Path | None, *, quiet: bool = False) -> bool:
         """Write the editor's text (to ``path``, or the document's own file)."""
