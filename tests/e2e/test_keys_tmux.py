@@ -102,6 +102,16 @@ def test_alt_s_in_a_burst_is_one_key(probe: tuple[Tmux, Path]) -> None:
     ]
 
 
+def test_escape_then_a_ctrl_key_in_a_burst_is_two_keys(probe: tuple[Tmux, Path]) -> None:
+    """Textual alone reads ESC ^T as Ctrl+T only: the Esc (close a dialog) was lost."""
+    assert read_keys(*probe, "Escape", "C-t", "Escape", "C-s") == [
+        "escape",
+        "ctrl+t",
+        "escape",
+        "ctrl+s",
+    ]
+
+
 def read_keys(session: Tmux, log: Path, *keys: str) -> list[str]:
     """The keys the probe reads when tmux sends ``keys`` in one write."""
     before = len(log.read_text().splitlines())

@@ -20,3 +20,8 @@ def test_pasted_text_is_left_alone_across_reads() -> None:
     assert (data, pasting) == (f"\x1b[115;3u{PASTE_START}a\x1bs", True)
     data, pasting = spell_out(f"\x1bt{PASTE_END}\x1bt", pasting)
     assert (data, pasting) == (f"\x1bt{PASTE_END}\x1b[116;3u", False)
+
+
+def test_esc_then_a_ctrl_key_keeps_both() -> None:
+    assert spell_out("\x1b\x14")[0] == "\x1b[27u\x14"  # Esc, Ctrl+T
+    assert spell_out("\x1b\x1b[A")[0] == "\x1b\x1b[A"  # (Esc then Up: Textual's own)
