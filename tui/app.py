@@ -34,7 +34,12 @@ from tui.screens.main import MainScreen
 from tui.session import DocumentSession
 from tui.side_panes import SidePanes
 from tui.store import ui_state
-from tui.textual_private import count_wrapped_rows_once, leave_threads_behind, open_loop
+from tui.textual_private import (
+    count_wrapped_rows_once,
+    leave_threads_behind,
+    open_loop,
+    read_alt_keys_whole,
+)
 from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
 
@@ -62,6 +67,7 @@ class QuillpenApp(App[None]):
         settings: config_mod.Settings | None = None,
     ) -> None:
         count_wrapped_rows_once()  # (typing into a long draft: textual_private)
+        read_alt_keys_whole()  # (Alt+S as one key, never "^s" typed: tui.alt_keys)
         self.settings = settings = settings or config_mod.load()
         set_offline(settings.offline)
         super().__init__()

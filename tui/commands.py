@@ -51,7 +51,7 @@ def quillpen_commands(app: CommandHost) -> Iterable[SystemCommand]:
         ),
         (
             "Poem margin",
-            "Syllables per line, the line's stress, rhymes (Alt+S)",
+            "Syllables per line, the line's stress, rhymes (F12)",
             editor.action_poem_margin,
         ),
         ("Branch tree…", "Every version the model and you wrote (Ctrl+T)", editor.action_branches),

@@ -19,7 +19,9 @@ from models.errors import QuillpenError
 from models.text import printable
 from tui.store.keys import document_key
 
-MAX_BYTES = 50 * 1024 * 1024
+MAX_MB = 50
+MAX_BYTES = MAX_MB * 1024 * 1024
+"""Larger files are refused (MB here and in the message: 1024 × 1024 bytes, as safety.md)."""
 BINARY_SNIFF = 8192
 
 
@@ -77,8 +79,7 @@ class Document:
             size = st.st_size
             if size > MAX_BYTES:
                 raise QuillpenError(
-                    f"{path.name} is {size / 1e6:.0f} MB; quillpen opens files up to "
-                    f"{MAX_BYTES // 1_000_000} MB"
+                    f"{path.name} is {size / 2**20:.0f} MB; quillpen opens files up to {MAX_MB} MB"
                 )
             data = path.read_bytes()
         except PermissionError:
@@ -145,6 +146,15 @@ class Document:
         self.path = link
         self.disk = DiskState.of(link)
         _remove_stale_temps(target)
+
+    def first_misfit(self, text: str) -> int | None:
+        """Where ``text`` has its first character the file's encoding cannot hold (None: it
+        fits)."""
+        try:
+            text.encode(self.encoding)
+        except UnicodeEncodeError as exc:
+            return exc.start
+        return None
 
     def _encode(self, text: str) -> bytes:
         try:

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from models.errors import QuillpenError
 from models.text import printable
 from tui.document import Document, NotUtf8
+from tui.encoding_question import may_change_encoding
 from tui.store import journal
 from tui.store.marks import load_marks, save_marks
 from tui.store.notes import StoryNotes, load_notes, save_notes
@@ -82,7 +83,8 @@ class DocumentSession:
 
     @property
     def unsaved(self) -> bool:
-        return self.dirty or self.app.editor.text != self._clean_text
+        """Whether the text differs from the saved file's (undoing back to it is no change)."""
+        return self.app.editor.text != self._clean_text
 
     def run(self, flow: Awaitable[object]) -> None:
         """Run a flow that may ask questions (it awaits dialogs: a worker)."""
@@ -103,6 +105,7 @@ class DocumentSession:
         editor.branches.open(doc.key, fresh=doc.path is None and not recovered)
         editor.show_branch()
         self.dirty = recovered
+        self.app.status.context_used = self.app.status.hidden_chars = 0  # (nothing sent yet)
         if (chat := self.app.panes.made_chat) is not None:  # (else it opens this one when made)
             chat.set_document(doc.key)
         self.update_title()
@@ -179,6 +182,10 @@ class DocumentSession:
             self._journal_timer = None
         self.count_words()
         if not self.unsaved:
+            if self.dirty:  # undone back to the saved text: nothing to save, nor to recover
+                self.dirty = False
+                self.update_title()
+                journal.clear_journal(self.document.path)
             return
         try:
             journal.write_journal(self.document.path, self.app.editor.text)
@@ -195,6 +202,8 @@ class DocumentSession:
         """Ctrl+S: save (asking a name for an untitled document, and before overwriting)."""
         if self.document.path is None:
             return await self.save_as()
+        if not await may_change_encoding(self.app, self.document):
+            return False
         if self.document.changed_on_disk():
             from tui.screens.dialogs import Choice
 
@@ -221,6 +230,8 @@ class DocumentSession:
         current = self.document.path
         own_file = current is not None and _same_file(current, target)
         if not own_file and not await may_replace(self.app, target, "this document"):
+            return False
+        if not await may_change_encoding(self.app, self.document):
             return False
         return self.write(target)
 
@@ -255,7 +266,12 @@ class DocumentSession:
     def autosave(self) -> None:
         """Save a named, changed document unless someone else changed the file meanwhile."""
         doc = self.document
-        if self.dirty and doc.path is not None and not doc.changed_on_disk():
+        if (
+            self.dirty
+            and doc.path is not None
+            and not doc.changed_on_disk()
+            and doc.first_misfit(self.app.editor.text) is None  # (else Ctrl+S asks first)
+        ):
             self.write(None, quiet=True)
 
     # Leaving the document --------------------------------------------------------------------

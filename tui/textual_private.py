@@ -16,6 +16,7 @@ from typing import Any
 
 from rich.containers import Lines
 from rich.text import Text
+from textual._xterm_parser import XTermParser
 from textual.app import App
 from textual.document._document import Document, EditResult
 from textual.document._wrapped_document import WrappedDocument
@@ -23,6 +24,8 @@ from textual.events import Resize
 from textual.keys import _character_to_key
 from textual.widgets import TextArea
 from textual.widgets.text_area import Edit, Location, Selection
+
+from tui import alt_keys
 
 TEXTUAL_VERSION = "8.2.8"
 """The Textual release every reach below was checked against."""
@@ -54,6 +57,30 @@ def keep_cursor_in_text(area: TextArea) -> None:
     inside = Selection(area.clamp_visitable(start), area.clamp_visitable(end))
     if inside != area.selection:
         area.set_reactive(TextArea.selection, inside)
+
+
+def read_alt_keys_whole() -> None:
+    """Make Textual's terminal parser read ESC + letter as one Alt key (:mod:`tui.alt_keys`).
+
+    Wraps ``XTermParser.feed`` (each read from the terminal); safe to call twice."""
+    if getattr(XTermParser.feed, "alt_keys_whole", False):
+        return
+    feed = XTermParser.feed
+
+    def feed_whole(parser: XTermParser, data: str) -> Iterable[object]:
+        pasting = getattr(parser, "_quillpen_pasting", False)
+        data, parser._quillpen_pasting = alt_keys.spell_out(data, pasting)  # type: ignore[attr-defined]
+        return feed(parser, data)
+
+    feed_whole.alt_keys_whole = True  # type: ignore[attr-defined]
+    XTermParser.feed = feed_whole  # type: ignore[assignment,method-assign]
+
+
+async def run_ordinary_binding(app: App[object], key: str) -> bool:
+    """Run the non-priority binding of ``key``, from the focused widget up; whether one ran.
+
+    What ``App._on_key`` does once a key has bubbled up to it (``App._check_bindings``)."""
+    return await app._check_bindings(key)
 
 
 def forget_rendered_lines(area: TextArea) -> None:

@@ -66,5 +66,5 @@ async def test_a_template_for_a_model_not_downloaded_says_how_to_get_it(
 
         await wait_until(pilot, told)
         assert "gpt2-chinese-poem" in told()[0]
-        assert render(template) in app.editor.text and not app.editor.generating
+        assert render(template) not in app.editor.text and not app.editor.generating  # (#21)
         assert app.model.path is not None and app.model.path.samefile(tiny_gguf)  # kept

@@ -88,7 +88,7 @@ def _unreadable_doc(tmp: Path, mp: pytest.MonkeyPatch) -> Path:
 DOCUMENT_CASES = [
     ("not-utf8", _file(b"caf\xe9 cr\xe8me\n"), NotUtf8, ("doc.txt", "not UTF-8", "Latin-1")),
     ("binary", _file(b"\x7fELF\x02\x01\x01\x00" + bytes(range(256))), QuillpenError, ("binary",)),
-    ("huge-sparse", _huge, QuillpenError, ("huge.txt", "53 MB", "up to 52 MB")),
+    ("huge-sparse", _huge, QuillpenError, ("huge.txt", "51 MB", "up to 50 MB")),
     ("directory", _folder, QuillpenError, ("chapter.md", "is a directory")),
     ("fifo", _fifo, QuillpenError, ("pipe.md", "not a regular file")),
     ("device", _device, QuillpenError, ("/dev/null", "not a regular file")),

@@ -207,7 +207,7 @@ async def test_brackets_in_lists_and_tables_are_text_not_markup(
     path = tmp_path / "p.md"
     path.write_text(poem)
     app = QuillpenApp(path, model=str(tiny_gguf), settings=Settings())
-    async with app.run_test(size=(120, 30)) as pilot:
+    async with app.run_test(size=(119, 30)) as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 20)
         await pilot.press("f7")
         await wait_until(pilot, lambda: isinstance(app.screen, PoemScreen))

@@ -125,11 +125,11 @@ def test_the_docs_example_config_is_clean(tmp_path: Path) -> None:
 def test_keymap_keys_are_read_as_textual_sends_them(tmp_path: Path) -> None:
     s = load(
         tmp_path,
-        '[keymap]\n"app.help" = "F12"\n"editor.continue" = "Tab, Ctrl+Space"\n'
+        '[keymap]\n"app.help" = "F10"\n"editor.continue" = "Tab, Ctrl+Space"\n'
         '"editor.undo" = ["ctrl+z", "F11"]\n"app.save" = 5\n"editor.poem" = "A"\n',
     )
     assert s.keymap == {
-        "app.help": "f12",
+        "app.help": "f10",
         "editor.continue": "tab,ctrl+space",
         "editor.undo": "ctrl+z,f11",
         "editor.poem": "A",  # a bare character keeps its case (Shift+A)
@@ -140,17 +140,17 @@ def test_keymap_keys_are_read_as_textual_sends_them(tmp_path: Path) -> None:
 
 
 async def test_keys_written_as_people_write_them_work(user_dirs: dict[str, Path]) -> None:
-    """ "F12" and "tab, ctrl+space" in config.toml: Textual matches only "f12" and "ctrl+space",
+    """ "F10" and "tab, ctrl+space" in config.toml: Textual matches only "f10" and "ctrl+space",
     so without reading them as it sends them, the keys silently did nothing."""
     from tui.screens.help import HelpScreen
 
     path = config.config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('[keymap]\n"app.help" = "F12"\n"app.save" = "ctrl+s, F11"\n')
+    path.write_text('[keymap]\n"app.help" = "F10"\n"app.save" = "ctrl+s, F11"\n')
     target = user_dirs["data"] / "kept.md"
     app = QuillpenApp(target)  # reads the config itself
     async with app.run_test() as pilot:
-        await pilot.press("f12")
+        await pilot.press("f10")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
         await pilot.press("escape", *"kept", "f11")
         await wait_until(pilot, target.exists)
@@ -161,11 +161,11 @@ async def test_keys_written_as_people_write_them_work(user_dirs: dict[str, Path]
 async def test_undo_and_redo_keys_can_be_moved() -> None:
     """F1 lists editor.undo and editor.redo: moving them in the keymap moves them (they were
     TextArea's own keys, and a keymap entry for them did nothing, without a word)."""
-    keymap = {"editor.undo": "f12", "editor.redo": "f11"}
+    keymap = {"editor.undo": "f10", "editor.redo": "f11"}
     app = QuillpenApp(None, settings=Settings(keymap=keymap))
     async with app.run_test() as pilot:
         await pilot.press(*"tide")
-        await pilot.press("f12")
+        await pilot.press("f10")
         assert app.editor.text == ""
         await pilot.press("f11")
         assert app.editor.text == "tide"

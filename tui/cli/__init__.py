@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 
 from models.errors import QuillpenError
 from tui import __version__
-from tui.cli.common import _count, _err, _remote
+from tui.cli.common import _count, _err, _remote, near_miss
 
 if TYPE_CHECKING:
     from tui.config import Settings
@@ -66,11 +66,13 @@ def _common(parser: argparse.ArgumentParser) -> None:
     )
 
 
-def app_parser() -> argparse.ArgumentParser:
+def app_parser(commands: bool = False) -> argparse.ArgumentParser:
+    """The app's options; with ``commands`` (for --help) a list of the subcommands too."""
     p = argparse.ArgumentParser(
         prog="quillpen",
-        description="A terminal writing assistant that runs GPT-2 on your machine. "
-        "Other commands: quillpen models|generate|spell|doctor --help",
+        description="A terminal writing assistant that runs GPT-2 on your machine.",
+        epilog=_commands_list() if commands else None,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument(
         "file",
@@ -96,6 +98,13 @@ def app_parser() -> argparse.ArgumentParser:
     _cpu_repack(p)
     _common(p)
     return p
+
+
+def _commands_list() -> str:
+    """Every subcommand with its one-line help, as ``quillpen --help`` ends."""
+    sub = next(a for a in tool_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    lines = [f"  {a.dest:<10} {a.help}" for a in sub._choices_actions]
+    return "commands (quillpen COMMAND --help for each):\n" + "\n".join(lines)
 
 
 def _engine_option(parser: argparse.ArgumentParser) -> None:
@@ -300,6 +309,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in SUBCOMMANDS:
         return _main(argv, tool=True)
+    if argv and not Path(argv[0]).exists() and (meant := near_miss(argv[0], SUBCOMMANDS)):
+        _err(f"no command {argv[0]!r}: did you mean {meant!r}? (a new file: ./{argv[0]})")
+        return 2
     gc.disable()  # until the document is on screen (run_app), from the settings' imports on
     try:
         return _main(argv, tool=False)
@@ -308,7 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _main(argv: list[str], *, tool: bool) -> int:
-    args = (tool_parser() if tool else app_parser()).parse_args(argv)
+    helping = "-h" in argv or "--help" in argv
+    args = (tool_parser() if tool else app_parser(commands=helping)).parse_args(argv)
     settings = _setup(args, app=not tool)
     if tool:
         _end_jobs_on_hangup()

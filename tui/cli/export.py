@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 from models.errors import QuillpenError
-from tui.cli.common import _err
+from tui.cli.common import _encoding, _err
 
 
 def export_parser(
@@ -26,19 +26,29 @@ def export_parser(
         default="none",
         help="how to set off what the model wrote: *…* (asterisks), [[…]] (brackets), or none",
     )
+    exp.add_argument(
+        "--encoding", type=_encoding, help="the file's encoding when not UTF-8 (e.g. latin-1)"
+    )
     return exp
 
 
 def cmd_export(args: argparse.Namespace) -> int:
     """Counts go to standard error, so the exported text can be piped."""
-    from tui.document import Document
+    from tui.document import Document, NotUtf8
     from tui.export import export, summary
     from tui.store.marks import load_marks
 
     for path in (args.file, args.out):
         if path is not None and path.exists() and not path.is_file():
             raise QuillpenError(f"{path}: not a regular file (a folder, FIFO or device)")
-    doc, text = Document.open(args.file)
+    try:
+        doc, text = Document.open(args.file, encoding=args.encoding)
+    except NotUtf8:
+        raise QuillpenError(
+            f"{args.file} is not UTF-8; give its encoding, e.g. --encoding latin-1"
+        ) from None
+    except UnicodeDecodeError as exc:
+        raise QuillpenError(f"{args.file} is not {args.encoding} (byte {exc.start})") from None
     if doc.disk is None:
         raise QuillpenError(f"{args.file}: no such file")
     ranges = load_marks(doc.key, text)

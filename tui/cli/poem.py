@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tui.cli.common import _err
+from tui.cli.common import _encoding, _err, not_utf8_hint
 
 if TYPE_CHECKING:
     pass
@@ -60,6 +60,10 @@ def poem_parser(
         choices=tuple(FORMS),
         help="read the lines in this form's meter and counts (default: guessed, as F7 does)",
     )
+    for parser in (check, syllables):
+        parser.add_argument(
+            "--encoding", type=_encoding, help="the file's encoding when not UTF-8 (e.g. latin-1)"
+        )
     for parser in (check, rhymes, syllables):
         common(parser)
 
@@ -80,10 +84,16 @@ def cmd_poem(args: argparse.Namespace) -> int:
             found = [f"{w}\t{kinds.get(w, '')}" for w in found]
         print("\n".join(found))
         return 0
+    encoding = args.encoding or "utf-8"
     try:
-        source = sys.stdin.read() if args.file == "-" else Path(args.file).read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        _err(f"cannot read {args.file}: {getattr(exc, 'strerror', None) or exc}")
+        data = sys.stdin.buffer.read() if args.file == "-" else Path(args.file).read_bytes()
+        source = data.decode(encoding)
+    except OSError as exc:
+        _err(f"cannot read {args.file}: {exc.strerror or exc}")
+        return 2
+    except UnicodeDecodeError as exc:
+        name = "standard input" if args.file == "-" else args.file
+        _err(not_utf8_hint(name, exc) if not args.encoding else f"{name} is not {encoding}")
         return 2
     if args.action == "syllables":
         form = args.form or poem_text.guess_form(source)
@@ -97,6 +107,12 @@ def cmd_poem(args: argparse.Namespace) -> int:
         else:
             print(poem_text.syllables_table(infos))
         return 0
+    form = poetry.FORMS[args.form]
+    if form.language != poetry.detect_language(source):
+        wanted, given = ("English", "Chinese") if form.language == "en" else ("Chinese", "English")
+        others = ", ".join(f.name for f in poetry.forms_for(poetry.detect_language(source)))
+        _err(f"the {form.name} form expects {wanted}, and this text is {given} (try {others})")
+        return 1
     report = poetry.check(source, args.form, loose=args.loose, rules=args.rules)
     if args.json:
         print(json.dumps(report.as_json(), ensure_ascii=False, indent=2))

@@ -40,9 +40,12 @@ def details(node: Node) -> str:
         return f"Your text · {len(node.text)} characters · {when}"
     sampler = node.sampler or {}
     knobs = ", ".join(
-        f"{k} {sampler[k]}" for k in ("temperature", "top_p", "top_k", "seed") if k in sampler
+        f"{k} {sampler[k]}"
+        for k in ("temperature", "top_p", "top_k", "seed")
+        if sampler.get(k) is not None  # (no seed: a random one, nothing to tell)
     )
-    return f"{node.model or 'model'} · {knobs} · {len(node.text)} characters · {when}"
+    parts = (when, node.model or "model", knobs, f"{len(node.text)} characters")
+    return " · ".join(part for part in parts if part)
 
 
 class BranchesScreen(ModalScreen[str | None]):

@@ -12,6 +12,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+NARROW = 100
+"""Terminal columns below which F1 shows each key's id under its description."""
 _NAMES = {
     "escape": "Esc",
     "pageup": "PgUp",
@@ -63,13 +65,20 @@ class HelpScreen(ModalScreen[None]):
         self.rows = rows
 
     def compose(self) -> ComposeResult:
-        table = Table(title="quillpen keys", expand=True, show_lines=False)
+        # Below 100 columns the ids go under the descriptions: a column of their own left
+        # "What" 7 characters at 80 columns.
+        narrow = self.app.size.width < NARROW
+        table = Table(title="quillpen keys", expand=True, show_lines=narrow)
         table.add_column("Where", style="dim", no_wrap=True)
         table.add_column("Keys", style="bold", no_wrap=True)
-        table.add_column("What")
-        table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
-        for row in self.rows:
-            table.add_row(*row)
+        table.add_column(Text("What (id for [keymap])") if narrow else "What", ratio=1)
+        if not narrow:
+            table.add_column(Text("Id (for [keymap])"), style="dim", no_wrap=True)
+        for where, keys, what, binding_id in self.rows:
+            if narrow:
+                table.add_row(where, keys, Text.assemble(what, ("\n" + binding_id, "dim")))
+            else:
+                table.add_row(where, keys, what, binding_id)
         with VerticalScroll(id="help-body"):
             yield Static(table)
             yield Static(

@@ -7,7 +7,6 @@ events the status bar shows (the model's go on to :class:`~tui.model_session.Mod
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.app import ComposeResult
@@ -68,6 +67,8 @@ class MainScreen(WriterTools, Screen[None]):
     BINDINGS = [*PANE_KEYS, *FIND_KEYS, *TOOL_BINDINGS]
 
     pane: reactive[str] = reactive("editor")
+    KEY_LINE_IN_ORDER_OF_USE = True
+    """The key line shows the keys that fit, in tui.key_line's order (F6, Ctrl+Z… too)."""
 
     def __init__(
         self,
@@ -166,16 +167,22 @@ class MainScreen(WriterTools, Screen[None]):
 
     # What one pane asks of another ------------------------------------------------------------
     def on_chat_pane_insert_reply(self, message: ChatPane.InsertReply) -> None:
-        self.editor.insert(message.text)
+        from tui.reply_join import insert_reply
+
+        insert_reply(self.editor, message.text)  # at a word or line boundary
         self.action_show_pane("editor")
 
     def on_template_pane_use(self, message: TemplatePane.Use) -> None:
-        """Write the opening, and continue it with the model the template is written for."""
-        self.action_show_pane("editor")
+        """Write the opening and continue it with the model the template is written for, once
+        that model is there: a template whose model is missing writes nothing."""
         template = message.template
-        self.editor.write_template(message.text)
-        continue_it = partial(self.editor.continue_template, template)
-        self.model.with_model(template.model, template.title, continue_it)
+
+        def write_and_continue() -> None:
+            self.action_show_pane("editor")
+            self.editor.write_template(message.text, message.examples)
+            self.editor.continue_template(template)
+
+        self.model.with_model(template.model, template.title, write_and_continue)
 
     # The dialogs the panes ask for (tui.intents): the screens are imported when first asked --
     def on_pick_alternative(self, message: PickAlternative) -> None:

@@ -16,6 +16,11 @@ from models.text import printable
 from models.token_probs import TokenInfo
 
 
+def percent(prob: float) -> str:
+    """``12.3%``; under 0.1% as ``<0.1%`` (not ``0.0%``: the model did consider it)."""
+    return "<0.1%" if 0 < prob < 0.0005 else f"{prob:.1%}"
+
+
 class TokenChoiceScreen(ModalScreen[str | None]):
     """The model's top choices at one token; Enter picks one, Esc keeps the text as it is."""
 
@@ -33,14 +38,14 @@ class TokenChoiceScreen(ModalScreen[str | None]):
             place += f" (rarer than all {info.rank - 1} the server listed; its rank unknown)"
         with Vertical(classes="dialog", id="token-choice"):
             yield Label(
-                f"“{printable(info.text)}”: {info.prob:.1%}, {place}. "
+                f"“{printable(info.text)}”: {percent(info.prob)}, {place}. "
                 "Pick another: the rest of this continuation is written again from it.",
                 classes="dialog-question",
                 markup=False,
             )
             yield OptionList(
                 *[
-                    Option(f"{printable(text)!r:<24} {prob:6.1%}", id=f"t{i}")
+                    Option(f"{printable(text)!r:<24} {percent(prob):>6}", id=f"t{i}")
                     for i, (text, prob) in enumerate(info.top)
                     if text != info.text
                 ],

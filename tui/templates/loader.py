@@ -23,7 +23,7 @@ MAX_FILE_BYTES = 256 * 1024
 MAX_TOKENS_LIMIT = 1024  # GPT-2's whole context window
 
 _TOP_REQUIRED = ("title", "description", "category", "preset", "max_tokens", "body")
-_TOP_OPTIONAL = ("stop", "fields", "language", "model", "line_form")
+_TOP_OPTIONAL = ("stop", "fields", "language", "model", "line_form", "examples")
 _FIELD_REQUIRED = ("name",)
 _FIELD_OPTIONAL = ("label", "default", "multiline")
 
@@ -125,7 +125,8 @@ def _from_data(data: dict[str, Any], source: Path, builtin: bool) -> Template:
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
         raise ValueError(f"duplicate field name {', '.join(map(repr, duplicates))}")
-    used = placeholders(body)  # raises ValueError on an invalid placeholder
+    examples = _want_str(data.get("examples", ""), "examples")
+    used = placeholders(body + examples)  # raises ValueError on an invalid placeholder
     undeclared = [n for n in used if n not in names]
     if undeclared:
         raise ValueError(
@@ -146,6 +147,7 @@ def _from_data(data: dict[str, Any], source: Path, builtin: bool) -> Template:
         language=language,
         model=model,
         line_form=line_form,
+        examples=examples,
     )
 
 

@@ -61,6 +61,8 @@ class Template:
     """The model the template is written for (a catalog name); None: whichever is loaded."""
     line_form: str = "prose"
     """"verse" for poems and lyrics: one line per verse (what a Chinese model needs mapped)."""
+    examples: str = ""
+    """Few-shot examples the model reads before the document, never written into it."""
 
     @property
     def key(self) -> str:
@@ -148,8 +150,11 @@ def placeholders(body: str) -> list[str]:
     return list(seen)
 
 
-def render(template: Template, values: Mapping[str, str] | None = None) -> str:
-    """The prompt text: ``template.body`` with each ``{field}`` replaced by its value.
+def render(
+    template: Template, values: Mapping[str, str] | None = None, text: str | None = None
+) -> str:
+    """The prompt text: ``template.body`` (or ``text``, its examples) with each ``{field}``
+    replaced by its value.
 
     Values are stripped of surrounding whitespace (a trailing space or newline makes GPT-2 worse);
     a missing or blank value takes the field's default. Values are inserted literally.
@@ -157,7 +162,7 @@ def render(template: Template, values: Mapping[str, str] | None = None) -> str:
     values = values or {}
     declared = {f.name: f for f in template.fields}
     out: list[str] = []
-    for part in parse_body(template.body):
+    for part in parse_body(template.body if text is None else text):
         if isinstance(part, str):
             out.append(part)
             continue

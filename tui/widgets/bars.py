@@ -66,6 +66,7 @@ class TitleBar(Widget):
 class _Key(NamedTuple):
     binding: Binding
     display: str
+    description: str
     enabled: bool
     tooltip: str
     start: int
@@ -74,7 +75,8 @@ class _Key(NamedTuple):
 
 class KeyBar(Widget, can_focus=False):
     """The keys of what has focus, on one line, as Textual's compact ``Footer`` shows them:
-    a click runs a key, a key that cannot run now is dimmed."""
+    a click runs a key, a key that cannot run now is dimmed. On the main screen it shows as
+    many as fit, in the order a writer uses them (:mod:`tui.key_line`), whole or not at all."""
 
     ALLOW_SELECT = False
     COMPONENT_CLASSES = {"key-bar--key", "key-bar--description", "key-bar--hover"}
@@ -106,6 +108,7 @@ class KeyBar(Widget, can_focus=False):
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._keys: list[_Key] | None = None
+        self._width = -1
 
     def on_mount(self) -> None:
         self.screen.bindings_updated_signal.subscribe(self, self._bindings_changed)
@@ -121,20 +124,34 @@ class KeyBar(Widget, can_focus=False):
     @property
     def keys(self) -> list[_Key]:
         """The keys shown, each with the columns it takes (one key per action, as Footer)."""
-        if self._keys is None:
-            keys: list[_Key] = []
+        if self._keys is None or self._width != self.size.width:
+            from tui.key_line import ORDER
+
+            # (dialogs keep their own keys, in their order)
+            ordered = getattr(self.screen, "KEY_LINE_IN_ORDER_OF_USE", False)
+            found: list[tuple[float, Binding, bool, str, str]] = []
             actions: set[str] = set()
-            column = 0
-            for _node, binding, enabled, tooltip in self.screen.active_bindings.values():
-                if not binding.show or binding.action in actions:
+            for n, (_node, binding, enabled, tooltip) in enumerate(
+                self.screen.active_bindings.values()
+            ):
+                name = binding.id or binding.action
+                listed = ordered and name in ORDER
+                if not (binding.show or listed) or binding.action in actions:
                     continue
                 actions.add(binding.action)
+                rank = list(ORDER).index(name) if listed else len(ORDER) + n
+                label = ORDER[name] if listed else binding.description
+                found.append((rank, binding, enabled, tooltip or "", label))
+            keys: list[_Key] = []
+            column = 0
+            for _, binding, enabled, tooltip, label in sorted(found, key=lambda f: f[0]):
                 display = self.app.get_key_display(binding)
-                width = cell_len(display)
-                width += 1 + cell_len(binding.description) if binding.description else 0
-                keys.append(_Key(binding, display, enabled, tooltip or "", column, column + width))
+                width = cell_len(display) + (1 + cell_len(label) if label else 0)
+                if ordered and column + width > self.size.width:
+                    break  # (whole keys only: the rest wait for a wider terminal)
+                keys.append(_Key(binding, display, label, enabled, tooltip, column, column + width))
                 column += width + 1
-            self._keys = keys
+            self._keys, self._width = keys, self.size.width
         return self._keys
 
     def render(self) -> Text:
@@ -145,10 +162,7 @@ class KeyBar(Widget, can_focus=False):
         for index, key in enumerate(self.keys):
             part = Text.assemble(
                 (key.display, key_style),
-                (
-                    f" {key.binding.description}" if key.binding.description else "",
-                    description_style,
-                ),
+                (f" {key.description}" if key.description else "", description_style),
             )
             if index == self.hovered:
                 part.stylize(hover_style)

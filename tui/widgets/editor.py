@@ -59,7 +59,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         Binding("f6", "alternatives", "Alternatives", id="editor.alternatives", show=False),
         Binding("f7", "poem", "Poem: syllables, form, rhymes", id="editor.poem", show=False),
         Binding(
-            "alt+s",
+            "f12,alt+s",  # (F12 first: macOS's Option+S types ß, and a slow link splits ESC s)
             "poem_margin",
             "Poem margin: syllables, stress, rhymes",
             id="editor.margin",
@@ -110,6 +110,8 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         self._redraw_cost = 0.0
         self._flush_interval = 1 / 20
         self._bans_told = False
+        self.template_examples = ""
+        """The few-shot examples of the template written last, for its continuation."""
         self.chosen_preset: Preset | None = None
         """The preset picked in Presets… for this session (it wins over the config's)."""
         self.branches = Branches()
@@ -147,8 +149,10 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         stop: Sequence[str] = (),
         line_form: str | None = None,
         joined: set[int] | None = None,
+        examples: str = "",
     ) -> None:
-        """Stream a continuation of the text before the cursor in at the cursor."""
+        """Stream a continuation of the text before the cursor in at the cursor; ``examples``
+        (a template's few-shot examples) come before the text in the prompt only."""
         from models.engine_client import GenerateRequest
         from models.prompting.cjk import looks_like_verse
         from models.prompting.prompts import StorySpec
@@ -157,7 +161,7 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         notes, prompt = self.session.notes, self.prompt_text()
         tab = self.tab_preset()
         request = GenerateRequest(
-            StorySpec(prompt, notes.memory, notes.note),
+            StorySpec(examples + prompt, notes.memory, notes.note),
             settings=settings or tab.sampler,
             max_tokens=max_tokens or self.settings.continue_tokens,
             stop=tuple(stop) if settings else (*stop, *tab.stop),
@@ -170,8 +174,10 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         self.begin_generation(request.id, joined)
         self.engine.submit(request, deliver(self))
 
-    def write_template(self, text: str) -> None:
-        """Write a template's opening at the end of the document (one undo step)."""
+    def write_template(self, text: str, examples: str = "") -> None:
+        """Write a template's opening at the end of the document (one undo step); its
+        ``examples`` go before the document in the prompt of the continuation that follows."""
+        self.template_examples = examples
         gap = ""
         if self.text.strip():
             gap = "\n" if self.text.endswith("\n") else "\n\n"
@@ -189,7 +195,10 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
         named = load_presets()[0].get(template.preset)
         settings = named.sampler if named else preset(template.preset)
         stop = (*template.stop, *(named.stop if named else ()))
-        self.continue_story(template.max_tokens, settings, stop, template.line_form)
+        examples, self.template_examples = self.template_examples, ""
+        self.continue_story(
+            template.max_tokens, settings, stop, template.line_form, examples=examples
+        )
 
     def action_alternatives(self) -> None:
         """F6: write a few short continuations and let the user pick one."""
@@ -215,6 +224,8 @@ class WriterEditor(TokenInsightArea, GeneratedTextArea):
                 at = list(texts).index(choice)
                 self.branches.alternatives(spec.text, list(texts), at, sampler, self.model_name())
                 self.insert_generated(choice)
+                self.move_cursor(self.marks[-1].end)  # after the pick, and in sight
+                self.call_after_refresh(self.scroll_cursor_visible)
                 self.show_branch()
 
         self.post_message(PickAlternative(request, chosen))

@@ -1,4 +1,4 @@
-"""The poem margin (Alt+S): syllables per line (字 for Chinese) left of the text, and under the
+"""The poem margin (F12): syllables per line (字 for Chinese) left of the text, and under the
 editor the current line's stress pattern (平仄) with rhymes for the word at the cursor.
 
 Counts come from :mod:`tui.poetry` (the CMU Pronouncing Dictionary, a rule-based guess for
@@ -120,7 +120,7 @@ class PoemMarginArea(_Area):
         self.border_subtitle = " · ".join(p for p in (self.branch_where, self.poem_hint) if p)
 
     def action_poem_margin(self) -> None:
-        """Alt+S: show or hide syllables per line, the line's stress and rhymes."""
+        """F12 (or Alt+S): show or hide syllables per line, the line's stress and rhymes."""
         self.margin_on = not self.margin_on
         rewrap(self)  # the text is narrower (or wider) by the margin
         if self.margin_on:

@@ -45,10 +45,12 @@ class TemplatePane(Widget):
     class Use(Message):
         """The user chose ``template``; ``text`` is the rendered prompt."""
 
-        def __init__(self, text: str, template: Template) -> None:
+        def __init__(self, text: str, template: Template, examples: str = "") -> None:
             super().__init__()
             self.text = text
             self.template = template
+            self.examples = examples
+            """Rendered few-shot examples: for the model's prompt, not the document."""
 
         def __repr__(self) -> str:
             return f"TemplatePane.Use({self.template.key!r}, {len(self.text)} chars)"
@@ -236,10 +238,11 @@ class TemplatePane(Widget):
             return
         try:
             text = render(template, self.values())
+            examples = render(template, self.values(), template.examples)
         except ValueError as exc:  # cannot happen for a loaded template; never crash
             self.notify(str(exc), title="Template", severity="error")
             return
-        self.post_message(self.Use(text, template))
+        self.post_message(self.Use(text, template, examples))
 
     # Reloading -----------------------------------------------------------------------------
     async def reload(self) -> None:

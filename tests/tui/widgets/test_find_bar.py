@@ -196,7 +196,8 @@ async def test_find_follows_text_the_model_is_still_writing(
 
 
 async def test_palette_help_and_keymap_reach_the_find_bar(tmp_path: Path) -> None:
-    from tui import bindings, keymap
+    from tui import bindings
+    from tui import keymap_check as keymap
     from tui.commands import quillpen_commands
     from tui.screens.help import binding_rows
 
