@@ -34,12 +34,7 @@ from tui.screens.main import MainScreen
 from tui.session import DocumentSession
 from tui.side_panes import SidePanes
 from tui.store import ui_state
-from tui.textual_private import (
-    count_wrapped_rows_once,
-    leave_threads_behind,
-    open_loop,
-    read_alt_keys_whole,
-)
+from tui.textual_private import leave_threads_behind, open_loop, patch_textual
 from tui.widgets.editor import WriterEditor
 from tui.widgets.status import StatusBar
 
@@ -66,8 +61,7 @@ class QuillpenApp(App[None]):
         engine: str | None = None,
         settings: config_mod.Settings | None = None,
     ) -> None:
-        count_wrapped_rows_once()  # (typing into a long draft: textual_private)
-        read_alt_keys_whole()  # (Alt+S as one key, never "^s" typed: tui.alt_keys)
+        patch_textual()  # (a long draft's rows counted once; Alt+S read as one key)
         self.settings = settings = settings or config_mod.load()
         set_offline(settings.offline)
         super().__init__()

@@ -230,3 +230,10 @@ class OncePerPassLine(Text):
         if sections is None:
             sections = self._memo[self._index] = super().divide(offsets)
         return sections
+
+
+def patch_textual() -> None:
+    """Every process-wide patch above, once the App is made: wrapped rows counted once
+    (:func:`count_wrapped_rows_once`), Alt+letter read as one key (:func:`read_alt_keys_whole`)."""
+    count_wrapped_rows_once()
+    read_alt_keys_whole()

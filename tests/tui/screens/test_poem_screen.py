@@ -6,11 +6,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from textual.widgets import DataTable, OptionList, Select
-from tui.poetry.words import word_at
 
 from tests.support.helpers import wait_until
 from tui.app import QuillpenApp
 from tui.config import Settings
+from tui.poetry.text import word_at
 from tui.screens.poem import PoemScreen, guess_form
 
 HAIKU_585 = """\
