@@ -221,3 +221,35 @@ async def test_palette_help_and_keymap_reach_the_find_bar(tmp_path: Path) -> Non
     assert keymap.problems(remap, bindings.contexts()) == []
     clash = keymap.problems({"find.case": "ctrl+r"}, bindings.contexts())
     assert clash and "find bar" in clash[0]
+
+
+async def test_replacing_generated_words_makes_them_the_writers_in_the_branch_tree(
+    tmp_path: Path, tiny_gguf: Path
+) -> None:
+    from tests.support.helpers import continued
+
+    app = make_app(tmp_path / "b.md", tiny_gguf, continue_tokens=30)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await ready(pilot, app)
+        editor = app.editor
+        await pilot.press(*"Once")
+        await continued(pilot, app, "tab")
+        generated = editor.text[len("Once") :]
+        word = next(w for w in generated.split() if w.isalpha() and len(w) > 1)
+        model_node = editor.branches.tree.node_for(editor.text)
+        assert model_node.source == "model"
+        await pilot.press("ctrl+backslash")
+        await wait_until(pilot, lambda: app.screen.query(FindBar) and _bar(app).display)
+        bar = _bar(app)
+        bar.find_input.value = word
+        await wait_until(pilot, lambda: bool(bar.hits))
+        bar.replace_input.value = "QUILL"
+        bar.replace_input.focus()
+        await pilot.press("ctrl+y")
+        await wait_until(pilot, lambda: "QUILL" in editor.text)
+        for start, end in editor.generated_ranges():  # no mark covers a replaced span
+            assert "QUILL" not in editor.text[start:end]
+        assert editor.generated_ranges(), "the rest of the continuation stays generated"
+        node = editor.branches.tree.node_for(editor.text)
+        assert node.source == "writer" and node.id != model_node.id
+        assert "QUILL" in node.text
