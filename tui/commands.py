@@ -8,8 +8,9 @@ from typing import Any, Protocol
 
 from textual.app import SystemCommand
 
+from tui.export_flow import export_document
 from tui.screens.main import MainScreen, open_find
-from tui.session import DocumentSession, export_document
+from tui.session import DocumentSession
 from tui.widgets.chat import ChatPane
 from tui.widgets.editor import WriterEditor
 

@@ -64,8 +64,7 @@ class FileWatch:
     def _deleted(self) -> None:
         session = self.session
         session.document.disk = None  # (watched again once saved)
-        session.dirty = True
-        session.update_title()
+        session.forget_saved()
         session.flush_journal()
         self.screen.notify(
             f"{session.document.name} was deleted or moved by another program. Your text is "
@@ -111,8 +110,7 @@ class FileWatch:
         elif DiskState.of(doc.path) != doc.disk if doc.path else False:
             # Keep mine: the newer text now, unsaved; Ctrl+S overwrites the file.
             doc.disk = DiskState.of(doc.path) if doc.path else None
-            session.dirty = True
-            session.update_title()
+            session.forget_saved()
             session.flush_journal()
 
     def reload(self) -> None:

@@ -86,6 +86,13 @@ class DocumentSession:
         """Whether the text differs from the saved file's (undoing back to it is no change)."""
         return self.app.editor.text != self._clean_text
 
+    def forget_saved(self) -> None:
+        """The file is no longer the text last saved (changed or deleted by another program):
+        the text is unsaved until written again, even where it is what was saved."""
+        self._clean_text = None
+        self.dirty = True
+        self.update_title()
+
     def run(self, flow: Awaitable[object]) -> None:
         """Run a flow that may ask questions (it awaits dialogs: a worker)."""
         self.app.run_worker(flow, group="document", exit_on_error=False)
@@ -370,34 +377,3 @@ def _same_file(a: Path, b: Path) -> bool:
         return a.resolve() == b.resolve() or (a.exists() and b.exists() and a.samefile(b))
     except OSError:
         return False
-
-
-async def export_document(host: SessionHost, text: str, ranges: list[tuple[int, int]]) -> None:
-    """The palette's "Export…": a file name, how to mark the model's text, then the file."""
-    from tui.export import export, summary
-    from tui.screens.dialogs import AskPath, Choice
-
-    path = await host.push_screen_wait(AskPath("Export to (.md for Markdown, else text):"))
-    if path is None:
-        return
-    path = path.expanduser()
-    if path.is_dir():
-        host.notify(f"{path} is a folder: give a file name", title="Not exported")
-        return
-    if not await may_replace(host, path, "the export"):
-        return
-    mark = await host.push_screen_wait(
-        Choice(
-            "Mark the text the model wrote?",
-            [("asterisks", "*like this*"), ("brackets", "[[like this]]"), ("none", "No marks")],
-        )
-    )
-    if mark is None:
-        return
-    body, stats = export(text, ranges, mark=mark)
-    try:
-        path.write_text(body, encoding="utf-8")
-    except OSError as exc:
-        host.notify(f"cannot write {path}: {exc.strerror or exc}", title="Not exported")
-        return
-    host.notify(f"Exported {path}: {summary(stats)}.", title="Export", timeout=8)

@@ -140,19 +140,19 @@ def test_keymap_keys_are_read_as_textual_sends_them(tmp_path: Path) -> None:
 
 
 async def test_keys_written_as_people_write_them_work(user_dirs: dict[str, Path]) -> None:
-    """ "F10" and "tab, ctrl+space" in config.toml: Textual matches only "f10" and "ctrl+space",
+    """ "F11" and "tab, ctrl+space" in config.toml: Textual matches only "f11" and "ctrl+space",
     so without reading them as it sends them, the keys silently did nothing."""
     from tui.screens.help import HelpScreen
 
     path = config.config_path()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text('[keymap]\n"app.help" = "F10"\n"app.save" = "ctrl+s, F11"\n')
+    path.write_text('[keymap]\n"app.help" = "F11"\n"app.save" = "ctrl+s, F13"\n')
     target = user_dirs["data"] / "kept.md"
     app = QuillpenApp(target)  # reads the config itself
     async with app.run_test() as pilot:
-        await pilot.press("f10")
+        await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
-        await pilot.press("escape", *"kept", "f11")
+        await pilot.press("escape", *"kept", "f13")
         await wait_until(pilot, target.exists)
         assert target.read_text() == "kept"
         assert not [n for n in app._notifications if n.title == "Settings"]
@@ -161,13 +161,13 @@ async def test_keys_written_as_people_write_them_work(user_dirs: dict[str, Path]
 async def test_undo_and_redo_keys_can_be_moved() -> None:
     """F1 lists editor.undo and editor.redo: moving them in the keymap moves them (they were
     TextArea's own keys, and a keymap entry for them did nothing, without a word)."""
-    keymap = {"editor.undo": "f10", "editor.redo": "f11"}
+    keymap = {"editor.undo": "f11", "editor.redo": "f13"}
     app = QuillpenApp(None, settings=Settings(keymap=keymap))
     async with app.run_test() as pilot:
         await pilot.press(*"tide")
-        await pilot.press("f10")
-        assert app.editor.text == ""
         await pilot.press("f11")
+        assert app.editor.text == ""
+        await pilot.press("f13")
         assert app.editor.text == "tide"
         await pilot.press("ctrl+z")  # moved away: no longer undo
         assert app.editor.text == "tide"

@@ -58,8 +58,8 @@ async def test_generated_text_is_marked_again_after_reopening_and_exported(
 
 
 async def test_export_from_the_palette_asks_where_and_how(tmp_path: Path) -> None:
+    from tui.export_flow import export_document
     from tui.screens.dialogs import AskPath, Choice
-    from tui.session import export_document
 
     app = QuillpenApp(None, settings=Settings())
     target = tmp_path / "out.md"

@@ -44,10 +44,10 @@ async def test_ctrl_t_reply_lands_after_the_word(tmp_path: Path) -> None:
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: "小巷" in app.editor.text)
         app.editor.move_cursor((0, len("撑着油纸伞，走过那条悠长的小巷")))
-        app.post_message(ChatPane.InsertReply("besie Hod"))
+        app.chat.post_message(ChatPane.InsertReply("besie Hod"))
         await wait_until(pilot, lambda: "besie" in app.editor.text)
         assert app.editor.document[0].endswith("小巷 besie Hod")
         app.editor.move_cursor((1, 6))  # the li|ghthouse
-        app.post_message(ChatPane.InsertReply("stood"))
+        app.chat.post_message(ChatPane.InsertReply("stood"))
         await wait_until(pilot, lambda: "stood" in app.editor.text)
         assert app.editor.document[1] == "the lighthouse stood"

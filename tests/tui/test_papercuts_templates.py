@@ -29,7 +29,7 @@ async def test_the_limerick_writes_your_line_and_shows_lear_to_the_model_only(
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 30)
         text, examples = render(limerick, values), render(limerick, values, limerick.examples)
-        app.post_message(TemplatePane.Use(text, limerick, examples))
+        app.panes.templates.post_message(TemplatePane.Use(text, limerick, examples))
         await wait_until(pilot, lambda: bool(submitted))
         assert app.editor.text.startswith("A poet who lived by the sea\n")
         assert "Nonsense" not in app.editor.text and "Old Man" not in app.editor.text
@@ -53,7 +53,7 @@ async def test_a_template_without_its_model_writes_nothing(tmp_path: Path) -> No
     app = QuillpenApp(path, settings=Settings())
     async with app.run_test() as pilot:
         await wait_until(pilot, lambda: app.editor.text == "My own draft.")
-        app.post_message(TemplatePane.Use(render(poem), poem))
+        app.panes.templates.post_message(TemplatePane.Use(render(poem), poem))
         await wait_until(pilot, lambda: bool(app._notifications))
         await pilot.pause()
         assert app.editor.text == "My own draft."  # no 《雨巷》

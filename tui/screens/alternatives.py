@@ -9,6 +9,8 @@ does the status bar.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -20,6 +22,9 @@ from textual.widgets.option_list import Option
 from models.engine_client import EngineClient, GenerateRequest
 from models.text import printable
 from tui.messages import GenerationChunk, GenerationFinished, deliver
+
+if TYPE_CHECKING:
+    from tui.widgets.status import StatusBar
 
 WAITING = "…"
 SIDE_BY_SIDE = 120
@@ -55,9 +60,13 @@ class AlternativesScreen(ModalScreen[str | None]):
         Binding("3", "pick(2)", "Pick 3", show=False),
     ]
 
-    def __init__(self, engine: EngineClient, request: GenerateRequest) -> None:
+    def __init__(
+        self, engine: EngineClient, request: GenerateRequest, status: StatusBar | None = None
+    ) -> None:
+        """``status``: the status bar that shows how far they are written."""
         super().__init__()
         self.engine = engine
+        self.status = status
         self.request = request
         self.texts = ["" for _ in range(request.n)]
         self.tokens = [0 for _ in range(request.n)]
@@ -72,7 +81,7 @@ class AlternativesScreen(ModalScreen[str | None]):
 
     def on_unmount(self) -> None:
         self.engine.cancel([self.request.id])
-        if (status := getattr(self.app, "status", None)) is not None:
+        if (status := self.status) is not None:
             status.state = status.idle
 
     def compose(self) -> ComposeResult:
@@ -129,7 +138,7 @@ class AlternativesScreen(ModalScreen[str | None]):
             title = f"Alternatives: writing {count} at once, {done}/{total} tokens · Esc cancels"
             state = f"alternatives {100 * done // total}%"
         self.query_one("#alt-title", Label).update(title)
-        if (status := getattr(self.app, "status", None)) is not None:
+        if (status := self.status) is not None:
             status.state = state or status.idle
 
     def _show(self, index: int) -> None:

@@ -188,7 +188,7 @@ class MainScreen(WriterTools, Screen[None]):
     def on_pick_alternative(self, message: PickAlternative) -> None:
         from tui.screens.alternatives import AlternativesScreen
 
-        screen = AlternativesScreen(self.editor.engine, message.request)
+        screen = AlternativesScreen(self.editor.engine, message.request, self.status)
         self.app.push_screen(screen, lambda choice: message.reply(choice, screen.texts))
 
     def on_pick_branch(self, message: PickBranch) -> None:

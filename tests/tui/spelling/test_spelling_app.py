@@ -137,12 +137,12 @@ async def test_spelling_false_turns_it_off(tmp_path: Path) -> None:
 async def test_the_key_moves_with_the_keymap(tmp_path: Path) -> None:
     path = tmp_path / "draft.txt"
     path.write_text("A wrold.\n", encoding="utf-8")
-    app = QuillpenApp(path, settings=Settings(keymap={"editor.spelling": "f12"}))
+    app = QuillpenApp(path, settings=Settings(keymap={"editor.spelling": "f11"}))
     async with app.run_test() as pilot:
         await tools(pilot, app)
         await wait_until(pilot, lambda: _main(app).spelling.marks.active)
         await pilot.press("f10")  # no longer spelling's
         await pilot.pause()
         assert not isinstance(app.screen, SpellingScreen)
-        await pilot.press("f12")
+        await pilot.press("f11")
         await wait_until(pilot, lambda: isinstance(app.screen, SpellingScreen))

@@ -203,9 +203,9 @@ async def test_palette_help_and_keymap_reach_the_find_bar(tmp_path: Path) -> Non
 
     path = tmp_path / "story.txt"
     path.write_text(STORY, encoding="utf-8")
-    app = make_app(path, None, keymap={"editor.find": "f12"})
+    app = make_app(path, None, keymap={"editor.find": "f11"})
     async with app.run_test(size=(80, 24)) as pilot:
-        await pilot.press("f12")  # moved by [keymap]
+        await pilot.press("f11")  # moved by [keymap]
         await wait_until(pilot, lambda: app.screen.query(FindBar) and _bar(app).display)
         await pilot.press("escape")
         commands = {c.title: c.callback for c in quillpen_commands(app)}
@@ -217,7 +217,7 @@ async def test_palette_help_and_keymap_reach_the_find_bar(tmp_path: Path) -> Non
     found = {(keys, binding_id) for where, keys, _, binding_id in rows if where == "Find"}
     assert {("Ctrl+F", "editor.find"), ("Ctrl+\\", "editor.replace")} <= found
     assert ("Ctrl+G", "editor.goto") in found and ("Ctrl+Y", "find.replace_all") in found
-    remap = {"editor.goto": "f11", "find.case": "alt+c"}
+    remap = {"editor.goto": "ctrl+e", "find.case": "alt+c"}
     assert keymap.problems(remap, bindings.contexts()) == []
     clash = keymap.problems({"find.case": "ctrl+r"}, bindings.contexts())
     assert clash and "find bar" in clash[0]
