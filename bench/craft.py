@@ -28,8 +28,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from models.local.engine import Engine, available_threads
+from models.local.engine import Engine
 from models.sampling import SamplerSettings
+from models.stats import available_threads
 
 ROOT = Path(__file__).resolve().parents[1]
 PROMPT = (

@@ -26,8 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from models.hub.convert import convert
 from models.hub.quantize import quantize
-from models.local.engine import Engine, available_threads
+from models.local.engine import Engine
 from models.sampling import SamplerSettings
+from models.stats import available_threads
 from tests.support.tinymodel import make_checkpoint
 
 PROMPT = "The lighthouse keeper climbed the stairs as the storm rolled in from the sea."

@@ -37,6 +37,7 @@ TMUX_NAMES = {
     "up": "Up",
     "down": "Down",
     "space": "Space",
+    "backslash": "\\",
 }
 TMUX_MODIFIERS = {"ctrl": "C-", "alt": "M-", "shift": "S-"}
 EATEN = {
