@@ -18,7 +18,7 @@ from tui.cli.common import _count, _err, _remote
 if TYPE_CHECKING:
     from tui.config import Settings
 
-SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem", "export", "branches")
+SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem", "export", "branches", "voice")
 
 
 def _gpu_layers(value: str) -> int | str:
@@ -188,6 +188,9 @@ def tool_parser() -> argparse.ArgumentParser:
     from tui.cli.branches import branches_parser
 
     _common(branches_parser(sub))
+    from tui.cli.voice import voice_parser
+
+    voice_parser(sub, _common)
 
     doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
     _cpu_repack(doctor)
@@ -301,6 +304,7 @@ def _main(argv: list[str], *, tool: bool) -> int:
         from tui.cli import generate as cli_generate
         from tui.cli import models as cli_models
         from tui.cli import poem as cli_poem
+        from tui.cli import voice as cli_voice
 
         handler = {
             "models": cli_models.cmd_models,
@@ -310,6 +314,7 @@ def _main(argv: list[str], *, tool: bool) -> int:
             "poem": cli_poem.cmd_poem,
             "export": cli_export.cmd_export,
             "branches": cli_branches.cmd_branches,
+            "voice": cli_voice.cmd_voice,
         }
         return handler[args.command](args)
     except QuillpenError as exc:
