@@ -108,7 +108,7 @@ async def test_a_theme_picked_in_the_app_is_remembered(user_dirs: dict[str, Path
 
 def _docs_example() -> str:
     """The config.toml example of docs/usage.md ("Settings")."""
-    usage = (Path(__file__).parents[1] / "docs" / "usage.md").read_text(encoding="utf-8")
+    usage = (Path(__file__).parents[2] / "docs" / "usage.md").read_text(encoding="utf-8")
     settings = usage[usage.index("## Settings") :]
     return settings.split("```toml\n", 1)[1].split("```", 1)[0]
 

@@ -17,7 +17,7 @@ from models.hub import child_job
 from models.local.client import LocalEngine
 from models.progress import PullCancelled
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 
 APP = """
 import os, signal, sys, threading, time

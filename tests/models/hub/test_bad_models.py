@@ -32,7 +32,7 @@ from tests.support.helpers import wait_until
 from tui.app import QuillpenApp
 from tui.config import Settings
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 # -- broken model files -------------------------------------------------------------------------

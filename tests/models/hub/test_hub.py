@@ -35,7 +35,7 @@ from models.hub import download as hub
 from tests.support.hubserver import FakeHub
 from tui import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 TOKEN = "hf_quillpenTestToken0123456789abcdefXYZ"
 CATALOG_SPEC = catalog.CATALOG["gpt2"]
 CATALOG_REPO = CATALOG_SPEC.repo_id  # openai-community/gpt2, served at the pinned revision

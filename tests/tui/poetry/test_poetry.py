@@ -13,7 +13,7 @@ import pytest
 from tui import cli, poetry
 from tui.poetry import chinese, pronounce
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 HAIKU = "An old silent pond\nA frog jumps into the pond—\nSplash! Silence again.\n"
 HAIKU_585 = "An old silent pond\nA frog jumps into the deep pond—\nSplash! Silence again.\n"
