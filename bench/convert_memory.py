@@ -30,9 +30,7 @@ print(int(hwm.split()[1]) * 1024)
 
 
 def peak(src: Path, out: Path, kind: str, do: bool) -> int:
-    code = CHILD.format(
-        root=str(ROOT), src=str(src), out=str(out), kind=kind, do=do
-    )
+    code = CHILD.format(root=str(ROOT), src=str(src), out=str(out), kind=kind, do=do)
     res = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return int(res.stdout.strip().splitlines()[-1])
 

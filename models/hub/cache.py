@@ -39,6 +39,8 @@ def list_local() -> list[LocalModel]:
     found: list[LocalModel] = []
     for path in sorted(locations.models_dir().glob("*/*.gguf")):
         name, _, quant = path.stem.rpartition(".")
+        if quant == "adapter":  # a voice's LoRA adapter, not a model of its own
+            continue
         found.append(LocalModel(name or path.stem, quant, path, path.stat().st_size))
     return found
 
@@ -71,9 +73,9 @@ def resolve(reference: str, quant: str | None = None) -> Path:
         if not path.exists():
             raise QuillpenError(f"{path}: no such model file")
         return path
-    if "/" not in reference and ":" not in reference:
-        catalog.get(reference)  # unknown names get the list of known ones
     found = find_local(reference, quant)
+    if found is None and "/" not in reference and ":" not in reference:
+        catalog.get(reference)  # unknown names (not a local model, e.g. a voice) get the list
     if found is None:
         raise QuillpenError(
             f"model {reference!r} is not downloaded yet: run `quillpen models pull {reference}`"

@@ -48,6 +48,7 @@ class _Header:
         self.data = data
         self.pos = 4
         self.fields: dict[str, Any] = {}
+        self.shapes: dict[str, list[int]] = {}
         self.tensor_end = 0
 
     def _unpack(self, fmt: str) -> Any:
@@ -95,8 +96,9 @@ class _Header:
             self.fields[key] = self._value(self._unpack("I"))
         extents = []
         for _ in range(n_tensors):
-            self._string()
+            name = self._string()
             dims = [self._unpack("Q") for _ in range(self._unpack("I"))]
+            self.shapes[name] = dims
             kind, offset = self._unpack("I"), self._unpack("Q")
             block, size = GGML_QUANT_SIZES[GGMLQuantizationType(kind)]
             elements = 1
@@ -161,6 +163,18 @@ def read_info(path: str | os.PathLike[str]) -> GgufInfo:
         size=size,
         chat_template=fields.get("tokenizer.chat_template"),
     )
+
+
+def header(path: Path) -> tuple[dict[str, Any], dict[str, list[int]]]:
+    """A GGUF file's scalar and string keys, and each tensor's shape (GGUF order, ``ne``)."""
+    try:
+        parsed = _Header(_map(path))
+        parsed.parse()
+    except OSError as exc:
+        raise QuillpenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except Exception as exc:
+        raise QuillpenError(f"{path}: damaged or not a GGUF file ({exc})") from None
+    return parsed.fields, parsed.shapes
 
 
 def _map(path: Path) -> bytes:

@@ -105,18 +105,16 @@ def _layer_order(hub: str) -> tuple[int, str]:
 
 def check_adapter(adapter: Path, model: Path) -> None:
     """Raise a clear error unless every pair of ``adapter`` fits a weight of ``model``."""
-    try:
-        a_reader, m_reader = gguf.GGUFReader(str(adapter)), gguf.GGUFReader(str(model))
-    except (OSError, ValueError) as exc:
-        raise QuillpenError(f"cannot read {adapter} or {model}: {exc}") from None
-    field = a_reader.get_field("general.type")
-    if field is None or bytes(field.parts[-1]).decode() != "adapter":
+    from models.local.gguf_info import header
+
+    fields, adapter_shapes = header(adapter)
+    if fields.get("general.type") != "adapter" or fields.get("adapter.type") != "lora":
         raise QuillpenError(f"{adapter}: not a LoRA adapter (general.type is not 'adapter')")
-    shapes = {t.name: [int(n) for n in t.shape] for t in m_reader.tensors}
+    shapes = header(model)[1]
     pairs: dict[str, dict[str, list[int]]] = {}
-    for t in a_reader.tensors:
-        stem, _, part = t.name.rpartition(".")
-        pairs.setdefault(stem, {})[part] = [int(n) for n in t.shape]
+    for name, dims in adapter_shapes.items():
+        stem, _, part = name.rpartition(".")
+        pairs.setdefault(stem, {})[part] = dims
     for stem, pair in pairs.items():
         if stem not in shapes or set(pair) != {"lora_a", "lora_b"}:
             raise QuillpenError(f"{adapter}: {stem} has no matching weight in {model.name}")

@@ -26,6 +26,7 @@ from models.voice import state
 from models.voice.job import Job
 
 _stop = False
+_next_logits: Any = None
 
 
 def emit(event: str, **fields: Any) -> None:
@@ -169,7 +170,7 @@ def _train(workdir: Path, job: Job) -> int:
     reason = "finished"
     last_save = time.monotonic()
     budget = job.minutes * 60 if job.minutes else math.inf
-    tokens_done, clock = 0, time.monotonic()
+    tokens_done, clock, first_step = 0, time.monotonic(), True
     while step < total:
         if _stop:
             reason = "interrupted"
@@ -185,8 +186,12 @@ def _train(workdir: Path, job: Job) -> int:
         train_loss = float(value)
         step += 1
         elapsed += time.monotonic() - t0
-        tokens_done += window.shape[1] - 1
-        rate = tokens_done / max(time.monotonic() - clock, 1e-9)
+        if tokens_done == 0 and first_step:  # the first step compiles: not counted
+            first_step, clock = False, time.monotonic()
+            rate = (window.shape[1] - 1) / max(time.monotonic() - t0, 1e-9)
+        else:
+            tokens_done += window.shape[1] - 1
+            rate = tokens_done / max(time.monotonic() - clock, 1e-9)
         eta = min((total - step) * seq / max(rate, 1e-9), max(budget - elapsed, 0))
         emit(
             "step", step=step, total=total, epoch=epoch + 1, loss=train_loss, tok_s=rate, eta_s=eta
@@ -228,21 +233,34 @@ def _train(workdir: Path, job: Job) -> int:
 def _sample(
     trainable: Any, base: Any, job: Job, shape: Any, scale: float, train: np.ndarray
 ) -> list[int]:
-    """A short greedy-free sample (temperature 0.8) from a random training prompt."""
+    """32 tokens at temperature 0.8 after a random 8-token training prompt. The input is
+    padded to one window, so the step compiles once (causal attention ignores the padding)."""
+    import jax
     import jax.numpy as jnp
 
     from models.voice import gpt2
 
+    global _next_logits
+    if _next_logits is None:
+
+        def next_logits(params: Any, lora: Any, tokens: jax.Array, at: jax.Array) -> jax.Array:
+            return gpt2.logits(params, lora, tokens, shape, scale)[0, at]
+
+        _next_logits = jax.jit(next_logits)
     rng = np.random.default_rng()
-    prompt = list(train[int(rng.integers(0, max(1, len(train) - 8))) :][:8])
+    start = int(rng.integers(0, max(1, len(train) - 8)))
+    tokens = [int(t) for t in train[start : start + 8]]
     params, lora = (trainable, None) if job.full else (base, trainable)
     out: list[int] = []
     for _ in range(32):
-        tokens = jnp.asarray((prompt + out)[-job.seq :])[None]
-        row = np.asarray(gpt2.logits(params, lora, tokens, shape, scale)[0, -1]) / 0.8
+        context = (tokens + out)[-job.seq :]
+        padded = np.zeros((1, job.seq), np.int32)
+        padded[0, : len(context)] = context
+        row = np.asarray(_next_logits(params, lora, jnp.asarray(padded), len(context) - 1))
+        row = row.astype(np.float64) / 0.8
         probs = np.exp(row - row.max())
         out.append(int(rng.choice(len(probs), p=probs / probs.sum())))
-    return [int(t) for t in out]
+    return out
 
 
 def _decode(job: Job, tokens: list[int]) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -144,29 +143,31 @@ class Progress:
         self.out = out
         self.tty = out.isatty()
         self.held: float | None = None
-        self.last = ""
+        self.step: dict[str, Any] | None = None
 
     def show(self, event: dict[str, Any]) -> None:
         kind = event.get("event")
-        if kind == "eval":
-            self.held = event.get("held_loss")
+        if kind == "start" and event.get("resumed"):
+            print(f"resuming at step {event['step']} of {event['total']}", file=self.out)
         elif kind == "sample":
             self._line(f"--- sample at step {event['step']} ---\n{event['text']}\n---", final=True)
-        elif kind == "start" and event.get("resumed"):
-            print(f"resuming at step {event['step']} of {event['total']}", file=self.out)
-        if kind == "step":
-            held = f"{self.held:.3f}" if self.held is not None else "-"
-            eta = int(event["eta_s"])
-            self.last = (
-                f"step {event['step']}/{event['total']}  {event['tok_s']:.0f} tok/s  "
-                f"loss {event['loss']:.3f}  held-out {held}  ETA {eta // 60}:{eta % 60:02d}"
-            )
+        elif kind == "step":
+            self.step = event
             if self.tty:
-                self._line(self.last)
-        elif kind == "eval" and not self.tty and self.last:
-            self._line(
-                self.last + f"  (held-out {event.get('held_loss') or math.nan:.3f})", final=True
-            )
+                self._line(self._format())
+        elif kind == "eval":
+            self.held = event.get("held_loss")
+            if self.step is not None:
+                self._line(self._format(), final=not self.tty)
+
+    def _format(self) -> str:
+        event = self.step or {}
+        held = f"{self.held:.3f}" if self.held is not None else "-"
+        eta = int(event["eta_s"])
+        return (
+            f"step {event['step']}/{event['total']}  {event['tok_s']:.0f} tok/s  "
+            f"loss {event['loss']:.3f}  held-out {held}  ETA {eta // 60}:{eta % 60:02d}"
+        )
 
     def _line(self, text: str, final: bool = False) -> None:
         if self.tty:
