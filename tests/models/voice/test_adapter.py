@@ -83,7 +83,7 @@ def test_a_transposed_adapter_is_refused_before_loading(
     wrong = {k: {"a": v["b"].T.copy(), "b": v["a"].T.copy()} for k, v in lora.items()}
     base_f32, _ = export.to_gguf(voice_base, tmp_path / "base.F32.gguf", "F32", 32, name="base")
     adapter = export.write_adapter(tmp_path / "wrong.adapter.gguf", wrong, 8.0, "w")
-    with pytest.raises(QuillpenError, match="llama.cpp would reject it"):
+    with pytest.raises(QuillpenError, match=r"llama\.cpp would reject it"):
         export.check_adapter(adapter, base_f32)
 
 
