@@ -47,7 +47,7 @@ def voice_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
         "--base", default="gpt2", help="catalog name, Hub repo id or checkpoint folder"
     )
     train.add_argument("--full", action="store_true", help="a full fine-tune (default: LoRA r=16)")
-    train.add_argument("--epochs", type=float, default=3.0)
+    train.add_argument("--epochs", type=float, default=None, help="passes over the texts (3)")
     train.add_argument("--minutes", type=float, default=0.0, help="a time budget for training")
     train.add_argument(
         "--lr", type=float, default=None, help="learning rate (LoRA 5e-4, full 5e-5)"
@@ -108,7 +108,7 @@ def _train(args: argparse.Namespace) -> int:
             args.paths,
             full=args.full,
             holdout=args.holdout,
-            epochs=args.epochs,
+            epochs=args.epochs or 3.0,
             minutes=args.minutes,
             lr=args.lr,
             quant=args.quant,
