@@ -116,8 +116,13 @@ def prepare(
     from models.voice.export import to_gguf
     from models.voice.tokens import Tokenizer
 
-    if name in catalog.CATALOG or not name.strip() or "/" in name:
-        raise QuillpenError(f"{name!r} cannot name a voice: choose a new name without '/'")
+    from models.hub.download import safe_name
+
+    if name in catalog.CATALOG or safe_name(name) != name:
+        raise QuillpenError(
+            f"{name!r} cannot name a voice: choose a new name of ASCII letters, digits, "
+            "'.', '_' and '-' (it names files)"
+        )
     texts = corpus.load(paths, holdout)  # cheap errors first: empty, binary, hold-out
     src = base_checkpoint(base, notify)
     from models.hub.convert import GPT2Config
@@ -129,7 +134,13 @@ def prepare(
     for stale in ("last.npz", "best.npz"):
         (work / stale).unlink(missing_ok=True)
     notify(f"making the base model's {quant} file for comparison…")
-    base_gguf, quant = to_gguf(src, work / f"base.{quant}.gguf", quant, config.n_embd, name=base)
+    try:
+        base_gguf, quant = to_gguf(
+            src, work / f"base.{quant}.gguf", quant, config.n_embd, name=base
+        )
+    except QuillpenError as exc:
+        full = "could not write" in str(exc) and "disk full" not in str(exc)
+        raise QuillpenError(f"{exc} (is the disk full?)" if full else str(exc)) from None
     tok = Tokenizer(base_gguf)
     try:
         train, held = tok.pack(texts.train), tok.pack(texts.held_out)

@@ -34,7 +34,7 @@ def write_poems(folder: Path, files: int = 6, poems: int = 5, seed: int = 0) -> 
 def write_zh_poems(folder: Path, poems: int = 30, seed: int = 0) -> Path:
     rng = random.Random(seed)
     folder.mkdir(parents=True, exist_ok=True)
-    text = ["，".join(rng.sample(ZH_LINES, 2)) + "。" for _ in range(poems)]
+    text = ["\n".join(line + "，" for line in rng.sample(ZH_LINES, 4)) for _ in range(poems)]
     (folder / "诗.txt").write_text("\n\n".join(text) + "\n", encoding="utf-8")
     return folder
 
