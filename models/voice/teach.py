@@ -113,10 +113,9 @@ def prepare(
     **extra: Any,
 ) -> Prepared:
     """Check and write everything training needs; nothing is trained yet."""
+    from models.hub.download import safe_name
     from models.voice.export import to_gguf
     from models.voice.tokens import Tokenizer
-
-    from models.hub.download import safe_name
 
     if name in catalog.CATALOG or safe_name(name) != name:
         raise QuillpenError(

@@ -3,9 +3,8 @@ on exactly the tokens llama.cpp gives it, and the result runs."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import math
+from pathlib import Path
 
 import numpy as np
 
