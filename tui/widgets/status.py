@@ -24,6 +24,8 @@ class StatusBar(Widget):
     hidden_chars: reactive[int] = reactive(0)
     words: reactive[int] = reactive(0)
     word_unit: reactive[str] = reactive("words")
+    voice: reactive[str] = reactive("")
+    """A voice being taught (tui.voice_job): its progress, shown after the rest."""
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -81,6 +83,7 @@ class StatusBar(Widget):
             seen,
             " │ ",
             f"{self.words:,} {self.word_unit} ",
+            *(("│ ", (self.voice, "dim")) if self.voice else ()),
             no_wrap=True,
             overflow="ellipsis",
         )
