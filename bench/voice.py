@@ -6,7 +6,8 @@ weights), and the pipeline against JAX + optax's own plain training loop, in one
 Batch 1, window ``--seq``. Each measurement runs in a fresh process; its peak RSS is read by a
 small wrapper process (``ru_maxrss`` of its one child), so no parent's memory is counted.
 - pipeline: the real worker (``python -m models.voice.worker``: events, evaluation, checkpoint);
-- plain: the same model and optimizer in a bare ``jit``-ed loop, nothing else.
+- plain: the same model and optax AdamW in a bare ``jit``-ed loop, nothing else (no clipping,
+  schedule, donation, events or checkpoints).
 tokens/s leaves out the first step (compilation). The machine is shared: compare the ratios.
 """
 
@@ -38,14 +39,15 @@ config, base_np = state.load_base(Path({src!r}))
 shape, seq, full = gpt2.Shape.of(config), {seq}, {full}
 base = {{k: jnp.asarray(v) for k, v in base_np.items()}}
 params = base if full else gpt2.init_lora(base_np, config.n_layer, 16, 0)
-del base_np
+fixed = {{}} if full else base
+del base_np, base
 tx = optax.adamw(5e-4)
 opt = tx.init(params)
-def f(p, w):
-    return gpt2.loss(p, None, w, shape, 2.0) if full else gpt2.loss(base, p, w, shape, 2.0)
+def f(p, b, w):
+    return gpt2.loss(p, None, w, shape, 2.0) if full else gpt2.loss(b, p, w, shape, 2.0)
 @jax.jit
-def step(p, o, w):
-    v, g = jax.value_and_grad(f)(p, w)
+def step(p, o, b, w):
+    v, g = jax.value_and_grad(f)(p, b, w)
     u, o = tx.update(g, o, p)
     return optax.apply_updates(p, u), o, v
 data = np.random.default_rng(0).integers(0, config.n_vocab, 100_000).astype(np.int32)
@@ -54,7 +56,7 @@ for i in range({steps}):
     if i == 1:
         t0 = time.monotonic()
     w = jnp.asarray(data[i * seq : i * seq + seq + 1])[None]
-    params, opt, v = step(params, opt, w)
+    params, opt, v = step(params, opt, fixed, w)
     float(v)
 print(json.dumps({{"tok_s": ({steps} - 1) * seq / (time.monotonic() - t0)}}))
 """

@@ -256,7 +256,10 @@ class Training:
         if self.done is None:
             tail = (self.workdir / "worker.log").read_text(errors="replace").strip().splitlines()
             reason = tail[-1] if tail else f"exit status {self.proc.returncode}"
-            raise QuillpenError(f"training stopped unexpectedly: {reason}")
+            raise QuillpenError(
+                f"training stopped unexpectedly: {reason} (see {self.workdir / 'worker.log'}; "
+                "`--resume` continues from the last checkpoint)"
+            )
         return self.done
 
 

@@ -10,6 +10,7 @@ evaluation, ``best`` whenever held-out loss improves. With ``resume`` it continu
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import os
@@ -37,6 +38,24 @@ def emit(event: str, **fields: Any) -> None:
 def _on_signal(signum: int, frame: object) -> None:
     global _stop
     _stop = True
+
+
+PLATFORMS = {"gpu": "cuda"}
+"""``--device`` names to JAX's platform names (JAX_PLATFORMS)."""
+
+
+def _check_device(device: str) -> None:
+    """A clear error when ``--device`` names a backend this JAX build lacks."""
+    import jax
+
+    try:
+        found = jax.devices()
+    except Exception as exc:  # RuntimeError, or an AssertionError when no platform is left
+        why = (str(exc).splitlines() or [type(exc).__name__])[0]
+        raise QuillpenError(
+            f"--device {device}: this JAX build cannot use it ({why}); see docs/gpu.md"
+        ) from None
+    emit("device", name=f"{found[0].platform} ({len(found)} device(s))")
 
 
 def window_starts(n_tokens: int, seq: int, epoch: int, seed: int) -> np.ndarray:
@@ -67,8 +86,9 @@ def main(workdir: Path) -> int:
     if job.nice:
         os.nice(job.nice)
     if job.device != "auto":
-        os.environ.setdefault("JAX_PLATFORMS", job.device)
+        os.environ["JAX_PLATFORMS"] = PLATFORMS.get(job.device, job.device)
     try:
+        _check_device(job.device)
         return _train(workdir, job)
     except QuillpenError as exc:
         emit("error", message=str(exc))
@@ -110,20 +130,29 @@ def _train(workdir: Path, job: Job) -> int:
         best_loss, best_step = float(info["best_loss"]), int(info["best_step"])
         since_best, train_loss = int(info["since_best"]), info.get("train_loss")
 
-    def train_loss_of(params: Any, window: jax.Array) -> jax.Array:
+    frozen: Any = {} if job.full else base  # an argument of the jitted step, not a constant
+    del base
+
+    def train_loss_of(params: Any, fixed: Any, window: jax.Array) -> jax.Array:
         if job.full:
             return gpt2.loss(params, None, window, shape, scale)
-        return gpt2.loss(base, params, window, shape, scale)
+        return gpt2.loss(fixed, params, window, shape, scale)
 
-    @jax.jit
-    def train_step(params: Any, opt: Any, window: jax.Array) -> tuple[Any, Any, jax.Array]:
-        value, grads = jax.value_and_grad(train_loss_of)(params, window)
-        updates, opt = tx.update(grads, opt, params)
+    @functools.partial(jax.jit, donate_argnums=(0, 1))  # updated in place: no second copy
+    def train_step(
+        params: Any, opt: Any, fixed: Any, window: jax.Array
+    ) -> tuple[Any, Any, jax.Array]:
         import optax
 
+        value, grads = jax.value_and_grad(train_loss_of)(params, fixed, window)
+        updates, opt = tx.update(grads, opt, params)
         return optax.apply_updates(params, updates), opt, value
 
-    eval_loss = jax.jit(train_loss_of)
+    eval_jit = jax.jit(train_loss_of)
+
+    def eval_loss(params: Any, window: jax.Array) -> jax.Array:
+        return eval_jit(params, frozen, window)
+
     windows = eval_windows(held, seq, job.eval_windows)
 
     def held_out_loss(params: Any) -> float | None:
@@ -182,7 +211,7 @@ def _train(workdir: Path, job: Job) -> int:
         start = int(window_starts(len(train), seq, epoch, job.seed)[index])
         window = jnp.asarray(train[start : start + seq + 1])[None]
         t0 = time.monotonic()
-        trainable, opt_state, value = train_step(trainable, opt_state, window)
+        trainable, opt_state, value = train_step(trainable, opt_state, frozen, window)
         train_loss = float(value)
         step += 1
         elapsed += time.monotonic() - t0
@@ -200,7 +229,7 @@ def _train(workdir: Path, job: Job) -> int:
             emit(
                 "sample",
                 step=step,
-                text=_decode(job, _sample(trainable, base, job, shape, scale, train)),
+                text=_decode(job, _sample(trainable, frozen, job, shape, scale, train)),
             )
         if step % job.eval_every == 0 or step == total:
             value_held = held_out_loss(trainable)

@@ -68,7 +68,9 @@ def voice_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
     train.add_argument(
         "--resume", action="store_true", help="continue NAME from its last checkpoint"
     )
-    train.add_argument("--device", default="auto", help="cpu, gpu or auto (docs/gpu.md)")
+    train.add_argument(
+        "--device", default="auto", choices=("auto", "cpu", "gpu"), help="docs/gpu.md"
+    )
     train.add_argument("--checkpoint-seconds", type=float, default=120.0, help=argparse.SUPPRESS)
     common(train)
     report = vsub.add_parser("report", help="held-out perplexity, base against tuned")
@@ -149,6 +151,8 @@ class Progress:
         kind = event.get("event")
         if kind == "start" and event.get("resumed"):
             print(f"resuming at step {event['step']} of {event['total']}", file=self.out)
+        elif kind == "device":
+            print(f"training on {event['name']}", file=self.out)
         elif kind == "sample":
             self._line(f"--- sample at step {event['step']} ---\n{event['text']}\n---", final=True)
         elif kind == "step":
