@@ -86,10 +86,13 @@ def resolve(reference: str, quant: str | None = None) -> Path:
 def remove(name: str) -> list[Path]:
     """Delete a model's GGUF files and its downloaded weights; returns what was removed."""
     removed: list[Path] = []
-    folder = locations.models_dir() / safe_name(name)
-    if folder.is_dir():
-        removed.append(folder)
-        shutil.rmtree(folder)
+    for folder in (
+        locations.models_dir() / safe_name(name),
+        locations.cache_dir() / "voice" / safe_name(name),  # a voice's data and checkpoints
+    ):
+        if folder.is_dir():
+            removed.append(folder)
+            shutil.rmtree(folder)
     spec = catalog.CATALOG.get(name)
     repos = {spec.repo_id, spec.gguf.repo_id if spec.gguf else ""} if spec else {name}
     for repo in filter(None, repos):

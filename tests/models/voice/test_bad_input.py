@@ -74,3 +74,32 @@ def test_without_the_extra_one_line_names_the_command(
     assert main(["voice", "train", "v", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "uv sync --extra voice" in err
+
+
+def test_a_checkpoint_on_a_full_disk_keeps_the_previous_one(tmp_path: Path) -> None:
+    """The disk fills between two checkpoints: one clear error, and the last good one stays."""
+    import subprocess
+
+    import numpy as np
+
+    from models.voice import state
+
+    state.save(tmp_path, "last", [np.arange(10, dtype=np.float32)], {"step": 5})
+    code = (
+        "import resource, sys, numpy as np\n"
+        "from pathlib import Path\n"
+        "from models.errors import QuillpenError\n"
+        "from models.voice import state\n"
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))\n"
+        "try:\n"
+        f"    state.save(Path({str(tmp_path)!r}), 'last', [np.zeros(100_000, np.float32)], "
+        "{'step': 9})\n"
+        "except QuillpenError as exc:\n"
+        "    print(exc)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert "is the disk full?" in done.stdout and "previous checkpoint is kept" in done.stdout
+    saved = state.load(tmp_path, "last")
+    assert saved is not None and saved[1]["step"] == 5
+    assert saved[0][0].tolist() == list(range(10))
+    assert not list(tmp_path.glob("*.partial"))

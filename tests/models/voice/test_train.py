@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -57,3 +58,14 @@ def test_longest_shared_run() -> None:
     train = " the red fox goes to the hill "
     assert report.longest_shared_run("a red fox goes to the wood", train) == 5
     assert report.longest_shared_run("nothing here", train) == 0
+
+
+def test_models_rm_removes_a_voice_and_its_work_folder(trained: Trained, tmp_path: Path) -> None:
+    import shutil
+
+    home = tmp_path / "copy"
+    shutil.copytree(trained.home, home)
+    done = quillpen(home, "models", "rm", "foxes")
+    assert done.returncode == 0, done.stderr
+    assert not (home / "cache" / "quillpen" / "models" / "foxes").exists()
+    assert not (home / "cache" / "quillpen" / "voice" / "foxes").exists()
