@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import resource
+import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-from tests.support.voice import quillpen, write_poems
+from tests.support.voice import cli_env, quillpen, write_poems
 
 
 def _one_clear_line(stderr: str, needle: str) -> None:
@@ -44,20 +44,29 @@ def test_a_full_disk(voice_base: Path, tmp_path: Path) -> None:
     written, which is what a full disk does to it."""
     texts = write_poems(tmp_path / "texts", files=1)
 
-    def small_disk() -> None:
-        resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000))
-
-    done = quillpen(
-        tmp_path,
-        "voice",
-        "train",
-        "v",
-        str(texts),
-        "--base",
-        str(voice_base),
-        "--quant",
-        "F32",
-        preexec_fn=small_disk,
+    limited = (  # the limit is set in a fresh interpreter that then runs quillpen
+        "import os, resource, sys; "
+        "resource.setrlimit(resource.RLIMIT_FSIZE, (2_000_000, 2_000_000)); "
+        "os.execv(sys.executable, [sys.executable, '-m', 'tui.cli', *sys.argv[1:]])"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            limited,
+            "voice",
+            "train",
+            "v",
+            str(texts),
+            "--base",
+            str(voice_base),
+            "--quant",
+            "F32",
+        ],
+        env=cli_env(tmp_path),
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert done.returncode == 1
     _one_clear_line(done.stderr, "is the disk full?")
@@ -78,8 +87,6 @@ def test_without_the_extra_one_line_names_the_command(
 
 def test_a_checkpoint_on_a_full_disk_keeps_the_previous_one(tmp_path: Path) -> None:
     """The disk fills between two checkpoints: one clear error, and the last good one stays."""
-    import subprocess
-
     import numpy as np
 
     from models.voice import state

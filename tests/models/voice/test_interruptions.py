@@ -27,7 +27,7 @@ def _wait_for(path: Path, name: str, at_least: int, timeout: float = 180) -> dic
             saved = None  # (never partial: it is renamed into place; a race on a new folder)
         if saved is not None and int(saved[1]["step"]) >= at_least:
             return saved[1]
-        time.sleep(0.1)
+        time.sleep(0.02)
     raise AssertionError(f"no {name} checkpoint at step {at_least} in {timeout}s")
 
 
