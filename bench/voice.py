@@ -36,7 +36,8 @@ import numpy as np, jax, jax.numpy as jnp, optax
 from pathlib import Path
 from models.voice import gpt2, state
 config, base_np = state.load_base(Path({src!r}))
-shape, seq, full = gpt2.Shape.of(config), {seq}, {full}
+seq, full = {seq}, {full}
+shape = gpt2.Shape.of(config, remat=full)
 base = {{k: jnp.asarray(v) for k, v in base_np.items()}}
 params = base if full else gpt2.init_lora(base_np, config.n_layer, 16, 0)
 fixed = {{}} if full else base

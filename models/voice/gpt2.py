@@ -29,10 +29,13 @@ class Shape:
     n_layer: int
     n_head: int
     eps: float
+    remat: bool = False
+    """Recompute each block's activations in the backward pass (less memory, ~30% more
+    compute): worth it for a full fine-tune, not for LoRA at a 256-token window."""
 
     @classmethod
-    def of(cls, config: GPT2Config) -> Shape:
-        return cls(config.n_layer, config.n_head, config.eps)
+    def of(cls, config: GPT2Config, *, remat: bool = False) -> Shape:
+        return cls(config.n_layer, config.n_head, config.eps, remat)
 
 
 def lora_names(n_layer: int) -> list[str]:
@@ -88,12 +91,12 @@ def _block(
 
 
 def hidden(p: Params, lora: Params | None, tokens: jax.Array, s: Shape, scale: float) -> jax.Array:
-    """The final layer-normed states, ``(batch, t, n_embd)``; each block is rematerialized in
-    the backward pass (activations of one block at a time, not of all of them)."""
+    """The final layer-normed states, ``(batch, t, n_embd)``; with ``s.remat`` each block is
+    rematerialized in the backward pass (activations of one block at a time, not of all)."""
     t = tokens.shape[1]
     x = p["wte.weight"][tokens] + p["wpe.weight"][:t]
     for i in range(s.n_layer):
-        block = jax.checkpoint(_block, static_argnums=(3, 4, 5))
+        block = jax.checkpoint(_block, static_argnums=(3, 4, 5)) if s.remat else _block
         x = block(x, p, None if lora is None else _of_layer(lora, i), i, s, scale)
     return _layer_norm(x, p["ln_f.weight"], p["ln_f.bias"], s.eps)
 

@@ -105,7 +105,7 @@ def _train(workdir: Path, job: Job) -> int:
     config, base_np = state.load_base(Path(job.base_dir))
     with np.load(workdir / "data.npz") as data:
         train, held = data["train"].astype(np.int32), data["held"].astype(np.int32)
-    shape = gpt2.Shape.of(config)
+    shape = gpt2.Shape.of(config, remat=job.full)
     seq = job.seq
     scale = job.alpha / job.rank
     base = {k: jnp.asarray(v) for k, v in base_np.items()}
