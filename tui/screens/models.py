@@ -139,7 +139,7 @@ class ModelsScreen(Screen[None]):
         table.clear()
         self._local = store.list_local()
         for m in self._local:
-            table.add_row(*map(Text, (m.name, m.quant, m.size_text, str(m.path))))
+            table.add_row(*map(Text, (_label(m.name), m.quant, m.size_text, str(m.path))))
         active = self.qapp.model_name
         text = f"Active model: {active}" if active else "No model loaded."
         if not self._local:
@@ -351,6 +351,14 @@ class ModelsScreen(Screen[None]):
             self.qapp.gpu_layers = raw if raw in ("auto", "all") else int(raw)
         else:
             self.notify("GPU layers: a number, 'auto' or 'all'.", severity="warning")
+
+
+def _label(name: str) -> str:
+    """A model's name, with "voice of BASE" for one taught here (models.voice)."""
+    from models.voice.place import read_meta
+
+    meta = read_meta(name)
+    return f"{name} (voice of {meta.get('base')})" if meta else name
 
 
 def _same(a: Path, b: Path) -> bool:

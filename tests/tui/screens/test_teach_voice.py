@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import Input, Static
+from textual.widgets import DataTable, Input, Static
 
 from models.voice.place import read_meta
 from tests.support.helpers import wait_until
@@ -65,6 +65,10 @@ async def test_teach_a_voice_from_f5_then_use_it(
         await pilot.click("#use")
         await wait_until(pilot, lambda: app.model_name is not None, timeout=30)
         assert "foxes" in str(app.model_path)
+        await pilot.press("f5")  # the voice is on the list like any model, with its base
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
+        table = app.screen.query_one(DataTable)
+        assert str(table.get_row_at(0)[0]) == f"foxes (voice of {base})"
 
 
 async def test_bad_choices_are_messages(tmp_path: Path) -> None:
