@@ -138,8 +138,8 @@ def prepare(
             src, work / f"base.{quant}.gguf", quant, config.n_embd, name=base
         )
     except QuillpenError as exc:
-        full = "could not write" in str(exc) and "disk full" not in str(exc)
-        raise QuillpenError(f"{exc} (is the disk full?)" if full else str(exc)) from None
+        disk = "could not write" in str(exc) and "disk full" not in str(exc)
+        raise QuillpenError(f"{exc} (is the disk full?)" if disk else str(exc)) from None
     tok = Tokenizer(base_gguf)
     try:
         train, held = tok.pack(texts.train), tok.pack(texts.held_out)
@@ -187,7 +187,10 @@ def prepare(
         "train_chars": texts.train_chars,
         "held_chars": texts.held_out_chars,
     }
-    (work / "corpus.json").write_text(json.dumps(info), encoding="utf-8")
+    try:
+        (work / "corpus.json").write_text(json.dumps(info), encoding="utf-8")
+    except OSError as exc:
+        raise QuillpenError(f"could not write {work}: {exc.strerror or exc}") from None
     return Prepared(name, work, job, texts, base_gguf, quant, len(train), len(held))
 
 
