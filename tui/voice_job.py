@@ -1,21 +1,25 @@
 """Teaching a voice from inside the app: one job at a time, owned by the app (not a screen).
 
-Preparation and the final merge run in a thread worker of the app; training itself runs in
-the worker child process (:mod:`models.voice.teach`: ``os.nice``-ed, its own session, stderr to
-a log file, never the terminal), so the editor keeps its CPU share and its GIL. Progress goes
-to :attr:`VoiceJob.status` and to the status bar (from the UI thread only); when it is done the
-app offers to switch to the new voice.
+The whole job runs as ``quillpen voice train … --events`` in a child process (niced, its own
+session, stderr to ``voice.log`` in the state folder, never the terminal), and training is
+that child's own child: the app keeps its memory, its GIL and most of the CPU. A thread of the
+app reads the JSON events; progress goes to :attr:`VoiceJob.status` and to the status bar (from
+the UI thread only); when it is done the app offers to switch to the new voice.
 """
 
 from __future__ import annotations
 
+import json
+import signal
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from models.errors import QuillpenError
+from models import locations
 
 current: VoiceJob | None = None
 """The job running now (or the last one, finished)."""
@@ -30,7 +34,7 @@ class VoiceRequest:
     base: str
     minutes: float
     options: dict[str, Any] = field(default_factory=dict)
-    """More of ``teach.prepare``'s options (window, lr, quant, epochs...)."""
+    """More options of ``quillpen voice train``, by name (window, lr, quant, epochs...)."""
 
 
 class VoiceJob:
@@ -54,26 +58,56 @@ class VoiceJob:
         self.cancel.set()
 
     # In the worker thread ----------------------------------------------------------------------
-    def _run(self) -> None:
-        from models.voice import teach
-        from models.voice.finish import finish
-
+    def argv(self) -> list[str]:
+        """``quillpen voice train … --events`` for this request."""
         r = self.request
-        try:
-            teach.require_library()
-            options = {"minutes": r.minutes, **r.options}
-            prepared = teach.prepare(r.name, r.base, r.paths, notify=self._say, **options)
-            if self.cancel.is_set():
-                raise QuillpenError("cancelled before training started")
-            done = teach.run_training(prepared.workdir, self._event, self.cancel)
-            self._say(f"storing {r.name}…", force=True)
-            path = finish(r.name, done, notify=self._say)
-        except QuillpenError as exc:
-            self.app.call_from_thread(self._finished, None, str(exc))
-        except Exception as exc:  # shown, never a crash of the editor
-            self.app.call_from_thread(self._finished, None, f"unexpected error: {exc!r}")
-        else:
+        argv = [sys.executable, "-m", "tui.cli", "voice", "train", r.name, *map(str, r.paths)]
+        argv += ["--base", r.base, "--minutes", str(r.minutes), "--events"]
+        for key, value in r.options.items():
+            argv += ["--" + key.replace("_", "-"), str(value)]
+        return argv
+
+    def _run(self) -> None:
+        """Prepare, training and storing all run in ``quillpen voice train --events`` (a niced
+        child in its own session; training is its own child in turn): the app's process keeps
+        its memory and its GIL. Stop sends it SIGINT, which keeps the best checkpoint."""
+        log_path = locations.state_dir() / "voice.log"
+        with log_path.open("wb") as log:
+            proc = subprocess.Popen(
+                self.argv(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                start_new_session=True,
+            )
+            stopper = threading.Thread(target=self._stop_when_asked, args=(proc,), daemon=True)
+            stopper.start()
+            path = None
+            assert proc.stdout is not None
+            for line in proc.stdout:
+                try:
+                    event = json.loads(line)
+                except ValueError:
+                    continue
+                if event.get("event") == "note":
+                    self._say(f"{self.request.name}: {event['text']}", force=True)
+                elif event.get("event") == "stored":
+                    path = Path(event["path"])
+                else:
+                    self._event(event)
+            proc.wait()
+        if path is not None:
             self.app.call_from_thread(self._finished, path, None)
+            return
+        lines = log_path.read_text(errors="replace").strip().splitlines()
+        reason = lines[-1].removeprefix("quillpen: ") if lines else f"exit {proc.returncode}"
+        self.app.call_from_thread(self._finished, None, reason)
+
+    def _stop_when_asked(self, proc: subprocess.Popen[bytes]) -> None:
+        while proc.poll() is None:
+            if self.cancel.wait(0.1):
+                proc.send_signal(signal.SIGINT)
+                return
 
     def _event(self, event: dict[str, Any]) -> None:
         kind = event.get("event")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -72,6 +73,8 @@ def voice_parser(sub: Any, common: Callable[[argparse.ArgumentParser], None]) ->
         "--device", default="auto", choices=("auto", "cpu", "gpu"), help="docs/gpu.md"
     )
     train.add_argument("--checkpoint-seconds", type=float, default=120.0, help=argparse.SUPPRESS)
+    train.add_argument("--events", action="store_true", help=argparse.SUPPRESS)
+    """(The app's form: JSON events on stdout, at low priority.)"""
     common(train)
     report = vsub.add_parser("report", help="held-out perplexity, base against tuned")
     report.add_argument("name")
@@ -91,6 +94,14 @@ def _train(args: argparse.Namespace) -> int:
 
     teach.require_library()
     say: Callable[[str], None] = lambda m: print(m, file=sys.stderr)  # noqa: E731
+    show: Callable[[dict[str, Any]], None] = Progress(sys.stderr).show
+    if args.events:  # run by the app (tui.voice_job): everything as JSON lines, niced
+        os.nice(10)
+
+        def show(event: dict[str, Any]) -> None:
+            print(json.dumps(event), flush=True)
+
+        say = lambda m: show({"event": "note", "text": m})  # noqa: E731
     options = {
         "patience": args.patience,
         "checkpoint_seconds": args.checkpoint_seconds,
@@ -125,16 +136,19 @@ def _train(args: argparse.Namespace) -> int:
             f"{prepared.train_tokens} training tokens, {prepared.held_tokens} held out; "
             f"window {prepared.job.seq}; Ctrl+C stops and keeps the best checkpoint"
         )
-    progress = Progress(sys.stderr)
-    done = teach.run_training(work, progress.show)
-    progress.end()
+    done = teach.run_training(work, show)
+    if not args.events and sys.stderr.isatty():
+        print(file=sys.stderr)  # (below the progress line)
     say(
         f"stopped ({done['reason']}) at step {done['step']}; best held-out step {done['best_step']}"
     )
     from models.voice.finish import finish
 
     path = finish(args.name, done, adapter=args.adapter, notify=say)
-    print(path)
+    if args.events:
+        show({"event": "stored", "path": str(path)})
+    else:
+        print(path)
     return 0
 
 
@@ -179,10 +193,6 @@ class Progress:
         else:
             self.out.write(text + "\n")
         self.out.flush()
-
-    def end(self) -> None:
-        if self.tty:
-            self.out.write("\n")
 
 
 def _report(args: argparse.Namespace) -> int:

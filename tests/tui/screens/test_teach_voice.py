@@ -22,7 +22,7 @@ from tui.screens.models import ModelsScreen
 from tui.screens.teach_voice import TeachVoiceScreen
 
 SIZE = (100, 44)
-TINY = {"quant": "F32", "seq": 32, "lr": 3e-3, "epochs": 2, "eval_every": 8}
+TINY = {"quant": "F32", "window": 32, "lr": 3e-3, "epochs": 2, "eval_every": 8}
 
 
 async def _type(pilot: Any, selector: str, text: str) -> None:
