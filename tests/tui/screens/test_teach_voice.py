@@ -84,3 +84,32 @@ async def test_bad_choices_are_messages(tmp_path: Path) -> None:
         await pilot.pause()
         assert isinstance(app.screen, TeachVoiceScreen)  # still open, with a message
         assert any("no such file or folder" in str(n.message) for n in app._notifications)
+
+
+async def test_stop_teaching_keeps_the_best_so_far(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = make_checkpoint(tmp_path / "base", n_embd=32, n_layer=2, n_head=2, n_ctx=64)
+    poems = write_poems(tmp_path / "poems")
+    monkeypatch.setattr(TeachVoiceScreen, "options", {**TINY, "epochs": 50})
+    app = QuillpenApp(None, settings=Settings())
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("f5")
+        await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
+        models = app.screen
+        await pilot.click("#teach-voice")
+        await wait_until(pilot, lambda: isinstance(app.screen, TeachVoiceScreen))
+        await _type(pilot, "#voice-name", "owls")
+        await _type(pilot, "#voice-paths", str(poems))
+        await _type(pilot, "#voice-base-path", str(base))
+        await pilot.click("#voice-start")
+        await wait_until(pilot, lambda: app.screen is models)
+        job = voice_job.current
+        assert job is not None
+        await wait_until(pilot, lambda: "held-out" in job.status, timeout=120)
+        await pilot.click("#stop-voice")
+        await wait_until(pilot, lambda: isinstance(app.screen, Choice), timeout=120)
+        meta = read_meta("owls")
+        assert meta is not None and meta["stopped"] == "interrupted"
+        assert meta["steps"] < 50 * 20  # well before the 50 epochs
+        await pilot.click("#later")
