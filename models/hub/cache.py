@@ -39,6 +39,8 @@ def list_local() -> list[LocalModel]:
     found: list[LocalModel] = []
     for path in sorted(locations.models_dir().glob("*/*.gguf")):
         name, _, quant = path.stem.rpartition(".")
+        if quant == "adapter":  # a voice's LoRA adapter, not a model of its own
+            continue
         found.append(LocalModel(name or path.stem, quant, path, path.stat().st_size))
     return found
 
@@ -71,9 +73,9 @@ def resolve(reference: str, quant: str | None = None) -> Path:
         if not path.exists():
             raise QuillpenError(f"{path}: no such model file")
         return path
-    if "/" not in reference and ":" not in reference:
-        catalog.get(reference)  # unknown names get the list of known ones
     found = find_local(reference, quant)
+    if found is None and "/" not in reference and ":" not in reference:
+        catalog.get(reference)  # unknown names (not a local model, e.g. a voice) get the list
     if found is None:
         raise QuillpenError(
             f"model {reference!r} is not downloaded yet: run `quillpen models pull {reference}`"
@@ -88,9 +90,10 @@ def remove(name: str) -> list[Path]:
     folder = models / safe_name(name)
     if safe_name(name) in (".", "..") or folder.resolve().parent != models.resolve():
         raise QuillpenError(f"{name!r} is not a model name (see `quillpen models list`)")
-    if folder.is_dir():
-        removed.append(folder)
-        shutil.rmtree(folder)
+    for place in (folder, locations.cache_dir() / "voice" / safe_name(name)):  # a voice's work
+        if place.is_dir():
+            removed.append(place)
+            shutil.rmtree(place)
     spec = catalog.CATALOG.get(name)
     repos = {spec.repo_id, spec.gguf.repo_id if spec.gguf else ""} if spec else {name}
     for repo in filter(None, repos):

@@ -51,6 +51,7 @@ class _Header:
         self.data = data
         self.pos = 4
         self.fields: dict[str, Any] = {}
+        self.shapes: dict[str, list[int]] = {}
         self.tensor_end = 0
         self.tensor_names: list[str] = []
         self.duplicate_token: str | None = None
@@ -124,8 +125,10 @@ class _Header:
                 self.fields[key] = self._value(kind)
         extents = []
         for _ in range(n_tensors):
-            self.tensor_names.append(self._string())
+            name = self._string()
+            self.tensor_names.append(name)
             dims = [self._unpack("Q") for _ in range(self._unpack("I"))]
+            self.shapes[name] = dims
             kind, offset = self._unpack("I"), self._unpack("Q")
             block, size = GGML_QUANT_SIZES[GGMLQuantizationType(kind)]
             elements = 1
@@ -191,6 +194,18 @@ def read_info(path: str | os.PathLike[str]) -> GgufInfo:
         size=size,
         chat_template=fields.get("tokenizer.chat_template"),
     )
+
+
+def header(path: Path) -> tuple[dict[str, Any], dict[str, list[int]]]:
+    """A GGUF file's scalar and string keys, and each tensor's shape (GGUF order, ``ne``)."""
+    try:
+        parsed = _Header(_map(path))
+        parsed.parse()
+    except OSError as exc:
+        raise QuillpenError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except Exception as exc:
+        raise QuillpenError(f"{path}: damaged or not a GGUF file ({exc})") from None
+    return parsed.fields, parsed.shapes
 
 
 def _map(path: Path) -> bytes:

@@ -18,7 +18,17 @@ from tui.cli.common import _count, _err, _remote, near_miss
 if TYPE_CHECKING:
     from tui.config import Settings
 
-SUBCOMMANDS = ("models", "generate", "score", "doctor", "poem", "export", "branches", "spell")
+SUBCOMMANDS = (
+    "models",
+    "generate",
+    "score",
+    "doctor",
+    "poem",
+    "export",
+    "branches",
+    "spell",
+    "voice",
+)
 
 
 def _gpu_layers(value: str) -> int | str:
@@ -207,6 +217,10 @@ def tool_parser() -> argparse.ArgumentParser:
 
     spell_parser(sub, _common)
 
+    from tui.cli.voice import voice_parser
+
+    voice_parser(sub, _common)
+
     doctor = sub.add_parser("doctor", help="versions, paths, models and GPU support")
     _cpu_repack(doctor)
     _common(doctor)
@@ -334,6 +348,7 @@ def _main(argv: list[str], *, tool: bool) -> int:
         from tui.cli import models as cli_models
         from tui.cli import poem as cli_poem
         from tui.cli import spell as cli_spell
+        from tui.cli import voice as cli_voice
 
         handler = {
             "models": cli_models.cmd_models,
@@ -344,6 +359,7 @@ def _main(argv: list[str], *, tool: bool) -> int:
             "export": cli_export.cmd_export,
             "branches": cli_branches.cmd_branches,
             "spell": cli_spell.cmd_spell,
+            "voice": cli_voice.cmd_voice,
         }
         return handler[args.command](args)
     except QuillpenError as exc:

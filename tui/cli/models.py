@@ -35,14 +35,24 @@ def cmd_models(args: argparse.Namespace) -> int:
         if not models:
             print("no models yet: run `quillpen models pull` (default: gpt2, Q4_K_M)")
         for m in models:
-            lang = catalog.language_of(m.name) or "?"
-            print(f"{m.name:<24} {lang:<3} {m.quant:<8} {m.size_text:>9}  {m.path}")
+            voice, base = _voice_note(m.name)
+            lang = catalog.language_of(m.name) or catalog.language_of(base) or "?"
+            print(f"{m.name:<24} {lang:<3} {m.quant:<8} {m.size_text:>9}  {m.path}{voice}")
     elif args.action == "rm":
         for path in store.remove(args.name):
             print(f"removed {path}")
     elif args.action == "convert":
         return _convert(args)
     return 0
+
+
+def _voice_note(name: str) -> tuple[str, str]:
+    """("  (voice, base gpt2)", "gpt2") for a model taught with `quillpen voice train`."""
+    from models.voice.place import read_meta
+
+    meta = read_meta(name)
+    base = str(meta.get("base", "")) if meta else ""
+    return (f"  (voice, base {base})" if meta else "", base)
 
 
 def _convert(args: argparse.Namespace) -> int:

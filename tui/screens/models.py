@@ -72,6 +72,11 @@ class ModelsScreen(Screen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Use", id="use", variant="primary")
                 yield Button("Delete", id="delete", variant="error")
+            yield Label("Your voice", classes="section")
+            with Horizontal(classes="buttons"):
+                yield Button("Teach a voice…", id="teach-voice")
+                yield Button("Stop teaching", id="stop-voice", disabled=True)
+            yield Static("", id="voice-status", markup=False)
             yield Label("Download from the Hub", classes="section")
             with Horizontal(classes="pull-row"):
                 yield Select(
@@ -113,13 +118,16 @@ class ModelsScreen(Screen[None]):
         table.add_columns("Name", "Quant", "Size", "Path")
         self.refresh_models()
         (table if self._local else self.query_one("#pull-name")).focus()
+        self._voice_shown: object = None
+        self.set_interval(0.25, self._show_voice)
+        self._show_voice()
 
     def refresh_models(self) -> None:
         table = self.query_one(DataTable)
         table.clear()
         self._local = store.list_local()
         for m in self._local:
-            table.add_row(*map(Text, (m.name, m.quant, m.size_text, str(m.path))))
+            table.add_row(*map(Text, (_label(m.name), m.quant, m.size_text, str(m.path))))
         active = self.model.name
         text = f"Active model: {active}" if active else "No model loaded."
         if not self._local:
@@ -268,9 +276,47 @@ class ModelsScreen(Screen[None]):
             "delete": self.action_delete,
             "pull": self.action_pull,
             "cancel-pull": self.action_cancel_pull,
+            "teach-voice": self.action_teach_voice,
+            "stop-voice": self.action_stop_voice,
         }
         if event.button.id in actions:
             actions[event.button.id]()
+
+    # Teaching a voice (tui.voice_job) --------------------------------------------------------
+    def action_teach_voice(self) -> None:
+        from tui import voice_job
+        from tui.screens.teach_voice import TeachVoiceScreen
+
+        if voice_job.current is not None and voice_job.current.running:
+            self.notify("A voice is being taught already.", severity="warning")
+            return
+
+        def start(request: voice_job.VoiceRequest | None) -> None:
+            if request is not None:
+                voice_job.VoiceJob(self.app, request, self.model.use).start()
+                self._show_voice()
+
+        self.app.push_screen(TeachVoiceScreen(), start)
+
+    def action_stop_voice(self) -> None:
+        from tui import voice_job
+
+        if voice_job.current is not None:
+            voice_job.current.stop()
+            self.query_one("#voice-status", Static).update("Stopping after this step…")
+
+    def _show_voice(self) -> None:
+        from tui import voice_job
+
+        job = voice_job.current
+        state = (job.status, job.running) if job else None
+        if state == self._voice_shown:
+            return
+        if job is not None and not job.running and self._voice_shown and self._voice_shown[1]:  # type: ignore[index]
+            self.refresh_models()  # the new voice is on the list
+        self._voice_shown = state
+        self.query_one("#voice-status", Static).update(job.status if job else "")
+        self.query_one("#stop-voice", Button).disabled = not (job and job.running)
 
     def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
         self.action_use()
@@ -293,6 +339,14 @@ class ModelsScreen(Screen[None]):
             self.model.gpu_layers = raw if raw in ("auto", "all") else int(raw)
         else:
             self.notify("GPU layers: a number, 'auto' or 'all'.", severity="warning")
+
+
+def _label(name: str) -> str:
+    """A model's name, with "voice of BASE" for one taught here (models.voice)."""
+    from models.voice.place import read_meta
+
+    meta = read_meta(name)
+    return f"{name} (voice of {meta.get('base')})" if meta else name
 
 
 def _same(a: Path, b: Path) -> bool:

@@ -26,6 +26,8 @@ class StatusBar(Widget):
     word_unit: reactive[str] = reactive("words")
     goal: reactive[str] = reactive("")
     """The day's word goal ("412 / 1,000 today"), or "" (none set: :mod:`tui.goals`)."""
+    voice: reactive[str] = reactive("")
+    """A voice being taught (tui.voice_job): its progress, shown after the rest."""
 
     def __init__(self, **kwargs: str) -> None:
         super().__init__(**kwargs)  # type: ignore[arg-type]
@@ -84,6 +86,7 @@ class StatusBar(Widget):
             " │ ",
             f"{self.words:,} {self.word_unit} ",
             f"│ {self.goal} " if self.goal else "",
+            *(("│ ", (self.voice, "dim")) if self.voice else ()),
             no_wrap=True,
             overflow="ellipsis",
         )

@@ -1,0 +1,1 @@
+"""Teaching a model the writer\x27s voice: data, training (JAX, in a child process), export."""
