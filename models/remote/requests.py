@@ -121,8 +121,9 @@ async def serve(
             await plan.stream(groups[0])
         if others:
             await asyncio.gather(*others)
-        async with slots:
-            await plan.one_by_one()
+        if plan.again:
+            async with slots:
+                await plan.one_by_one()
     finally:
         for task in others:
             task.cancel()
