@@ -122,8 +122,9 @@ async def serve(
             await plan.stream(groups[0])
         if others:
             await asyncio.gather(*others)
-        async with slots:
-            await plan.one_by_one()
+        if plan.again:
+            async with slots:
+                await plan.one_by_one()
     finally:
         for task in others:
             task.cancel()
@@ -189,8 +190,8 @@ class Plan:
             raise
         except Exception as exc:
             message = failure(exc, http.host)
-            if not alone and len(group) > 1 and out_of_room(message):
-                self._later(group, f"{http.host} ran out of room for {len(group)} at once")
+            if not alone and out_of_room(message):
+                self._later(group, f"{http.host} ran out of room in its cache")
                 return
             for choice in group:
                 choice.finish("error", error=message)
@@ -205,7 +206,10 @@ class Plan:
         """Write the continuations put off, one after another; say so once."""
         if not self.again:
             return
-        self.req.notice = f"Alternatives: {self.why}, so the rest were written one after another."
+        if len(self.req.choices) > 1:
+            self.req.notice = f"{self.why}, so the alternatives were written one after another."
+        else:
+            self.req.notice = f"{self.why}, so the text went on from where it was cut."
         for choice in self.again:
             if not choice.finished:
                 await self.stream([choice], alone=True)
@@ -216,9 +220,14 @@ def _received(group: Sequence[ChoiceStream]) -> int:
 
 
 def out_of_room(message: str) -> bool:
-    """Whether a server's failure says its cache (context) was full."""
+    """Whether a server's failure says its cache (context) was full: llama-server's "Context
+    size has been exceeded", or its "Invalid input batch" after it failed to restore a cached
+    prompt for want of room (it clears those slots, so a retry works)."""
     said = message.lower()
-    return "context size" in said or "exceeds the available context" in said
+    return any(
+        words in said
+        for words in ("context size", "exceeds the available context", "invalid input batch")
+    )
 
 
 async def consume(

