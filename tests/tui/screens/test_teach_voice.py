@@ -64,7 +64,7 @@ async def test_teach_a_voice_from_f5_then_use_it(
         assert job.error is None and read_meta("foxes") is not None
         await pilot.click("#use")
         await wait_until(pilot, lambda: app.model_name is not None, timeout=30)
-        assert "foxes" in str(app.model_path)
+        assert "foxes" in str(app.model.path)
         await pilot.press("f5")  # the voice is on the list like any model, with its base
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
         table = app.screen.query_one(DataTable)
