@@ -49,6 +49,8 @@ class VoiceJob:
         self.running = True
         self.path: Path | None = None
         self.error: str | None = None
+        self.shown: list[str] = []
+        """Every progress line shown, in order."""
         self._last = 0.0
 
     def start(self) -> None:
@@ -133,6 +135,7 @@ class VoiceJob:
     # On the UI thread --------------------------------------------------------------------------
     def _show(self, text: str) -> None:
         self.status = text
+        self.shown.append(text)
         self._status_bar(f"voice: {text}")
 
     def _status_bar(self, text: str) -> None:

@@ -22,7 +22,7 @@ from tui.screens.models import ModelsScreen
 from tui.screens.teach_voice import TeachVoiceScreen
 
 SIZE = (100, 44)
-TINY = {"quant": "F32", "window": 32, "lr": 3e-3, "epochs": 2, "eval_every": 8}
+TINY = {"quant": "F32", "window": 32, "lr": 3e-3, "epochs": 6, "eval_every": 8}
 
 
 async def _type(pilot: Any, selector: str, text: str) -> None:
@@ -53,13 +53,13 @@ async def test_teach_a_voice_from_f5_then_use_it(
         await wait_until(pilot, lambda: app.screen is models)
         job = voice_job.current
         assert job is not None and job.running
-        await wait_until(pilot, lambda: "step" in job.status, timeout=120)
-        shown = str(models.query_one("#voice-status", Static).render())
-        assert "foxes" in shown
-        assert "voice: foxes" in str(app.status.render())
-        await pilot.press("escape")  # the editor answers while it trains
-        await pilot.press(*"The fox")
-        assert app.editor.text == "The fox"
+        await wait_until(pilot, lambda: any("step" in t for t in job.shown), timeout=120)
+        assert "foxes" in str(models.query_one("#voice-status", Static).render())
+        if job.running:  # (a quiet machine may be done already)
+            assert "voice: foxes" in str(app.status.render())
+            await pilot.press("escape")  # the editor answers while it trains
+            await pilot.press(*"The fox")
+            assert app.editor.text == "The fox"
         await wait_until(pilot, lambda: isinstance(app.screen, Choice), timeout=180)
         assert job.error is None and read_meta("foxes") is not None
         await pilot.click("#use")
