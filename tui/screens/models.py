@@ -72,11 +72,6 @@ class ModelsScreen(Screen[None]):
             with Horizontal(classes="buttons"):
                 yield Button("Use", id="use", variant="primary")
                 yield Button("Delete", id="delete", variant="error")
-            yield Label("Your voice", classes="section")
-            with Horizontal(classes="buttons"):
-                yield Button("Teach a voice…", id="teach-voice")
-                yield Button("Stop teaching", id="stop-voice", disabled=True)
-            yield Static("", id="voice-status", markup=False)
             yield Label("Download from the Hub", classes="section")
             with Horizontal(classes="pull-row"):
                 yield Select(
@@ -102,6 +97,11 @@ class ModelsScreen(Screen[None]):
                 yield Button("Cancel download", id="cancel-pull", disabled=True)
             yield ProgressBar(id="pull-progress", show_eta=False)
             yield Static("", id="pull-status", markup=False)
+            yield Label("Your voice", classes="section")
+            with Horizontal(classes="buttons"):
+                yield Button("Teach a voice…", id="teach-voice")
+                yield Button("Stop teaching", id="stop-voice", disabled=True)
+            yield Static("", id="voice-status", markup=False)
             yield Label("Settings for this session", classes="section")
             with Horizontal(classes="settings-row"):
                 yield Label("GPU layers (number, auto or all):")

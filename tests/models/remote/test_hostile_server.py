@@ -153,7 +153,7 @@ def test_a_huge_props_answer_is_ignored() -> None:
         finally:
             engine.close()
     assert isinstance(loaded, ModelLoaded | ModelFailed)
-    assert server.sent > 20 * MB
+    assert server.sent >= 16 * MB  # the whole cap was offered: the client stopped there
     assert peak[0] < 48 * MB, peak
 
 

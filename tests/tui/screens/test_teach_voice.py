@@ -11,7 +11,7 @@ import pytest
 from textual.widgets import DataTable, Input, Static
 
 from models.voice.place import read_meta
-from tests.support.helpers import wait_until
+from tests.support.helpers import laid_out, wait_until
 from tests.support.tinymodel import make_checkpoint
 from tests.support.voice import write_poems
 from tui import voice_job
@@ -32,6 +32,12 @@ async def _type(pilot: Any, selector: str, text: str) -> None:
     await pilot.press(*text)
 
 
+async def click(pilot: Any, app: Any, selector: str) -> None:
+    """Click once the widget has its place on the screen (a click before lands nowhere)."""
+    await wait_until(pilot, lambda: laid_out(app.screen, selector))
+    await pilot.click(selector)
+
+
 async def test_teach_a_voice_from_f5_then_use_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -43,13 +49,13 @@ async def test_teach_a_voice_from_f5_then_use_it(
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
         models = app.screen
-        await pilot.click("#teach-voice")
+        await click(pilot, app, "#teach-voice")
         await wait_until(pilot, lambda: isinstance(app.screen, TeachVoiceScreen))
         await _type(pilot, "#voice-name", "foxes")
         await _type(pilot, "#voice-paths", str(poems))
         await _type(pilot, "#voice-base-path", str(base))
         await _type(pilot, "#voice-minutes", "5")
-        await pilot.click("#voice-start")
+        await click(pilot, app, "#voice-start")
         await wait_until(pilot, lambda: app.screen is models)
         job = voice_job.current
         assert job is not None and job.running
@@ -62,7 +68,7 @@ async def test_teach_a_voice_from_f5_then_use_it(
             assert app.editor.text == "The fox"
         await wait_until(pilot, lambda: isinstance(app.screen, Choice), timeout=180)
         assert job.error is None and read_meta("foxes") is not None
-        await pilot.click("#use")
+        await click(pilot, app, "#use")
         await wait_until(pilot, lambda: app.model_name is not None, timeout=30)
         assert "foxes" in str(app.model.path)
         await pilot.press("f5")  # the voice is on the list like any model, with its base
@@ -76,11 +82,11 @@ async def test_bad_choices_are_messages(tmp_path: Path) -> None:
     async with app.run_test(size=SIZE) as pilot:
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
-        await pilot.click("#teach-voice")
+        await click(pilot, app, "#teach-voice")
         await wait_until(pilot, lambda: isinstance(app.screen, TeachVoiceScreen))
         await _type(pilot, "#voice-name", "v")
         await _type(pilot, "#voice-paths", str(tmp_path / "missing"))
-        await pilot.click("#voice-start")
+        await click(pilot, app, "#voice-start")
         await pilot.pause()
         assert isinstance(app.screen, TeachVoiceScreen)  # still open, with a message
         assert any("no such file or folder" in str(n.message) for n in app._notifications)
@@ -97,19 +103,19 @@ async def test_stop_teaching_keeps_the_best_so_far(
         await pilot.press("f5")
         await wait_until(pilot, lambda: isinstance(app.screen, ModelsScreen))
         models = app.screen
-        await pilot.click("#teach-voice")
+        await click(pilot, app, "#teach-voice")
         await wait_until(pilot, lambda: isinstance(app.screen, TeachVoiceScreen))
         await _type(pilot, "#voice-name", "owls")
         await _type(pilot, "#voice-paths", str(poems))
         await _type(pilot, "#voice-base-path", str(base))
-        await pilot.click("#voice-start")
+        await click(pilot, app, "#voice-start")
         await wait_until(pilot, lambda: app.screen is models)
         job = voice_job.current
         assert job is not None
         await wait_until(pilot, lambda: "held-out" in job.status, timeout=120)
-        await pilot.click("#stop-voice")
+        await click(pilot, app, "#stop-voice")
         await wait_until(pilot, lambda: isinstance(app.screen, Choice), timeout=120)
         meta = read_meta("owls")
         assert meta is not None and meta["stopped"] == "interrupted"
         assert meta["steps"] < 50 * 20  # well before the 50 epochs
-        await pilot.click("#later")
+        await click(pilot, app, "#later")
