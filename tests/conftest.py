@@ -81,6 +81,8 @@ def user_dirs(
     monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
     monkeypatch.delenv("HF_TOKEN", raising=False)
     yield dirs
+    if (voice_job := sys.modules.get("tui.voice_job")) is not None:
+        voice_job.current = None  # (the process's voice job: one test's never shows in the next)
 
 
 @pytest.fixture(scope="session")
