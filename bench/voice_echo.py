@@ -89,6 +89,7 @@ def stop_training(proc: subprocess.Popen[str]) -> None:
 
 
 def echo(doc: Path, home: Path, keys: int) -> list[float]:
+    home.mkdir(parents=True, exist_ok=True)
     term = Terminal(f"qpv{os.getpid()}-{time.monotonic_ns()}", env_for(home), home / "tty.log")
     try:
         term.start(f"{QUILLPEN} {doc}")
