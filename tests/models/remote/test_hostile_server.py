@@ -86,7 +86,7 @@ def test_an_event_stream_line_without_end_is_refused() -> None:
     with serving(answers) as server, peak_memory() as peak:
         finished, _ = generate(server)
     assert finished.error is not None and "a line longer than" in finished.error
-    assert server.sent > 2 * MB
+    assert server.sent > 1 * MB  # more than the 1 MB line cap was offered: the client stopped
     assert peak[0] < 12 * MB, peak
 
 
