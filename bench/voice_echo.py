@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 from terminal import ECHO_CHARS, QUILLPEN, Terminal  # noqa: E402
+from terminal import _echo as echo_delays  # noqa: E402
 
 from tests.support.tinymodel import make_checkpoint  # noqa: E402
 
@@ -95,14 +96,7 @@ def echo(doc: Path, home: Path, keys: int) -> list[float]:
         term.start(f"{QUILLPEN} {doc}")
         term.expect("words", timeout=60)
         time.sleep(2.0)  # the side panes and the spelling dictionaries after the first frame
-        delays = []
-        for char in ECHO_CHARS[:keys]:
-            term.mark()
-            sent = time.perf_counter()
-            term.keys("-l", char)
-            delays.append((term.expect(char, timeout=10) - sent) * 1000)
-            time.sleep(0.05)
-        return delays
+        return echo_delays(term, ECHO_CHARS[:keys], streaming=False)
     finally:
         term.stop()
 
