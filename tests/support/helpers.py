@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
-from collections.abc import Callable
+import tracemalloc
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from textual.pilot import Pilot
@@ -38,3 +40,15 @@ def laid_out(screen: Any, selector: str) -> bool:
     on one that has not lands nowhere)."""
     found = screen.query(selector)
     return bool(found) and found.first().region.area > 0
+
+
+@contextlib.contextmanager
+def peak_memory() -> Iterator[list[int]]:
+    """The peak of Python's allocations in the block, in bytes (appended at its end)."""
+    tracemalloc.start()
+    peak: list[int] = []
+    try:
+        yield peak
+    finally:
+        peak.append(tracemalloc.get_traced_memory()[1])
+        tracemalloc.stop()

@@ -9,14 +9,11 @@ allocations (numpy's and the C unpickler's included).
 
 from __future__ import annotations
 
-import contextlib
 import json
 import struct
 import threading
 import time
-import tracemalloc
 import zipfile
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -25,20 +22,10 @@ import pytest
 from models.errors import QuillpenError
 from models.hub import child_job, torch_pickle
 from models.hub.convert import convert
+from tests.support.helpers import peak_memory
 from tests.support.tinymodel import FakeStorage, FakeTensor, make_checkpoint, write_torch_zip
 
 MB = 1024 * 1024
-
-
-@contextlib.contextmanager
-def peak_memory() -> Iterator[list[int]]:
-    tracemalloc.start()
-    peak: list[int] = []
-    try:
-        yield peak
-    finally:
-        peak.append(tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
 
 
 def zip_with(path: Path, pickled: bytes, method: int = zipfile.ZIP_STORED) -> Path:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import tracemalloc
 from collections.abc import Iterator
 from typing import Any
 
@@ -25,6 +24,7 @@ from models.remote.http import RemoteHttp
 from models.remote.profiles import PROFILES
 from models.remote.tokens import ServerTokenizer
 from tests.support.engine_events import Events
+from tests.support.helpers import peak_memory
 from tests.support.hostileserver import (
     Answer,
     HostileServer,
@@ -37,18 +37,6 @@ from tests.support.hostileserver import (
 MB = 1024 * 1024
 FAST = {"retry_delays": (), "read_timeout": 10.0, "connect_timeout": 2.0}
 DEEP = "[" * 100_000 + "]" * 100_000
-
-
-@contextlib.contextmanager
-def peak_memory() -> Iterator[list[int]]:
-    """The peak of Python's allocations in the block, in bytes (appended at its end)."""
-    tracemalloc.start()
-    peak: list[int] = []
-    try:
-        yield peak
-    finally:
-        peak.append(tracemalloc.get_traced_memory()[1])
-        tracemalloc.stop()
 
 
 @contextlib.contextmanager
